@@ -1,0 +1,566 @@
+#!/usr/bin/env python3
+"""The lab: a real Nautobot 3 with Golden Config, its services, a template repository, simulated
+EOS devices and a network namespace for webhooks. A test fixture and the demo's world.
+
+    labctl.py up       start (and on first run build) everything; quick and harmless when up
+    labctl.py down     stop exactly what ``up`` started
+    labctl.py status   what runs, where
+    labctl.py reset    put the seed data and the simulated devices back to their initial state
+
+Everything lives under one folder (``$SOTSYNC_LAB_DIR``, default ``<checkout>/.lab``): logs, PIDs,
+the lab's own virtual environment, the Nautobot root, Git repositories and the generated secrets.
+Runs with the collection's virtual environment (it needs pynautobot and requests), as root (apt,
+PostgreSQL, network namespaces).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+LAB_SRC = ROOT / "lab"
+LAB = Path(os.environ.get("SOTSYNC_LAB_DIR", ROOT / ".lab")).resolve()
+LOGS = LAB / "logs"
+PIDS = LAB / "pids"
+VENV = LAB / "venv"
+NB_ROOT = LAB / "nautobot"
+GIT = LAB / "git"
+SECRETS = LAB / "secrets.json"
+STATE = LAB / "state.json"
+
+NAUTOBOT_HOST, NAUTOBOT_PORT = "127.0.0.1", 8080
+GIT_HTTP_PORT = 8081
+GIT_DAEMON_PORT = 9418
+SIM_PORT, SIM_CONTROL_PORT = 9080, 9079
+PG_PORT, REDIS_PORT = 5432, 6379
+NETNS = "sotsync-lab"
+VETH_HOST, VETH_NS = "sotsync-h", "sotsync-n"
+HOST_ADDR, NS_ADDR = "10.213.7.1", "10.213.7.2"
+SOURCE_PORT = 5000
+
+T0 = time.monotonic()
+
+
+def log(msg: str) -> None:
+    print(f"[lab {time.monotonic() - T0:6.1f}s] {msg}", flush=True)
+
+
+def run(cmd: list[str], **kw) -> subprocess.CompletedProcess:
+    kw.setdefault("check", True)
+    return subprocess.run(cmd, **kw)
+
+
+def port_open(host: str, port: int, timeout: float = 0.5) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def wait_for(what: str, check, timeout: float, interval: float = 0.5, logfile: Path | None = None):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = check()
+        if result:
+            return result
+        time.sleep(interval)
+    hint = f"; see {logfile}" if logfile else ""
+    sys.exit(f"ERROR: {what} did not come up within {timeout:.0f} s{hint}")
+
+
+# --------------------------------------------------------------------------------------------
+# state: what this lab started (so that ``down`` stops exactly that)
+# --------------------------------------------------------------------------------------------
+def load_state() -> dict:
+    return json.loads(STATE.read_text()) if STATE.exists() else {}
+
+
+def save_state(state: dict) -> None:
+    STATE.write_text(json.dumps(state, indent=2))
+
+
+def load_secrets() -> dict:
+    """Generated once per lab: nothing in the lab has a default password."""
+    if SECRETS.exists():
+        return json.loads(SECRETS.read_text())
+    data = {
+        "db_password": secrets.token_hex(16),
+        "superuser": "admin",
+        "superuser_password": secrets.token_urlsafe(16),
+        "token": secrets.token_hex(20),
+        "secret_key": secrets.token_urlsafe(50),
+        "device_username": "sotsync",
+        "device_password": secrets.token_urlsafe(12),
+        "webhook_secret": secrets.token_hex(24),
+    }
+    SECRETS.write_text(json.dumps(data, indent=2))
+    SECRETS.chmod(0o600)
+    return data
+
+
+def pid_alive(name: str) -> int | None:
+    pidfile = PIDS / f"{name}.pid"
+    if not pidfile.exists():
+        return None
+    try:
+        pid = int(pidfile.read_text().strip())
+        os.kill(pid, 0)
+    except (ValueError, ProcessLookupError, PermissionError):
+        return None
+    return pid
+
+
+def spawn(name: str, cmd: list[str], env: dict | None = None, cwd: Path | None = None) -> int:
+    """Start a background process in its own session, output to logs/<name>.log, PID recorded."""
+    logfile = LOGS / f"{name}.log"
+    with open(logfile, "ab") as out:
+        proc = subprocess.Popen(
+            cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            env=env, cwd=cwd, start_new_session=True,
+        )
+    (PIDS / f"{name}.pid").write_text(str(proc.pid))
+    return proc.pid
+
+
+def stop(name: str, timeout: float = 15) -> bool:
+    pid = pid_alive(name)
+    if pid is None:
+        (PIDS / f"{name}.pid").unlink(missing_ok=True)
+        return False
+    try:
+        os.killpg(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        pass
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and pid_alive(name):
+        time.sleep(0.2)
+    if pid_alive(name):
+        os.killpg(pid, signal.SIGKILL)
+    (PIDS / f"{name}.pid").unlink(missing_ok=True)
+    return True
+
+
+def sha256(*paths: Path) -> str:
+    h = hashlib.sha256()
+    for p in paths:
+        for f in sorted(p.rglob("*")) if p.is_dir() else [p]:
+            if f.is_file():
+                h.update(str(f.relative_to(p.parent)).encode())
+                h.update(f.read_bytes())
+    return h.hexdigest()
+
+
+# --------------------------------------------------------------------------------------------
+# Debian services: PostgreSQL and Redis
+# --------------------------------------------------------------------------------------------
+def apt_install(packages: list[str]) -> None:
+    missing = [p for p in packages if run(["dpkg", "-s", p], check=False, capture_output=True).returncode]
+    if not missing:
+        return
+    if os.geteuid() != 0:
+        sys.exit(f"ERROR: the lab needs Debian packages {missing}; install them or run as root")
+    log(f"installing Debian packages: {' '.join(missing)}")
+    run(["apt-get", "update", "-qq"], stdout=subprocess.DEVNULL)
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    run(["apt-get", "install", "-y", "-qq", *missing], env=env, stdout=subprocess.DEVNULL)
+
+
+def psql(sql: str) -> str:
+    out = run(["runuser", "-u", "postgres", "--", "psql", "-p", str(PG_PORT), "-tAc", sql],
+              capture_output=True, text=True, cwd="/")
+    return out.stdout.strip()
+
+
+def postgres_up(state: dict, sec: dict) -> None:
+    if port_open("127.0.0.1", PG_PORT):
+        log(f"PostgreSQL answers on {PG_PORT}: using it as it is")
+    else:
+        clusters = run(["pg_lsclusters", "-h"], capture_output=True, text=True).stdout.split()
+        if len(clusters) < 2:
+            sys.exit("ERROR: no PostgreSQL cluster found (pg_lsclusters); create one with pg_createcluster")
+        version, cluster = clusters[0], clusters[1]
+        log(f"starting PostgreSQL cluster {version}/{cluster}")
+        run(["pg_ctlcluster", version, cluster, "start"])
+        state["postgres_started"] = [version, cluster]
+        save_state(state)
+        wait_for("PostgreSQL", lambda: port_open("127.0.0.1", PG_PORT), 30)
+    if psql("SELECT 1 FROM pg_roles WHERE rolname='nautobot'") != "1":
+        psql(f"CREATE ROLE nautobot LOGIN PASSWORD '{sec['db_password']}'")
+    else:
+        psql(f"ALTER ROLE nautobot PASSWORD '{sec['db_password']}'")
+    if psql("SELECT 1 FROM pg_database WHERE datname='nautobot'") != "1":
+        log("creating database nautobot")
+        psql("CREATE DATABASE nautobot OWNER nautobot")
+
+
+def redis_up(state: dict) -> None:
+    if port_open("127.0.0.1", REDIS_PORT):
+        log(f"Redis answers on {REDIS_PORT}: using it as it is")
+        return
+    rdir = LAB / "redis"
+    rdir.mkdir(exist_ok=True)
+    log("starting Redis")
+    spawn("redis", ["redis-server", "--daemonize", "no", "--bind", "127.0.0.1", "--port", str(REDIS_PORT),
+                    "--save", "", "--appendonly", "no", "--dir", str(rdir)])
+    state.setdefault("started", []).append("redis")
+    save_state(state)
+    wait_for("Redis", lambda: port_open("127.0.0.1", REDIS_PORT), 20, logfile=LOGS / "redis.log")
+
+
+# --------------------------------------------------------------------------------------------
+# Nautobot in its own virtual environment
+# --------------------------------------------------------------------------------------------
+def nb_env(sec: dict) -> dict:
+    env = dict(os.environ)
+    for var in ("ANSIBLE_COLLECTIONS_PATH", "VIRTUAL_ENV", "PYTHONPATH"):
+        env.pop(var, None)
+    env.update(NAUTOBOT_ROOT=str(NB_ROOT), NAUTOBOT_DB_PASSWORD=sec["db_password"],
+               NAUTOBOT_SECRET_KEY=sec["secret_key"], PATH=f"{VENV}/bin:{env['PATH']}")
+    return env
+
+
+def nb(args: list[str], sec: dict, **kw) -> subprocess.CompletedProcess:
+    return run([str(VENV / "bin" / "nautobot-server"), *args], env=nb_env(sec), cwd=LAB, **kw)
+
+
+def venv_up() -> None:
+    req = LAB_SRC / "requirements.txt"
+    stamp = VENV / ".requirements.sha256"
+    want = sha256(req)
+    if stamp.exists() and stamp.read_text() == want:
+        return
+    log("building the lab's Nautobot virtual environment (about 45 s)")
+    if not (VENV / "bin" / "python").exists():
+        run([getattr(sys, "_base_executable", sys.executable), "-m", "venv", str(VENV)])
+    pip = [str(VENV / "bin" / "pip"), "install", "-q", "--disable-pip-version-check"]
+    quiet = {"stderr": subprocess.PIPE, "text": True}
+    for args in (["--upgrade", "pip"], ["-r", str(req)]):
+        res = run(pip + args, check=False, **quiet)
+        if res.returncode:
+            sys.stderr.write("\n".join(ln for ln in res.stderr.splitlines() if "Location 'file:" not in ln))
+            sys.exit(f"ERROR: pip install {' '.join(args)} failed in the lab venv")
+    stamp.write_text(want)
+
+
+CONFIG_OVERRIDES = '''
+# ---- sotsync lab overrides (written by lab/labctl.py) ----
+import os as _os
+DATABASES["default"].update({
+    "NAME": "nautobot", "USER": "nautobot", "PASSWORD": _os.environ["NAUTOBOT_DB_PASSWORD"],
+    "HOST": "127.0.0.1", "PORT": "%(pg_port)s",
+})
+SECRET_KEY = _os.environ["NAUTOBOT_SECRET_KEY"]
+ALLOWED_HOSTS = ["*"]
+INSTALLATION_METRICS_ENABLED = False
+ALLOWED_URL_SCHEMES = ALLOWED_URL_SCHEMES + ["git"]
+PLUGINS = ["nautobot_plugin_nornir", "nautobot_golden_config"]
+PLUGINS_CONFIG = {
+    "nautobot_plugin_nornir": {
+        "use_config_context": {"secrets": False, "connection_options": True},
+        "nornir_settings": {
+            "credentials": "nautobot_plugin_nornir.plugins.credentials.env_vars.CredentialsEnvVars",
+            "runner": {"plugin": "threaded", "options": {"num_workers": 10}},
+        },
+    },
+    "nautobot_golden_config": {
+        "per_feature_bar_width": 0.15, "per_feature_width": 13, "per_feature_height": 4,
+        "enable_backup": False, "enable_compliance": False, "enable_intended": True,
+        "enable_sotagg": True, "enable_plan": False, "enable_deploy": False,
+        "enable_postprocessing": False,
+    },
+}
+'''
+
+
+def nautobot_configured(sec: dict, state: dict) -> None:
+    cfg = NB_ROOT / "nautobot_config.py"
+    if not cfg.exists():
+        log("nautobot-server init")
+        NB_ROOT.mkdir(parents=True, exist_ok=True)
+        nb(["init", "--disable-installation-metrics"], sec, stdout=subprocess.DEVNULL)
+        with open(cfg, "a") as f:
+            f.write(CONFIG_OVERRIDES % {"pg_port": PG_PORT})
+    want = sha256(LAB_SRC / "requirements.txt", cfg)
+    if state.get("migrated") != want:
+        log("nautobot-server migrate (about 3 min the first time)")
+        with open(LOGS / "migrate.log", "ab") as out:
+            nb(["migrate", "--no-input"], sec, stdout=out, stderr=subprocess.STDOUT)
+        state["migrated"] = want
+        save_state(state)
+    if not state.get("superuser"):
+        log("creating the superuser and the API token")
+        code = (
+            "from django.contrib.auth import get_user_model\n"
+            "from nautobot.users.models import Token\n"
+            "U = get_user_model()\n"
+            f"u, _ = U.objects.get_or_create(username={sec['superuser']!r}, "
+            "defaults={'is_superuser': True, 'is_staff': True})\n"
+            "u.is_superuser = u.is_staff = True\n"
+            "u.set_password(__import__('os').environ['LAB_SU_PASSWORD'])\n"
+            "u.save()\n"
+            "Token.objects.filter(key=__import__('os').environ['LAB_TOKEN']).delete()\n"
+            "Token.objects.create(user=u, key=__import__('os').environ['LAB_TOKEN'], description='sotsync lab')\n"
+        )
+        env = nb_env(sec) | {"LAB_SU_PASSWORD": sec["superuser_password"], "LAB_TOKEN": sec["token"]}
+        run([str(VENV / "bin" / "nautobot-server"), "nbshell", "--command", code], env=env, cwd=LAB,
+            stdout=subprocess.DEVNULL)
+        state["superuser"] = True
+        save_state(state)
+
+
+def nautobot_api_ready(sec: dict) -> bool:
+    import requests
+
+    try:
+        r = requests.get(f"http://{NAUTOBOT_HOST}:{NAUTOBOT_PORT}/api/status/",
+                         headers={"Authorization": f"Token {sec['token']}"}, timeout=3)
+        return r.status_code == 200
+    except requests.RequestException:
+        return False
+
+
+def worker_ready() -> bool:
+    text = (LOGS / "celery.log").read_text(errors="replace") if (LOGS / "celery.log").exists() else ""
+    return "ready." in text.rsplit("celery@", 1)[-1]
+
+
+def nautobot_services_up(sec: dict, state: dict) -> None:
+    env = nb_env(sec) | {
+        # nornir's CredentialsEnvVars: the device credentials, for Golden Config's own jobs
+        "NAPALM_USERNAME": sec["device_username"], "NAPALM_PASSWORD": sec["device_password"],
+    }
+    server = [str(VENV / "bin" / "nautobot-server")]
+    if not pid_alive("nautobot"):
+        log(f"starting the Nautobot web server on {NAUTOBOT_HOST}:{NAUTOBOT_PORT}")
+        spawn("nautobot", server + ["runserver", f"{NAUTOBOT_HOST}:{NAUTOBOT_PORT}", "--noreload", "--insecure"],
+              env=env, cwd=LAB)
+    if not pid_alive("celery"):
+        log("starting the Celery worker")
+        (LOGS / "celery.log").open("a").write("\n--- celery@ start ---\n")
+        spawn("celery", server + ["celery", "worker", "-l", "INFO", "--concurrency", "1"], env=env, cwd=LAB)
+    wait_for("Nautobot API", lambda: nautobot_api_ready(sec), 180, 1, LOGS / "nautobot.log")
+    wait_for("Celery worker", worker_ready, 120, 1, LOGS / "celery.log")
+
+
+# --------------------------------------------------------------------------------------------
+# Git: the template repository (dumb HTTP) and the intended repository (git daemon, push)
+# --------------------------------------------------------------------------------------------
+def git(*args: str, cwd: Path) -> str:
+    env = dict(os.environ, GIT_AUTHOR_NAME="sotsync lab", GIT_AUTHOR_EMAIL="lab@sotsync.invalid",
+               GIT_COMMITTER_NAME="sotsync lab", GIT_COMMITTER_EMAIL="lab@sotsync.invalid")
+    return run(["git", *args], cwd=cwd, env=env, capture_output=True, text=True).stdout.strip()
+
+
+def publish_templates() -> bool:
+    """Push lab/templates into the bare template repository when they changed. True when pushed."""
+    bare = GIT / "templates.git"
+    work = GIT / "templates-work"
+    if not bare.exists():
+        git("init", "-q", "--bare", "-b", "main", str(bare), cwd=GIT)
+        (bare / "hooks" / "post-update").write_text("#!/bin/sh\nexec git update-server-info\n")
+        (bare / "hooks" / "post-update").chmod(0o755)
+    if not work.exists():
+        git("clone", "-q", str(bare), str(work), cwd=GIT)
+        git("checkout", "-q", "-B", "main", cwd=work)
+    target = work / "templates"
+    if target.exists():
+        shutil.rmtree(target)
+    shutil.copytree(LAB_SRC / "templates", target)
+    git("add", "-A", cwd=work)
+    if not git("status", "--porcelain", cwd=work):
+        return False
+    git("commit", "-q", "-m", "lab templates", cwd=work)
+    git("push", "-q", "origin", "main", cwd=work)
+    git("update-server-info", cwd=bare)
+    return True
+
+
+def intended_repo() -> None:
+    bare = GIT / "intended.git"
+    if bare.exists():
+        return
+    git("init", "-q", "--bare", "-b", "main", str(bare), cwd=GIT)
+    (bare / "git-daemon-export-ok").touch()
+    seed = GIT / "intended-seed"
+    git("init", "-q", "-b", "main", str(seed), cwd=GIT)
+    (seed / "README.md").write_text("Intended configurations rendered by Nautobot Golden Config.\n")
+    git("add", "-A", cwd=seed)
+    git("commit", "-q", "-m", "initial", cwd=seed)
+    git("push", "-q", str(bare), "main", cwd=seed)
+    shutil.rmtree(seed)
+
+
+def git_services_up() -> None:
+    GIT.mkdir(exist_ok=True)
+    if publish_templates():
+        log("published lab/templates to the template repository")
+    intended_repo()
+    if not pid_alive("git-http"):
+        spawn("git-http", [sys.executable, "-m", "http.server", str(GIT_HTTP_PORT), "--bind", "127.0.0.1",
+                           "--directory", str(GIT)])
+    if not pid_alive("git-daemon"):
+        spawn("git-daemon", ["git", "daemon", "--reuseaddr", "--enable=receive-pack", "--export-all",
+                             "--listen=127.0.0.1", f"--port={GIT_DAEMON_PORT}", f"--base-path={GIT}", str(GIT)])
+    wait_for("git HTTP", lambda: port_open("127.0.0.1", GIT_HTTP_PORT), 15, logfile=LOGS / "git-http.log")
+    wait_for("git daemon", lambda: port_open("127.0.0.1", GIT_DAEMON_PORT), 15, logfile=LOGS / "git-daemon.log")
+
+
+# --------------------------------------------------------------------------------------------
+# Simulated devices and the webhook namespace
+# --------------------------------------------------------------------------------------------
+def simulator_up(sec: dict, devices: dict[str, str]) -> bool:
+    """Start the EOS simulator with the lab's devices. True when (re)started (state is blank)."""
+    if pid_alive("eos-sim"):
+        return False
+    cfg = LAB / "sim.json"
+    cfg.write_text(json.dumps({
+        "username": sec["device_username"], "port": SIM_PORT,
+        "devices": [{"name": n, "address": a, "running_config": f"hostname {n}\n"} for n, a in devices.items()],
+    }, indent=2))
+    cfg.chmod(0o600)
+    log(f"starting the EOS eAPI simulator ({len(devices)} devices, port {SIM_PORT})")
+    env = dict(os.environ, EOS_SIM_PASSWORD=sec["device_password"])
+    spawn("eos-sim", [str(ROOT / ".venv" / "bin" / "python"), str(ROOT / "tests" / "simulator" / "eos_sim.py"),
+                      "--config", str(cfg), "--control-port", str(SIM_CONTROL_PORT)], env=env)
+    wait_for("EOS simulator", lambda: "eos-sim ready" in (LOGS / "eos-sim.log").read_text(errors="replace"),
+             30, 0.2, LOGS / "eos-sim.log")
+    return True
+
+
+def netns_up(state: dict) -> None:
+    if run(["ip", "netns", "pids", NETNS], check=False, capture_output=True).returncode == 0:
+        return
+    log(f"creating network namespace {NETNS} ({HOST_ADDR} <-> {NS_ADDR})")
+    run(["ip", "netns", "add", NETNS])
+    run(["ip", "link", "add", VETH_HOST, "type", "veth", "peer", "name", VETH_NS])
+    run(["ip", "link", "set", VETH_NS, "netns", NETNS])
+    run(["ip", "addr", "add", f"{HOST_ADDR}/30", "dev", VETH_HOST])
+    run(["ip", "link", "set", VETH_HOST, "up"])
+    ns = ["ip", "netns", "exec", NETNS]
+    run(ns + ["ip", "addr", "add", f"{NS_ADDR}/30", "dev", VETH_NS])
+    run(ns + ["ip", "link", "set", VETH_NS, "up"])
+    run(ns + ["ip", "link", "set", "lo", "up"])
+    state["netns"] = NETNS
+    save_state(state)
+
+
+def netns_down() -> None:
+    if run(["ip", "netns", "pids", NETNS], check=False, capture_output=True).returncode == 0:
+        for pid in run(["ip", "netns", "pids", NETNS], capture_output=True, text=True).stdout.split():
+            try:
+                os.kill(int(pid), signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+        run(["ip", "netns", "del", NETNS], check=False)
+        run(["ip", "link", "del", VETH_HOST], check=False, capture_output=True)
+        log(f"removed network namespace {NETNS}")
+
+
+# --------------------------------------------------------------------------------------------
+# commands
+# --------------------------------------------------------------------------------------------
+def write_env(sec: dict, devices: dict[str, str]) -> None:
+    values = {
+        "NAUTOBOT_URL": f"http://{NAUTOBOT_HOST}:{NAUTOBOT_PORT}",
+        "NAUTOBOT_TOKEN": sec["token"],
+        "NAPALM_USERNAME": sec["device_username"],
+        "NAPALM_PASSWORD": sec["device_password"],
+        "EOS_SIM_CONTROL_URL": f"http://127.0.0.1:{SIM_CONTROL_PORT}",
+        "SOTSYNC_WEBHOOK_SECRET": sec["webhook_secret"],
+        "SOTSYNC_LAB_NETNS": NETNS,
+        "SOTSYNC_LAB_SOURCE_URL": f"http://{NS_ADDR}:{SOURCE_PORT}/",
+    }
+    env_file = LAB / "lab.env"
+    env_file.write_text("".join(f"export {k}={v}\n" for k, v in values.items()))
+    env_file.chmod(0o600)
+    data = {
+        "nautobot_url": values["NAUTOBOT_URL"], "nautobot_token": sec["token"],
+        "nautobot_superuser": sec["superuser"], "nautobot_superuser_password": sec["superuser_password"],
+        "device_username": sec["device_username"], "device_password": sec["device_password"],
+        "sim_control_url": values["EOS_SIM_CONTROL_URL"], "sim_port": SIM_PORT,
+        "webhook_secret": sec["webhook_secret"], "netns": NETNS, "host_addr": HOST_ADDR, "ns_addr": NS_ADDR,
+        "source_port": SOURCE_PORT, "devices": devices, "lab_dir": str(LAB), "env": values,
+    }
+    (LAB / "lab.json").write_text(json.dumps(data, indent=2))
+    (LAB / "lab.json").chmod(0o600)
+
+
+def cmd_up(_args) -> None:
+    for d in (LAB, LOGS, PIDS):
+        d.mkdir(parents=True, exist_ok=True)
+    LAB.chmod(0o700)
+    state = load_state()
+    sec = load_secrets()
+    apt_install(["postgresql", "redis-server", "git", "iproute2"])
+    postgres_up(state, sec)
+    redis_up(state)
+    venv_up()
+    nautobot_configured(sec, state)
+    git_services_up()
+    nautobot_services_up(sec, state)
+    netns_up(state)
+
+    sys.path.insert(0, str(LAB_SRC))
+    import seed  # noqa: PLC0415  (lab/seed.py, needs the collection venv's pynautobot)
+
+    api = seed.connect(f"http://{NAUTOBOT_HOST}:{NAUTOBOT_PORT}", sec["token"])
+    devices = seed.seed(api, log=log)
+    seed.golden_config(api, git_http=f"http://127.0.0.1:{GIT_HTTP_PORT}/templates.git",
+                       git_intended=f"git://127.0.0.1:{GIT_DAEMON_PORT}/intended.git", log=log)
+    fresh = simulator_up(sec, devices)
+    if fresh or _args.reset:
+        seed.sync_devices(api, f"http://127.0.0.1:{SIM_CONTROL_PORT}", log=log)
+    write_env(sec, devices)
+    log(f"lab is up: Nautobot http://{NAUTOBOT_HOST}:{NAUTOBOT_PORT}  (credentials in {LAB}/lab.env)")
+
+
+def cmd_down(_args) -> None:
+    state = load_state()
+    for name in ("eos-sim", "celery", "nautobot", "git-daemon", "git-http", "redis"):
+        if stop(name):
+            log(f"stopped {name}")
+    netns_down()
+    if state.get("postgres_started"):
+        version, cluster = state["postgres_started"]
+        run(["pg_ctlcluster", version, cluster, "stop"], check=False)
+        log(f"stopped PostgreSQL {version}/{cluster}")
+    for key in ("postgres_started", "netns", "started"):
+        state.pop(key, None)
+    save_state(state)
+    log("lab is down (state, venv and database kept; rm -rf the lab folder to start from nothing)")
+
+
+def cmd_status(_args) -> None:
+    for name in ("nautobot", "celery", "redis", "git-http", "git-daemon", "eos-sim"):
+        pid = pid_alive(name)
+        print(f"{name:11s} {'running pid ' + str(pid) if pid else 'stopped'}")
+    print(f"{'postgres':11s} {'answers' if port_open('127.0.0.1', PG_PORT) else 'down'} on {PG_PORT}")
+    ns = run(["ip", "netns", "pids", NETNS], check=False, capture_output=True).returncode == 0
+    print(f"{'netns':11s} {NETNS if ns else 'absent'}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    up = sub.add_parser("up", help="start the lab (build it on first run)")
+    up.add_argument("--reset", action="store_true", help="also reset the simulated devices' configuration")
+    sub.add_parser("down", help="stop what up started")
+    sub.add_parser("status", help="show what runs")
+    args = parser.parse_args()
+    {"up": cmd_up, "down": cmd_down, "status": cmd_status}[args.cmd](args)
+
+
+if __name__ == "__main__":
+    main()

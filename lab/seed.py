@@ -1,0 +1,240 @@
+"""The lab's seed data and Golden Config set-up, through Nautobot's REST API with pynautobot.
+
+Idempotent: each object is looked up first and only created or patched back when it differs, so
+running it on a lab that is up changes nothing (and fires no webhook). Seeded devices carry a stable
+serial number (``SOTSYNC-<NAME>``), so a device renamed by a test is still found and put back.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import pynautobot
+import requests
+
+SITE_A, SITE_B = "Lab Site A", "Lab Site B"
+ACCESS, DIST = "Access Switch", "Distribution Switch"
+PLATFORM_EOS, PLATFORM_NODRIVER = "Arista EOS", "Generic (no NAPALM driver)"
+PREFIX = "127.0.1.0/24"  # simulated devices: one loopback address each, served by tests/simulator
+SIM_PORT = 9080
+
+# name: (role, location, platform, status, primary IPv4 or None)
+DEVICES: dict[str, tuple[str, str, str | None, str, str | None]] = {
+    "access1": (ACCESS, SITE_A, PLATFORM_EOS, "Active", "127.0.1.11/24"),
+    "access2": (ACCESS, SITE_A, PLATFORM_EOS, "Active", "127.0.1.12/24"),
+    "dist1": (DIST, SITE_A, PLATFORM_EOS, "Active", "127.0.1.21/24"),
+    # deliberately not ready for provisioning, one reason each
+    "unready-no-platform": (ACCESS, SITE_A, None, "Active", "127.0.1.31/24"),
+    "unready-no-driver": (ACCESS, SITE_A, PLATFORM_NODRIVER, "Active", "127.0.1.32/24"),
+    "unready-no-ip": (ACCESS, SITE_A, PLATFORM_EOS, "Active", None),
+    "unready-offline": (ACCESS, SITE_A, PLATFORM_EOS, "Offline", "127.0.1.34/24"),
+}
+READY_DEVICES = ("access1", "access2", "dist1")
+
+GRAPHQL_QUERY = """query ($device_id: ID!) {
+  device(id: $device_id) {
+    hostname: name
+    config_context
+    primary_ip4 { address }
+    role { name }
+    location { name }
+    platform { name network_driver }
+    status { name }
+  }
+}"""
+
+Log = Callable[[str], None]
+
+
+def connect(url: str, token: str) -> pynautobot.api:
+    api = pynautobot.api(url, token=token)
+    # pynautobot adds the token per request; the raw calls below (jobs, sync, render) need it too.
+    api.http_session.headers.update({"Accept": "application/json", "Authorization": f"Token {token}"})
+    return api
+
+
+def _ensure(endpoint, lookup: dict, create: dict | None = None, update: dict | None = None):
+    """Get the object matching ``lookup``; create it (lookup + create + update) or patch ``update``."""
+    obj = endpoint.get(**lookup)
+    if obj is None:
+        return endpoint.create(**lookup, **(create or {}), **(update or {}))
+    if update:
+        current = dict(obj)
+        diff = {}
+        for key, want in update.items():
+            have = current.get(key)
+            if isinstance(have, dict):
+                have = have.get("id")
+            elif isinstance(have, list) and have and isinstance(have[0], dict):
+                have = sorted(x.get("id") or x.get("value") for x in have)
+                want = sorted(want)
+            if have != want:
+                diff[key] = want
+        if diff:
+            obj.update(diff)
+    return obj
+
+
+def seed(api: pynautobot.api, log: Log = print) -> dict[str, str]:
+    """Create or restore the lab's world. Returns {device name: simulated device address}."""
+    started = time.monotonic()
+    status = {s.name: s.id for s in api.extras.statuses.all()}
+    site_type = _ensure(api.dcim.location_types, {"name": "Site"},
+                        update={"content_types": ["dcim.device", "ipam.prefix"]})
+    sites = {
+        name: _ensure(api.dcim.locations, {"name": name}, {"location_type": site_type.id, "status": status["Active"]})
+        for name in (SITE_A, SITE_B)
+    }
+    arista = _ensure(api.dcim.manufacturers, {"name": "Arista"})
+    dtype = _ensure(api.dcim.device_types, {"model": "vEOS-lab"}, {"manufacturer": arista.id})
+    roles = {
+        name: _ensure(api.extras.roles, {"name": name}, {"content_types": ["dcim.device"]})
+        for name in (ACCESS, DIST)
+    }
+    platforms = {
+        PLATFORM_EOS: _ensure(api.dcim.platforms, {"name": PLATFORM_EOS},
+                              {"manufacturer": arista.id}, {"network_driver": "arista_eos"}),
+        PLATFORM_NODRIVER: _ensure(api.dcim.platforms, {"name": PLATFORM_NODRIVER}, update={"network_driver": ""}),
+    }
+    namespace = api.ipam.namespaces.get(name="Global")
+    _ensure(api.ipam.prefixes, {"prefix": PREFIX, "namespace": namespace.id}, {"status": status["Active"]})
+    # Connection options and site facts live in config contexts, the source of truth for them.
+    _ensure(api.extras.config_contexts, {"name": "sotsync lab: NAPALM connection"},
+            update={"weight": 1000, "data": {"napalm": {"optional_args": {"transport": "http", "port": SIM_PORT}}}})
+    _ensure(api.extras.config_contexts, {"name": f"sotsync lab: {SITE_A}"},
+            update={"weight": 1000, "locations": [sites[SITE_A].id],
+                    "data": {"domain_name": "site-a.lab.sotsync.test",
+                             "ntp_servers": ["ntp1.site-a.lab.sotsync.test"]}})
+    _ensure(api.extras.config_contexts, {"name": f"sotsync lab: {SITE_B}"},
+            update={"weight": 1000, "locations": [sites[SITE_B].id],
+                    "data": {"domain_name": "site-b.lab.sotsync.test",
+                             "ntp_servers": ["ntp1.site-b.lab.sotsync.test"]}})
+
+    addresses: dict[str, str] = {}
+    for name, (role, site, platform, stat, ip) in DEVICES.items():
+        serial = f"SOTSYNC-{name.upper()}"
+        dev = api.dcim.devices.get(serial=serial)
+        fields = {
+            "name": name, "role": roles[role].id, "location": sites[site].id, "device_type": dtype.id,
+            "platform": platforms[platform].id if platform else None, "status": status[stat],
+            "comments": "", "serial": serial,
+        }
+        if dev is None:
+            dev = api.dcim.devices.create(**fields)
+            log(f"created device {name}")
+        else:
+            _ensure(api.dcim.devices, {"id": dev.id}, update=fields)
+        iface = _ensure(api.dcim.interfaces, {"device_id": dev.id, "name": "Management1"},
+                        {"device": dev.id, "type": "virtual", "status": status["Active"]})
+        ip_id = None
+        if ip:
+            ip_obj = _ensure(api.ipam.ip_addresses, {"address": ip, "namespace": namespace.id},
+                             {"status": status["Active"]}, {"dns_name": ""})
+            ip_id = ip_obj.id
+            if not api.ipam.ip_address_to_interface.get(ip_address=ip_obj.id, interface=iface.id):
+                api.ipam.ip_address_to_interface.create(ip_address=ip_obj.id, interface=iface.id)
+            addresses[name] = ip.split("/")[0]
+        _ensure(api.dcim.devices, {"id": dev.id}, update={"primary_ip4": ip_id})
+    log(f"seed data in place ({len(DEVICES)} devices) in {time.monotonic() - started:.1f} s")
+    return addresses
+
+
+# ---------------------------------------------------------------------------------------------
+# Golden Config: repositories, the GraphQL query, settings, jobs
+# ---------------------------------------------------------------------------------------------
+def _run_job(api: pynautobot.api, job, data: dict | None = None, timeout: float = 120) -> dict:
+    """Run a Nautobot job through the REST API and wait for its result."""
+    session, base = api.http_session, api.base_url
+    r = session.post(f"{base}/extras/jobs/{job.id}/run/", json={"data": data or {}}, timeout=30)
+    r.raise_for_status()
+    result_id = r.json()["job_result"]["id"]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        res = session.get(f"{base}/extras/job-results/{result_id}/", timeout=30).json()
+        if res["status"]["value"] in ("SUCCESS", "FAILURE", "REVOKED"):
+            return res
+        time.sleep(0.5)
+    raise TimeoutError(f"job {job.name} did not finish within {timeout} s")
+
+
+def _sync_repo(api: pynautobot.api, repo, timeout: float = 120) -> None:
+    session, base = api.http_session, api.base_url
+    r = session.post(f"{base}/extras/git-repositories/{repo.id}/sync/", json={}, timeout=30)
+    r.raise_for_status()
+    result_id = r.json()["job_result"]["id"]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        res = session.get(f"{base}/extras/job-results/{result_id}/", timeout=30).json()
+        if res["status"]["value"] in ("SUCCESS", "FAILURE", "REVOKED"):
+            if res["status"]["value"] != "SUCCESS":
+                raise RuntimeError(f"Git sync of {repo.name} ended {res['status']['value']}")
+            return
+        time.sleep(0.5)
+    raise TimeoutError(f"Git sync of {repo.name} did not finish within {timeout} s")
+
+
+def golden_config(api: pynautobot.api, git_http: str, git_intended: str, log: Log = print) -> None:
+    started = time.monotonic()
+    templates = api.extras.git_repositories.get(name="sotsync lab templates")
+    if templates is None:
+        templates = api.extras.git_repositories.create(
+            name="sotsync lab templates", remote_url=git_http, branch="main",
+            provided_contents=["nautobot_golden_config.jinjatemplate"])
+        _sync_repo(api, templates)
+        log("template repository registered and synced")
+    intended = api.extras.git_repositories.get(name="sotsync lab intended")
+    if intended is None:
+        intended = api.extras.git_repositories.create(
+            name="sotsync lab intended", remote_url=git_intended, branch="main",
+            provided_contents=["nautobot_golden_config.intendedconfigs"])
+        _sync_repo(api, intended)
+        log("intended repository registered and synced")
+    query = _ensure(api.extras.graphql_queries, {"name": "sotsync lab sot_agg"}, update={"query": GRAPHQL_QUERY})
+    gcs = api.plugins.golden_config.golden_config_settings
+    setting = gcs.get(name="Default Settings") or gcs.all()[0]
+    want = {
+        "jinja_repository": templates.id,
+        "jinja_path_template": "templates/{{obj.platform.network_driver}}.j2",
+        "intended_repository": intended.id,
+        "intended_path_template": "{{obj.location.name|slugify}}/{{obj.name}}.cfg",
+        "sot_agg_query": query.id,
+    }
+    _ensure(gcs, {"id": setting.id}, update=want)
+    changed = False
+    for job in api.extras.jobs.filter(module_name__isw="nautobot_golden_config"):
+        if not job.enabled:
+            job.update({"enabled": True})
+            changed = True
+    refresh = api.extras.jobs.get(name="Refresh Dynamic Group Caches")
+    if changed and refresh is not None:
+        if not refresh.enabled:
+            refresh.update({"enabled": True})
+        _run_job(api, refresh)
+        log("Golden Config jobs enabled, dynamic group caches refreshed")
+    log(f"Golden Config set up in {time.monotonic() - started:.1f} s")
+
+
+def refresh_group_caches(api: pynautobot.api) -> None:
+    """Golden Config finds a device's settings through dynamic groups: refresh after creating devices."""
+    job = api.extras.jobs.get(name="Refresh Dynamic Group Caches")
+    if job is not None:
+        _run_job(api, job)
+
+
+def render_intended(api: pynautobot.api, device_id: str) -> str:
+    r = api.http_session.get(f"{api.base_url}/plugins/golden-config/generate-intended-config/",
+                             params={"device_id": device_id}, timeout=60)
+    if r.status_code != 200:
+        raise RuntimeError(f"render failed ({r.status_code}): {r.text[:300]}")
+    return r.json()["intended_config"]
+
+
+def sync_devices(api: pynautobot.api, sim_control: str, log: Log = print) -> None:
+    """Give each ready simulated device its intended configuration: the lab starts in sync."""
+    for name in READY_DEVICES:
+        dev = api.dcim.devices.get(serial=f"SOTSYNC-{name.upper()}")
+        config = render_intended(api, dev.id)
+        r = requests.put(f"{sim_control}/devices/{name}/running-config", data=config.encode(), timeout=10)
+        r.raise_for_status()
+    log(f"simulated devices {', '.join(READY_DEVICES)} loaded with their intended configuration")
