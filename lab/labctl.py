@@ -497,6 +497,31 @@ def write_env(sec: dict, devices: dict[str, str]) -> None:
     (LAB / "lab.json").chmod(0o600)
 
 
+def collection_env() -> dict:
+    """The environment for the collection's own tools against this lab (from lab.env)."""
+    env = dict(os.environ)
+    for line in (LAB / "lab.env").read_text().splitlines():
+        key, _, value = line.removeprefix("export ").partition("=")
+        env[key] = value
+    env["ANSIBLE_COLLECTIONS_PATH"] = str(ROOT / ".build" / "collections")
+    env["PATH"] = f"{ROOT / '.venv' / 'bin'}:{env['PATH']}"
+    return env
+
+
+def webhooks_up() -> None:
+    """Nautobot's webhooks point at the event source's address in the namespace, made by the
+    collection's own playbook (idempotent)."""
+    env = collection_env()
+    res = run([str(ROOT / ".venv" / "bin" / "ansible-playbook"), "sotsync.nautobot.nautobot_webhooks",
+               "-e", f"webhook_payload_url={env['SOTSYNC_LAB_SOURCE_URL']}"],
+              env=env, check=False, capture_output=True, text=True)
+    if res.returncode:
+        sys.stdout.write(res.stdout[-3000:])
+        sys.exit("ERROR: playbook sotsync.nautobot.nautobot_webhooks failed")
+    recap = [ln for ln in res.stdout.splitlines() if "changed=" in ln]
+    log(f"Nautobot webhooks -> {env['SOTSYNC_LAB_SOURCE_URL']} ({recap[-1].split(':', 1)[1].split()[1] if recap else '?'})")
+
+
 def cmd_up(_args) -> None:
     for d in (LAB, LOGS, PIDS):
         d.mkdir(parents=True, exist_ok=True)
@@ -519,10 +544,11 @@ def cmd_up(_args) -> None:
     devices = seed.seed(api, log=log)
     seed.golden_config(api, git_http=f"http://127.0.0.1:{GIT_HTTP_PORT}/templates.git",
                        git_intended=f"git://127.0.0.1:{GIT_DAEMON_PORT}/intended.git", log=log)
+    write_env(sec, devices)
+    webhooks_up()
     fresh = simulator_up(sec, devices)
     if fresh or _args.reset:
         seed.sync_devices(api, f"http://127.0.0.1:{SIM_CONTROL_PORT}", log=log)
-    write_env(sec, devices)
     log(f"lab is up: Nautobot http://{NAUTOBOT_HOST}:{NAUTOBOT_PORT}  (credentials in {LAB}/lab.env)")
 
 
