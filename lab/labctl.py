@@ -456,6 +456,16 @@ def netns_up(state: dict) -> None:
     save_state(state)
 
 
+def relay_up() -> None:
+    """Nautobot posts to the namespace's address; the relay hands it to the source on host loopback."""
+    if pid_alive("webhook-relay"):
+        return
+    spawn("webhook-relay", [sys.executable, str(LAB_SRC / "ns_relay.py"), "--netns", NETNS,
+                            "--listen", f"{NS_ADDR}:{SOURCE_PORT}", "--target", f"127.0.0.1:{SOURCE_PORT}"])
+    wait_for("webhook relay", lambda: "relay ready" in (LOGS / "webhook-relay.log").read_text(errors="replace"),
+             10, 0.2, LOGS / "webhook-relay.log")
+
+
 def netns_down() -> None:
     if run(["ip", "netns", "pids", NETNS], check=False, capture_output=True).returncode == 0:
         for pid in run(["ip", "netns", "pids", NETNS], capture_output=True, text=True).stdout.split():
@@ -481,6 +491,7 @@ def write_env(sec: dict, devices: dict[str, str]) -> None:
         "SOTSYNC_WEBHOOK_SECRET": sec["webhook_secret"],
         "SOTSYNC_LAB_NETNS": NETNS,
         "SOTSYNC_LAB_SOURCE_URL": f"http://{NS_ADDR}:{SOURCE_PORT}/",
+        "SOTSYNC_LAB_SOURCE_LISTEN": f"127.0.0.1:{SOURCE_PORT}",
     }
     env_file = LAB / "lab.env"
     env_file.write_text("".join(f"export {k}={v}\n" for k, v in values.items()))
@@ -536,6 +547,7 @@ def cmd_up(_args) -> None:
     git_services_up()
     nautobot_services_up(sec, state)
     netns_up(state)
+    relay_up()
 
     sys.path.insert(0, str(LAB_SRC))
     import seed  # noqa: PLC0415  (lab/seed.py, needs the collection venv's pynautobot)
@@ -554,7 +566,7 @@ def cmd_up(_args) -> None:
 
 def cmd_down(_args) -> None:
     state = load_state()
-    for name in ("eos-sim", "celery", "nautobot", "git-daemon", "git-http", "redis"):
+    for name in ("webhook-relay", "eos-sim", "celery", "nautobot", "git-daemon", "git-http", "redis"):
         if stop(name):
             log(f"stopped {name}")
     netns_down()
@@ -569,7 +581,7 @@ def cmd_down(_args) -> None:
 
 
 def cmd_status(_args) -> None:
-    for name in ("nautobot", "celery", "redis", "git-http", "git-daemon", "eos-sim"):
+    for name in ("nautobot", "celery", "redis", "git-http", "git-daemon", "eos-sim", "webhook-relay"):
         pid = pid_alive(name)
         print(f"{name:11s} {'running pid ' + str(pid) if pid else 'stopped'}")
     print(f"{'postgres':11s} {'answers' if port_open('127.0.0.1', PG_PORT) else 'down'} on {PG_PORT}")

@@ -1,0 +1,64 @@
+#!/usr/bin/env python3
+"""The main job on the lab: the device configuration hook, end to end.
+
+1. Golden Config renders access1's intended configuration (shown).
+2. The rulebook daemon starts (ansible-rulebook, the real sotsync.nautobot.webhook source).
+3. access1 is renamed access-switch-1 in Nautobot; Nautobot's webhook reaches the daemon, which logs
+   its decision and runs the provisioning playbook: a dry run, whose diff is printed.
+4. The name is put back (another dry run), and the daemon stops.
+
+Run by scripts/demo after scripts/lab up. Uses the collection's virtual environment.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import hookrun  # noqa: E402  (lab/hookrun.py)
+import seed  # noqa: E402  (lab/seed.py)
+
+NEW_NAME = "access-switch-1"
+
+
+def step(n: int, text: str) -> None:
+    print(f"\n\033[1m[demo {n}/4] {text}\033[0m", flush=True)
+
+
+def main() -> int:
+    lab = json.loads((hookrun.LAB / "lab.json").read_text())
+    api = seed.connect(lab["nautobot_url"], lab["nautobot_token"])
+    device = api.dcim.devices.get(serial="SOTSYNC-ACCESS1")
+    if device.name != "access1":
+        device.update({"name": "access1"})
+
+    step(1, "Golden Config renders access1's intended configuration (on demand, from the templates)")
+    print(seed.render_intended(api, device.id), flush=True)
+
+    step(2, "Starting the rulebook daemon: ansible-rulebook --rulebook sotsync.nautobot.device_config_hook")
+    with hookrun.RulebookDaemon(lab, log_name="demo-rulebook") as daemon:
+        print(f"  listening on {lab['env']['SOTSYNC_LAB_SOURCE_LISTEN']}; Nautobot posts to "
+              f"{lab['env']['SOTSYNC_LAB_SOURCE_URL']} (network namespace {lab['netns']}); "
+              f"log {daemon.log_path}", flush=True)
+
+        step(3, f"Renaming access1 -> {NEW_NAME} in Nautobot; the hook decides and dry-runs")
+        started = time.monotonic()
+        device.update({"name": NEW_NAME})
+        run = daemon.wait_for_runs(1, timeout=120)
+        print(hookrun.highlights(run), flush=True)
+        print(f"  (webhook to playbook recap: {time.monotonic() - started:.1f} s)", flush=True)
+
+        step(4, "Putting the name back (another dry run), stopping the daemon")
+        device.update({"name": "access1"})
+        daemon.wait_for_runs(2, timeout=120)
+    print("  device unchanged on the network: dry_run is the default (rulebooks/vars/device_config_hook.yml)")
+    return 0
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    sys.exit(main())
