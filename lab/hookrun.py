@@ -8,6 +8,7 @@ and stops it on exit.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -28,8 +29,9 @@ NOISE = re.compile(r"^\s*$|^\*+$|^\*\* \d{4}-\d\d-\d\d .*\*+$")
 HIGHLIGHT = re.compile(
     r"Device |Configuration-relevant|No configuration-relevant|Auto-provision|not ready|platform|"
     r"primary IPv4|status |Provisioning triggered|DRY RUN|committed|^[-+] |^[-+]\S|^@@|TASK \[|PLAY RECAP|"
-    r"failed=|ERROR|fatal|msg"
+    r"failed=|ERROR|fatal"
 )
+QUOTED = re.compile(r'^\s+"(.*)",?$')
 
 
 def settings(**overrides) -> dict:
@@ -154,6 +156,16 @@ class RulebookDaemon:
         return parts[n - 1] + "PLAY RECAP" + recap
 
 def highlights(text: str) -> str:
-    """The decision lines, the task names, the diff and the recap: what a person wants to see."""
-    out = [line for line in text.splitlines() if not NOISE.match(line) and HIGHLIGHT.search(line)]
+    """The decision lines, the task names, the diff between its rulers and the recap: what a person
+    wants to see. The role prints the diff as a JSON list; it is shown here as plain lines."""
+    out, in_diff = [], False
+    for line in text.splitlines():
+        quoted = QUOTED.match(line)
+        if quoted:
+            line = json.loads(f'"{quoted.group(1)}"')
+        if line.startswith("====="):
+            in_diff = not in_diff
+            out.append(line)
+        elif in_diff or (not NOISE.match(line) and HIGHLIGHT.search(line)):
+            out.append(line)
     return "\n".join("  " + line for line in out)
