@@ -36,7 +36,7 @@ GRAPHQL_QUERY = """query ($device_id: ID!) {
   device(id: $device_id) {
     hostname: name
     config_context
-    primary_ip4 { address }
+    primary_ip4 { address dns_name }
     role { name }
     location { name }
     platform { name network_driver }

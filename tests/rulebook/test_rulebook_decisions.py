@@ -1,0 +1,187 @@
+"""The rulebook's decisions, with the real ansible-rulebook and the real rulebook's conditions.
+
+Events are the source's own normalisation of realistic Nautobot webhook bodies
+(tests/eda/nautobot_webhooks.py). The rulebook is copied with two swaps only: the webhook source
+becomes a replay source, and the provisioning action becomes a debug line naming the device. Every
+condition and every decision message is the shipped rulebook's."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from ansible_collections.sotsync.nautobot.plugins.plugin_utils import webhook as wh
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "tests" / "eda"))
+import nautobot_webhooks as bodies  # noqa: E402
+
+RULEBOOK = ROOT / "rulebooks" / "device_config_hook.yml"
+SETTINGS = ROOT / "rulebooks" / "vars" / "device_config_hook.yml"
+SOURCE_BLOCK = re.compile(r"  sources:\n.*?\n  rules:\n", re.S)
+ACTION_BLOCK = re.compile(r"^( *)# provision-action-begin\n.*?^ *# provision-action-end\n", re.M | re.S)
+
+
+def event(name: str, payload: dict) -> dict:
+    """The normalised event for one webhook body, renamed so each scenario is easy to find."""
+    hook = wh.validate_payload(payload)
+    ev = wh.normalize_device_event(hook)
+    ev["nautobot"]["object_name"] = ev["nautobot"]["device"]["name"] = name
+    return ev
+
+
+def mixed_change():
+    before = bodies.device(comments="", ip="172.20.20.11/24")
+    after = bodies.device(comments="new rack", ip="172.20.20.21/24", last_updated="2026-11-25T00:23:24Z")
+    return bodies.updated(before, after)
+
+
+def deleted():
+    return bodies.body("deleted", "device", bodies.device())
+
+
+SCENARIOS = {
+    "s-rename": bodies.rename(),
+    "s-primary-ip": bodies.primary_ip_change(),
+    "s-role": bodies.role_change(),
+    "s-comments": bodies.comments_only(),
+    "s-stale-nested": bodies.stale_nested_comments(),
+    "s-mixed": mixed_change(),
+    "s-create": bodies.create(),
+    "s-no-driver": bodies.platform_without_driver(),
+    "s-no-platform": bodies.platform_null(),
+    "s-offline": bodies.status_offline(),
+    "s-deleted": deleted(),
+}
+
+
+def run_rulebook(tmp_path: Path, settings: dict) -> dict[str, list[str]]:
+    """Run the rulebook over every scenario; return each device's printed lines."""
+    events = tmp_path / "events.json"
+    events.write_text(json.dumps([event(name, payload) for name, payload in SCENARIOS.items()]))
+    text = RULEBOOK.read_text()
+    text = SOURCE_BLOCK.sub(
+        f"  sources:\n    - replay_events:\n        file: {events}\n  rules:\n", text, count=1
+    )
+    text = ACTION_BLOCK.sub(
+        lambda m: f'{m.group(1)}- debug:\n{m.group(1)}    msg: "PROVISION {{{{ event.nautobot.object_name }}}}'
+        f' dry_run={{{{ dry_run }}}} lock={{{{ event.nautobot.object_id }}}}"\n',
+        text,
+        count=1,
+    )
+    rulebook = tmp_path / "rulebook.yml"
+    rulebook.write_text(text)
+    vars_file = tmp_path / "vars.yml"
+    vars_file.write_text(yaml.safe_dump(settings))
+    env = dict(os.environ, PATH=f"{ROOT / '.venv' / 'bin'}:{os.environ['PATH']}",
+               ANSIBLE_COLLECTIONS_PATH=str(ROOT / ".build" / "collections"))
+    proc = subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "ansible-rulebook"), "--rulebook", str(rulebook), "--vars", str(vars_file),
+         "-S", str(ROOT / "tests" / "rulebook" / "sources"), "-i", "/dev/null"],
+        capture_output=True, text=True, timeout=120, env=env, check=False,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    lines: dict[str, list[str]] = {name: [] for name in SCENARIOS}
+    current = None
+    for line in proc.stdout.splitlines():
+        if not line.strip() or line.startswith("*"):
+            continue
+        names = [n for n in SCENARIOS if re.search(rf"\b{re.escape(n)}\b", line)]
+        if names:
+            current = max(names, key=len)
+        if current:
+            lines[current].append(line)
+    return lines
+
+
+def settings(**overrides) -> dict:
+    data = yaml.safe_load(SETTINGS.read_text())
+    data.update(overrides)
+    return data
+
+
+@pytest.fixture(scope="module")
+def default_run(tmp_path_factory):
+    return run_rulebook(tmp_path_factory.mktemp("default"), settings())
+
+
+def joined(lines: list[str]) -> str:
+    return "\n".join(lines)
+
+
+@pytest.mark.parametrize(
+    "name, fields",
+    [("s-rename", "['name']"), ("s-primary-ip", "['primary_ip4']"), ("s-role", "['role']"),
+     ("s-mixed", "['primary_ip4']")],
+)
+def test_relevant_update_of_a_ready_device_is_provisioned(default_run, name, fields):
+    out = joined(default_run[name])
+    assert f"Device {name}: Configuration-relevant fields changed: {fields}" in out
+    assert "Auto-provision on update is enabled" in out
+    assert f"Device {name} is ready for provisioning" in out
+    assert f"PROVISION {name} dry_run=True" in out
+    assert out.count("PROVISION") == 1
+
+
+@pytest.mark.parametrize("name", ["s-comments", "s-stale-nested"])
+def test_irrelevant_update_is_skipped(default_run, name):
+    out = joined(default_run[name])
+    assert "No configuration-relevant fields changed. Skipping provisioning." in out
+    assert "PROVISION" not in out
+
+
+@pytest.mark.parametrize(
+    "name, reason",
+    [("s-no-driver", "platform has no NAPALM driver"), ("s-no-platform", "platform missing"),
+     ("s-offline", "status Offline is not Active, Planned, Staged")],
+)
+def test_unready_device_is_not_provisioned_and_says_why(default_run, name, reason):
+    out = joined(default_run[name])
+    assert "Device is not ready for provisioning" in out
+    assert reason in out
+    assert "PROVISION" not in out
+
+
+def test_create_is_skipped_by_default(default_run):
+    out = joined(default_run["s-create"])
+    assert "Auto-provision on create is disabled" in out
+    assert "PROVISION" not in out
+
+
+def test_delete_is_never_provisioned(default_run):
+    out = joined(default_run["s-deleted"])
+    assert "was deleted: nothing to provision" in out
+    assert "PROVISION" not in out
+
+
+def test_flags_and_extended_fields(tmp_path):
+    run = run_rulebook(tmp_path, settings(auto_provision_on_create=True, auto_provision_on_update=False,
+                                          dry_run=False, relevant_fields=["name", "comments"]))
+    created = joined(run["s-create"])
+    assert "Auto-provision on create is enabled" in created
+    assert "PROVISION s-create dry_run=False" in created
+    rename = joined(run["s-rename"])
+    assert "Auto-provision on update is disabled" in rename
+    assert "PROVISION" not in rename
+    comments = joined(run["s-comments"])  # users extend the list: comments now matter
+    assert "Configuration-relevant fields changed: ['comments']" in comments
+    assert "Auto-provision on update is disabled" in comments
+
+
+def test_aap_variant_is_generated_from_the_rulebook():
+    proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "gen-aap-rulebook"), "--check"],
+                          capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    aap = yaml.safe_load((ROOT / "rulebooks" / "device_config_hook_aap.yml").read_text())
+    local = yaml.safe_load(RULEBOOK.read_text())
+    assert [r["condition"] for r in aap[0]["rules"]] == [r["condition"] for r in local[0]["rules"]]
+    action = aap[0]["rules"][-1]["actions"][-1]["run_job_template"]
+    assert action["lock"] == "{{ event.nautobot.object_id }}"
+    assert set(action["job_args"]["extra_vars"]) == {"device", "dry_run", "trigger"}
