@@ -580,6 +580,22 @@ def cmd_down(_args) -> None:
     log("lab is down (state, venv and database kept; rm -rf the lab folder to start from nothing)")
 
 
+def cmd_destroy(_args) -> None:
+    """down, then remove the lab's database, role and folder: the next up starts from nothing."""
+    started_pg = load_state().get("postgres_started")
+    cmd_down(_args)
+    if started_pg:
+        run(["pg_ctlcluster", *started_pg, "start"])
+    if port_open("127.0.0.1", PG_PORT) or wait_for("PostgreSQL", lambda: port_open("127.0.0.1", PG_PORT), 20):
+        psql("DROP DATABASE IF EXISTS nautobot")
+        psql("DROP ROLE IF EXISTS nautobot")
+        log("dropped database and role nautobot")
+    if started_pg:
+        run(["pg_ctlcluster", *started_pg, "stop"])
+    shutil.rmtree(LAB, ignore_errors=True)
+    log(f"removed {LAB}")
+
+
 def cmd_status(_args) -> None:
     for name in ("nautobot", "celery", "redis", "git-http", "git-daemon", "eos-sim", "webhook-relay"):
         pid = pid_alive(name)
@@ -596,8 +612,9 @@ def main() -> None:
     up.add_argument("--reset", action="store_true", help="also reset the simulated devices' configuration")
     sub.add_parser("down", help="stop what up started")
     sub.add_parser("status", help="show what runs")
+    sub.add_parser("destroy", help="down, then drop the lab's database and remove its folder")
     args = parser.parse_args()
-    {"up": cmd_up, "down": cmd_down, "status": cmd_status}[args.cmd](args)
+    {"up": cmd_up, "down": cmd_down, "status": cmd_status, "destroy": cmd_destroy}[args.cmd](args)
 
 
 if __name__ == "__main__":

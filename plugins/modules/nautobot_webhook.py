@@ -17,7 +17,7 @@ description:
     address changes at the event source, with the shared HMAC secret.
   - The secret is never returned nor shown in a diff.
 author:
-  - sotsync team
+  - sotsync team (@sotsync)
 requirements:
   - pynautobot
 extends_documentation_fragment:

@@ -103,7 +103,7 @@ class TTLCache:
 
     def discard_if(self, predicate):
         with self._lock:
-            for key in [k for k, (_, v) in self._data.items() if predicate(k, v)]:
+            for key in [k for k, entry in self._data.items() if predicate(k, entry[1])]:
                 del self._data[key]
 
     def __len__(self):

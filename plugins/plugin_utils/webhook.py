@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import math
 import json
 import logging
 import os
@@ -150,7 +151,7 @@ def _as_float(name, value, minimum):
         number = float(value)
     except (TypeError, ValueError):
         raise ValueError(f"{name} must be a number, got {value!r}") from None
-    if number != number or number < minimum or number == float("inf"):  # NaN, negative, infinite
+    if not math.isfinite(number) or number < minimum:
         raise ValueError(f"{name} must be a finite number of at least {minimum}, got {value!r}")
     return number
 

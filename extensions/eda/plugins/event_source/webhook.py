@@ -405,8 +405,8 @@ if __name__ == "__main__":
     class MockQueue(asyncio.Queue):
         """A queue that prints."""
 
-        async def put(self, event):
-            print(json.dumps(event, indent=2))  # noqa: T201
+        async def put(self, item):
+            print(json.dumps(item, indent=2))  # noqa: T201
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     standalone_args = {"port": int(os.environ.get("WEBHOOK_PORT", "5000"))}

@@ -1,0 +1,47 @@
+# -*- coding: utf-8 -*-
+# Copyright: sotsync team
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The argument specs, defined once; the doc fragments nautobot.py and napalm.py document them."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible.module_utils.basic import env_fallback
+
+from ansible_collections.sotsync.nautobot.plugins.module_utils.messages import DEFAULT_READY_STATUSES
+
+# Shared by every module that talks to Nautobot (doc fragment sotsync.nautobot.nautobot).
+NAUTOBOT_ARGUMENT_SPEC = {
+    "nautobot_url": {"type": "str", "required": True, "fallback": (env_fallback, ["NAUTOBOT_URL"])},
+    "nautobot_token": {
+        "type": "str",
+        "required": True,
+        "no_log": True,
+        "fallback": (env_fallback, ["NAUTOBOT_TOKEN"]),
+    },
+    "validate_certs": {"type": "bool", "default": True},
+    "nautobot_timeout": {"type": "int", "default": 30},
+}
+
+# Shared by every module that talks to a device through NAPALM (doc fragment sotsync.nautobot.napalm).
+# No default credentials on purpose: missing ones fail with a clear message before any connection.
+NAPALM_ARGUMENT_SPEC = {
+    "username": {"type": "str", "fallback": (env_fallback, ["NAPALM_USERNAME"])},
+    "password": {"type": "str", "no_log": True, "fallback": (env_fallback, ["NAPALM_PASSWORD"])},
+    "optional_args": {"type": "dict"},
+    "timeout": {"type": "int", "default": 60},
+}
+
+GOLDEN_CONFIG_DEPLOY_ARGUMENT_SPEC = {
+    "device": {"type": "str", "required": True},
+    "intent_source": {"type": "str", "default": "regenerate", "choices": ["regenerate", "stored"]},
+    "dry_run": {"type": "bool", "default": True},
+    "ready_statuses": {"type": "list", "elements": "str", "default": list(DEFAULT_READY_STATUSES)},
+    "commit_confirm_seconds": {"type": "int", "default": 60},
+    "verify": {"type": "bool", "default": True},
+    "journal": {"type": "bool", "default": True},
+    "trigger": {"type": "str", "default": "manual"},
+}
+GOLDEN_CONFIG_DEPLOY_ARGUMENT_SPEC.update(NAUTOBOT_ARGUMENT_SPEC)
+GOLDEN_CONFIG_DEPLOY_ARGUMENT_SPEC.update(NAPALM_ARGUMENT_SPEC)

@@ -1,0 +1,371 @@
+# -*- coding: utf-8 -*-
+# Copyright: sotsync team
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Bring one device to its intended configuration with NAPALM: merge, diff, discard or commit.
+
+``deploy()`` takes a NAPALM driver object (opened here, closed here) and an intended configuration:
+
+1. ``open()``; ``load_merge_candidate(config=...)`` (merge only: replace is not offered anywhere);
+2. ``compare_config()`` -> the unified diff;
+3. dry run (or check mode): ``discard_config()``; an empty diff: ``discard_config()``, nothing committed;
+4. otherwise commit. With commit-confirm (``commit_confirm_seconds > 0`` and a driver that has it):
+   ``commit_config(revert_in=N)``, read the running config back (the device still answers and has
+   every intended line), then ``confirm_commit()``; on a failed check ``rollback()`` and raise. If the
+   device stops answering, its own commit-confirm timer reverts the change. Without commit-confirm:
+   ``commit_config()`` then the same check, ``rollback()`` on failure.
+5. ``finally``: discard a candidate that was loaded and not committed, then ``close()``; cleanup
+   errors are logged and swallowed so they never mask the real error.
+
+Device exceptions become typed errors (``classify_device_error``). No Ansible import here.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import logging
+import re
+import socket
+import traceback
+
+from ansible_collections.sotsync.nautobot.plugins.module_utils import messages
+from ansible_collections.sotsync.nautobot.plugins.module_utils.errors import (
+    CommitFailed,
+    CommitVerificationFailed,
+    ConfigRejected,
+    DeviceAuthenticationFailed,
+    DeviceError,
+    DeviceLocked,
+    DeviceUnreachable,
+    MissingDependency,
+    ProvisionError,
+)
+
+try:
+    from napalm import get_network_driver
+    from napalm.base import NetworkDriver
+    from napalm.base import exceptions as napalm_exc
+
+    HAS_NAPALM = True
+    NAPALM_IMPORT_ERROR = None
+except ImportError:  # pragma: no cover - exercised only without the dependency
+    HAS_NAPALM = False
+    NAPALM_IMPORT_ERROR = traceback.format_exc()
+    NetworkDriver = None
+    napalm_exc = None
+
+try:
+    from pyeapi import eapilib
+except ImportError:  # pragma: no cover - pyeapi comes with napalm's eos driver
+    eapilib = None
+
+# pyeapi logs every connection fault with a traceback (logging.exception); with no handler configured
+# Python prints it on stderr. The flow reports these faults itself, as typed errors.
+logging.getLogger("pyeapi").addHandler(logging.NullHandler())
+
+
+class DeployResult(object):
+    """What ``deploy()`` did."""
+
+    def __init__(self):
+        self.diff = ""
+        self.changed = False
+        self.committed = False
+        self.dry_run = True
+        self.commit_confirm = False
+        self.verified = None
+        self.msg = ""
+        self.warnings = []
+
+    def as_dict(self):
+        return {
+            "changed": self.changed,
+            "config_diff": self.diff,
+            "committed": self.committed,
+            "dry_run": self.dry_run,
+            "commit_confirm": self.commit_confirm,
+            "verified": self.verified,
+            "msg": self.msg,
+        }
+
+
+# --- helpers ---------------------------------------------------------------------------------------
+def make_driver(driver_name, host, username, password, timeout=60, optional_args=None):
+    """Instantiate (not open) a NAPALM driver."""
+    if not HAS_NAPALM:
+        raise MissingDependency(
+            "The Python library napalm is required (pip install napalm)", exception=NAPALM_IMPORT_ERROR
+        )
+    try:
+        driver_class = get_network_driver(driver_name)
+    except Exception as exc:  # noqa: BLE001 - napalm raises ModuleImportError or others
+        raise DeviceError(
+            "NAPALM has no usable driver {0!r}: {1}".format(driver_name, exc), napalm_driver=driver_name
+        ) from exc
+    return driver_class(
+        hostname=host,
+        username=username,
+        password=password,
+        timeout=timeout,
+        optional_args=dict(optional_args or {}),
+    )
+
+
+def normalise_line(line):
+    """Collapse whitespace; ``None`` for lines that say nothing (blank, ``!`` comments, ``end``)."""
+    text = " ".join(str(line).split())
+    if not text or text.startswith("!") or text == "end":
+        return None
+    return text
+
+
+def intended_lines(config):
+    """The intent's lines that must show in the running config after a commit.
+
+    ``no ...`` lines are left out: they assert an absence that a context-free search cannot check.
+    """
+    lines = []
+    for line in (config or "").splitlines():
+        text = normalise_line(line)
+        if text is not None and not text.startswith("no "):
+            lines.append(text)
+    return lines
+
+
+def missing_lines(intent, running):
+    """Intended lines absent from the running config (whitespace-normalised, order ignored)."""
+    have = set()
+    for line in (running or "").splitlines():
+        text = normalise_line(line)
+        if text is not None:
+            have.add(text)
+    return [line for line in intended_lines(intent) if line not in have]
+
+
+_CLI_FAILED = re.compile(r"CLI command \d+ of \d+ '(?P<line>.*?)' failed", re.S)
+_ERRORS_ITEM = re.compile(r"errors: \[['\"](?P<err>.*?)['\"]\]", re.S)
+
+
+def rejected_line(message, intent=None):
+    """Name the line a device refused, from an eAPI/NAPALM error message (None if it cannot)."""
+    text = str(message or "")
+    match = _CLI_FAILED.search(text)
+    if match:
+        return match.group("line").strip()
+    # Other drivers: the first intended line the message quotes.
+    for line in intended_lines(intent):
+        if len(line) > 3 and ("'{0}'".format(line) in text or '"{0}"'.format(line) in text):
+            return line
+    return None
+
+
+def _device_error_text(exc):
+    """A short, secret-free description of a device exception."""
+    text = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+    return " ".join(str(text).split())[:500]
+
+
+def _looks_like_auth(text):
+    lowered = text.lower()
+    return "unauthorized" in lowered or "401" in lowered or "authentication" in lowered
+
+
+def classify_device_error(exc, host=None, stage=None, intent=None):
+    """Map a NAPALM/pyeapi/socket exception to a typed ``DeviceError``."""
+    if isinstance(exc, ProvisionError):
+        return exc
+    text = _device_error_text(exc)
+    where = " ({0})".format(stage) if stage else ""
+    details = {"host": host}
+    if HAS_NAPALM:
+        if isinstance(exc, napalm_exc.ConnectAuthError):
+            return DeviceAuthenticationFailed(
+                "The device {0} refused the NAPALM credentials{1}: {2}".format(host, where, text), **details
+            )
+        if isinstance(exc, napalm_exc.MergeConfigException):
+            line = rejected_line(text, intent)
+            if line:
+                msg = "The device {0} rejected the line {1!r}; nothing was applied: {2}".format(host, line, text)
+            else:
+                msg = "The device {0} rejected the candidate configuration; nothing was applied: {1}".format(host, text)
+            return ConfigRejected(msg, line=line, **details)
+        if isinstance(exc, napalm_exc.SessionLockedException):
+            return DeviceLocked(
+                "The device {0} has its configuration locked by another session{1}: {2}".format(host, where, text),
+                **details,
+            )
+        if isinstance(exc, napalm_exc.CommitError):
+            return CommitFailed("The device {0} refused the commit{1}: {2}".format(host, where, text), **details)
+        if isinstance(exc, napalm_exc.ConnectionException):
+            if _looks_like_auth(text):
+                return DeviceAuthenticationFailed(
+                    "The device {0} refused the NAPALM credentials{1}: {2}".format(host, where, text), **details
+                )
+            return DeviceUnreachable("The device {0} is unreachable{1}: {2}".format(host, where, text), **details)
+    if eapilib is not None and isinstance(exc, eapilib.ConnectionError):
+        if _looks_like_auth(text):
+            return DeviceAuthenticationFailed(
+                "The device {0} refused the NAPALM credentials (HTTP 401 Unauthorized){1}".format(host, where),
+                **details,
+            )
+        return DeviceUnreachable("The device {0} is unreachable{1}: {2}".format(host, where, text), **details)
+    if isinstance(exc, (socket.timeout, TimeoutError)):
+        return DeviceUnreachable("The device {0} did not answer in time{1}: {2}".format(host, where, text), **details)
+    if isinstance(exc, (ConnectionError, OSError)):
+        return DeviceUnreachable("The device {0} is unreachable{1}: {2}".format(host, where, text), **details)
+    if eapilib is not None and isinstance(exc, eapilib.CommandError):
+        return DeviceError("The device {0} refused a command{1}: {2}".format(host, where, text), **details)
+    return DeviceError("NAPALM failed on {0}{1}: {2}: {3}".format(host, where, type(exc).__name__, text), **details)
+
+
+def supports_commit_confirm(driver):
+    """True when the driver implements commit-confirm (NAPALM's base class raises NotImplementedError)."""
+    for name in ("has_pending_commit", "confirm_commit"):
+        method = getattr(type(driver), name, None)
+        if method is None:
+            return False
+        if NetworkDriver is not None and isinstance(driver, NetworkDriver) and method is getattr(NetworkDriver, name):
+            return False
+    return True
+
+
+def _no_log(_msg):
+    return None
+
+
+# --- the flow --------------------------------------------------------------------------------------
+def deploy(driver, intent, dry_run=True, commit_confirm_seconds=60, verify=True, host=None, log=None):
+    """Merge ``intent`` into the device behind ``driver``; see the module docstring for the steps."""
+    log = log or _no_log
+    result = DeployResult()
+    result.dry_run = bool(dry_run)
+    opened = False
+    candidate = False  # a candidate is (or may be) loaded and neither committed nor discarded
+    pending = False  # a commit-confirm is pending (the device reverts by itself unless confirmed)
+    stage = "open"
+    try:
+        opened = True
+        driver.open()
+        stage = "load_merge_candidate"
+        candidate = True
+        driver.load_merge_candidate(config=intent)
+        stage = "compare_config"
+        result.diff = (driver.compare_config() or "").strip("\n")
+        result.changed = bool(result.diff.strip())
+
+        if result.dry_run or not result.changed:
+            stage = "discard_config"
+            driver.discard_config()
+            candidate = False
+            result.msg = messages.DRY_RUN if result.dry_run else messages.NO_CHANGES
+            log("%s: %s" % (host, result.msg))
+            return result
+
+        use_confirm = commit_confirm_seconds and commit_confirm_seconds > 0 and supports_commit_confirm(driver)
+        if use_confirm:
+            stage = "commit_config(revert_in=%d)" % commit_confirm_seconds
+            try:
+                driver.commit_config(revert_in=int(commit_confirm_seconds))
+            except NotImplementedError:
+                use_confirm = False
+                result.warnings.append(
+                    "The NAPALM driver has no commit-confirm; committed without an automatic revert timer"
+                )
+            else:
+                candidate = False
+                pending = True
+                result.commit_confirm = True
+        if not use_confirm:
+            stage = "commit_config"
+            driver.commit_config()
+            candidate = False
+        log("%s: committed%s" % (host, " with a %ds revert timer" % commit_confirm_seconds if pending else ""))
+
+        if verify:
+            stage = "verify"
+            _verify(driver, intent, host, pending, commit_confirm_seconds, result)
+        if pending:
+            stage = "confirm_commit"
+            try:
+                driver.confirm_commit()
+            except Exception as exc:  # noqa: BLE001 - the device reverts by itself: say so
+                raise CommitVerificationFailed(
+                    "Could not confirm the commit on {0} ({1}); the device's commit-confirm timer reverts "
+                    "the change within {2}s".format(host, _device_error_text(exc), commit_confirm_seconds),
+                    host=host,
+                    rolled_back="timer",
+                    config_diff=result.diff,
+                ) from exc
+            pending = False
+        result.committed = True
+        result.msg = messages.COMMITTED
+        log("%s: %s" % (host, result.msg))
+        return result
+    except ProvisionError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - every device fault becomes a typed error
+        error = classify_device_error(exc, host=host, stage=stage, intent=intent)
+        if result.diff and "config_diff" not in error.details:
+            error.details["config_diff"] = result.diff
+        raise error from exc
+    finally:
+        if candidate and opened:
+            try:
+                driver.discard_config()
+            except Exception as exc:  # noqa: BLE001 - cleanup must not mask the real outcome
+                log("%s: discard_config during cleanup failed: %s" % (host, _device_error_text(exc)))
+        if opened:
+            try:
+                driver.close()
+            except Exception as exc:  # noqa: BLE001 - cleanup must not mask the real outcome
+                log("%s: close during cleanup failed: %s" % (host, _device_error_text(exc)))
+
+
+def _verify(driver, intent, host, pending, seconds, result):
+    """Check the device answers and has every intended line; roll back and raise otherwise."""
+    try:
+        running = (driver.get_config(retrieve="running") or {}).get("running", "")
+    except Exception as exc:  # noqa: BLE001 - the device stopped answering after the commit
+        if pending:
+            # Asking a silent device to roll back only adds timeouts: its own timer reverts the change.
+            how, rolled_back = (
+                "is not confirmed: the device's commit-confirm timer reverts it within %ds" % seconds,
+                "timer",
+            )
+        elif _try_rollback(driver):
+            how, rolled_back = "was rolled back", "rollback"
+        else:
+            how, rolled_back = "was NOT rolled back (no commit-confirm): check the device", False
+        raise CommitVerificationFailed(
+            "The device {0} stopped answering after the commit ({1}); the change {2}".format(
+                host, _device_error_text(exc), how
+            ),
+            host=host,
+            rolled_back=rolled_back,
+            config_diff=result.diff,
+        ) from exc
+    missing = missing_lines(intent, running)
+    if missing:
+        if _try_rollback(driver):
+            how, rolled_back = "was rolled back", "rollback"
+        elif pending:
+            how, rolled_back = "is left to the commit-confirm timer (rollback failed)", "timer"
+        else:
+            how, rolled_back = "was NOT rolled back (rollback failed): check the device", False
+        raise CommitVerificationFailed(
+            "After the commit the running configuration of {0} lacks {1} intended line(s), e.g. {2!r}; the "
+            "change {3}".format(host, len(missing), missing[0], how),
+            host=host,
+            missing_lines=missing[:20],
+            rolled_back=rolled_back,
+            config_diff=result.diff,
+        )
+    result.verified = True
+
+
+def _try_rollback(driver):
+    try:
+        driver.rollback()
+    except Exception:  # noqa: BLE001 - the caller reports what happened instead
+        return False
+    return True

@@ -1,0 +1,176 @@
+# -*- coding: utf-8 -*-
+# Copyright: sotsync team
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The intended configuration from Nautobot Golden Config: fetch, parse, refuse what is unusable.
+
+Two sources:
+- ``regenerate`` (default): ``GET /api/plugins/golden-config/generate-intended-config/?device_id=<uuid>``
+  renders now from the templates; answers ``{"intended_config": ...}`` or 400 ``{"detail": ...}``.
+- ``stored``: ``GET /api/plugins/golden-config/golden-config/?device=<uuid>``, the result of the last
+  "Generate Intended Configurations" job (``intended_config``, ``intended_last_success_date``).
+
+The parse functions take a status code and a decoded body so they are tested without HTTP.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import datetime
+import re
+import time
+
+from ansible_collections.sotsync.nautobot.plugins.module_utils.errors import (
+    IntentUnavailable,
+    NautobotError,
+    RenderFailed,
+)
+
+SOURCES = ("regenerate", "stored")
+GENERATE_PATH = "plugins/golden-config/generate-intended-config/"
+STORED_PATH = "plugins/golden-config/golden-config/"
+
+
+class Intent(object):
+    """An intended configuration and where it came from."""
+
+    def __init__(self, config, source, render_seconds=None, age_seconds=None, last_success=None):
+        self.config = config
+        self.source = source
+        self.render_seconds = render_seconds
+        self.age_seconds = age_seconds
+        self.last_success = last_success
+
+    def __repr__(self):
+        return "Intent(source=%r, %d chars)" % (self.source, len(self.config or ""))
+
+
+def _detail(body):
+    if isinstance(body, dict):
+        for key in ("detail", "error", "message"):
+            if body.get(key):
+                return str(body[key])
+        return str(body) if body else ""
+    return str(body or "").strip()
+
+
+def has_content(config):
+    """True when the text has a line that is not blank, not a ``!`` comment and not ``end``."""
+    for line in (config or "").splitlines():
+        stripped = line.strip()
+        if stripped and not stripped.startswith("!") and stripped != "end":
+            return True
+    return False
+
+
+def require_content(config, device_name, source):
+    """Refuse an empty render: it would merge nothing and hide a template fault."""
+    if not isinstance(config, str) or not has_content(config):
+        if source == "stored":
+            raise IntentUnavailable(
+                "The stored intended configuration of {0} is empty; run Golden Config's "
+                "'Generate Intended Configurations' job or use intent_source=regenerate".format(device_name),
+                device=device_name,
+                intent_source=source,
+            )
+        raise RenderFailed(
+            "Golden Config rendered an empty intended configuration for {0}".format(device_name),
+            device=device_name,
+            intent_source=source,
+        )
+    return config
+
+
+def parse_generated(status_code, body, device_name):
+    """Parse the on-demand render answer; return the config text or raise ``RenderFailed``."""
+    if status_code == 400:
+        raise RenderFailed(
+            "Golden Config failed to render the intended configuration of {0}: {1}".format(
+                device_name, _detail(body) or "no detail given"
+            ),
+            device=device_name,
+            intent_source="regenerate",
+            detail=_detail(body),
+        )
+    if status_code == 404:
+        raise NautobotError(
+            "Nautobot has no Golden Config render endpoint (HTTP 404): is the nautobot_golden_config app "
+            "installed (version 2.x or later)? {0}".format(_detail(body)).strip(),
+            device=device_name,
+        )
+    if status_code >= 300:
+        raise NautobotError(
+            "Golden Config render of {0} failed with HTTP {1}: {2}".format(device_name, status_code, _detail(body)),
+            device=device_name,
+            status_code=status_code,
+        )
+    if not isinstance(body, dict) or "intended_config" not in body:
+        raise RenderFailed(
+            "Golden Config answered without an intended_config for {0}".format(device_name),
+            device=device_name,
+            intent_source="regenerate",
+        )
+    return require_content(body.get("intended_config"), device_name, "regenerate")
+
+
+_FRACTION = re.compile(r"(\.\d{1,6})\d*")
+
+
+def parse_timestamp(value):
+    """Nautobot timestamps (``...Z``, ``+00:00``, a space instead of ``T``) -> aware datetime or None."""
+    if not value:
+        return None
+    text = str(value).strip().replace(" ", "T", 1)
+    if text.endswith("Z"):
+        text = text[:-1] + "+00:00"
+    text = _FRACTION.sub(r"\1", text, count=1)
+    try:
+        parsed = datetime.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=datetime.timezone.utc)
+    return parsed
+
+
+def parse_stored(status_code, body, device_name, now=None):
+    """Parse the stored Golden Config record list; return ``(config, age_seconds, last_success)``."""
+    if status_code >= 300:
+        raise NautobotError(
+            "Reading the stored intended configuration of {0} failed with HTTP {1}: {2}".format(
+                device_name, status_code, _detail(body)
+            ),
+            device=device_name,
+            status_code=status_code,
+        )
+    results = body.get("results") if isinstance(body, dict) else body
+    if not results:
+        raise IntentUnavailable(
+            "Golden Config has no stored intended configuration for {0}; run its 'Generate Intended "
+            "Configurations' job or use intent_source=regenerate".format(device_name),
+            device=device_name,
+            intent_source="stored",
+        )
+    record = results[0]
+    config = require_content(record.get("intended_config"), device_name, "stored")
+    last_success = record.get("intended_last_success_date")
+    age = None
+    parsed = parse_timestamp(last_success)
+    if parsed is not None:
+        now = now or datetime.datetime.now(datetime.timezone.utc)
+        age = max(0, int((now - parsed).total_seconds()))
+    return config, age, last_success
+
+
+def fetch_intent(client, device_id, device_name, source="regenerate", clock=time.monotonic):
+    """Fetch the intent through a :class:`NautobotClient`-like ``client.get_json(path, params)``."""
+    if source not in SOURCES:
+        raise ValueError("intent_source must be one of %s" % ", ".join(SOURCES))
+    if source == "regenerate":
+        started = clock()
+        status, body = client.get_json(GENERATE_PATH, {"device_id": device_id})
+        config = parse_generated(status, body, device_name)
+        return Intent(config, source, render_seconds=round(clock() - started, 3))
+    status, body = client.get_json(STORED_PATH, {"device": device_id})
+    config, age, last_success = parse_stored(status, body, device_name)
+    return Intent(config, source, age_seconds=age, last_success=last_success)

@@ -1,0 +1,194 @@
+# -*- coding: utf-8 -*-
+# Copyright: sotsync team
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""A thin Nautobot client over pynautobot that speaks in typed errors.
+
+- every request has a timeout (requests has none by default: a hung Nautobot would hang the play);
+- connection faults -> ``NautobotUnreachable``; 401/403 -> ``NautobotAuthenticationFailed``;
+  an unknown device -> ``DeviceNotFound``; anything else -> ``NautobotError``;
+- the token never appears in a message (it travels only in the ``Authorization`` header).
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import re
+import traceback
+
+from ansible_collections.sotsync.nautobot.plugins.module_utils.errors import (
+    DeviceNotFound,
+    MissingDependency,
+    NautobotAuthenticationFailed,
+    NautobotError,
+    NautobotUnreachable,
+)
+
+try:
+    import pynautobot
+    import requests
+    from requests.adapters import HTTPAdapter
+
+    HAS_PYNAUTOBOT = True
+    PYNAUTOBOT_IMPORT_ERROR = None
+except ImportError:  # pragma: no cover - exercised only without the dependency
+    HAS_PYNAUTOBOT = False
+    PYNAUTOBOT_IMPORT_ERROR = traceback.format_exc()
+    HTTPAdapter = object
+
+UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$")
+JOURNAL_KINDS = ("info", "success", "warning", "danger")
+
+
+def is_uuid(value):
+    return bool(UUID_RE.match(str(value or "").strip()))
+
+
+class _TimeoutAdapter(HTTPAdapter):
+    """Give every request of the session a default timeout."""
+
+    def __init__(self, timeout, *args, **kwargs):
+        self._timeout = timeout
+        super(_TimeoutAdapter, self).__init__(*args, **kwargs)
+
+    def send(self, request, **kwargs):
+        if kwargs.get("timeout") is None:
+            kwargs["timeout"] = self._timeout
+        return super(_TimeoutAdapter, self).send(request, **kwargs)
+
+
+_ERRNO = re.compile(r"\[Errno -?\d+\] ([^'\")\]]+)")
+
+
+def _connection_reason(exc):
+    """``connection refused``, ``timed out``...: the useful end of a requests exception."""
+    text = str(exc)
+    match = _ERRNO.search(text)
+    if match:
+        return "{0} ({1})".format(type(exc).__name__, match.group(1).strip().rstrip(".").lower())
+    if "timed out" in text.lower() or "timeout" in type(exc).__name__.lower():
+        return "{0} (timed out)".format(type(exc).__name__)
+    if "RemoteDisconnected" in text or "Connection aborted" in text:
+        return "{0} (connection closed by the server)".format(type(exc).__name__)
+    return type(exc).__name__
+
+
+def _response_detail(response):
+    try:
+        body = response.json()
+    except ValueError:
+        return (response.text or "").strip()[:300]
+    if isinstance(body, dict) and body.get("detail"):
+        return str(body["detail"])
+    return str(body)[:300]
+
+
+class NautobotClient(object):
+    """What the provisioning flow needs from Nautobot, nothing more."""
+
+    def __init__(self, url, token, validate_certs=True, timeout=30, api=None):
+        if api is None:
+            if not HAS_PYNAUTOBOT:
+                raise MissingDependency(
+                    "The Python library pynautobot is required (pip install pynautobot)",
+                    exception=PYNAUTOBOT_IMPORT_ERROR,
+                )
+            api = pynautobot.api(url, token=token, verify=validate_certs)
+            adapter = _TimeoutAdapter(timeout)
+            api.http_session.mount("http://", adapter)
+            api.http_session.mount("https://", adapter)
+        self.api = api
+        self.url = str(url).rstrip("/")
+
+    # --- error translation ----------------------------------------------------------------------
+    def _raise_for(self, exc, what):
+        """Translate a requests/pynautobot exception into a typed error (never returns)."""
+        if HAS_PYNAUTOBOT:
+            if isinstance(exc, (requests.exceptions.ConnectionError, requests.exceptions.Timeout)):
+                raise NautobotUnreachable(
+                    "Nautobot at {0} is unreachable while {1}: {2}".format(self.url, what, _connection_reason(exc)),
+                    nautobot_url=self.url,
+                )
+            req = getattr(exc, "req", None)
+            if req is not None:
+                self._raise_for_status(req.status_code, _response_detail(req), what)
+            if isinstance(exc, requests.exceptions.RequestException):
+                raise NautobotError("Nautobot request failed while {0}: {1}".format(what, exc))
+        raise exc
+
+    def _raise_for_status(self, status_code, detail, what):
+        if status_code in (401, 403):
+            raise NautobotAuthenticationFailed(
+                "Nautobot refused the API token while {0} (HTTP {1}: {2}); check nautobot_token "
+                "(NAUTOBOT_TOKEN) and the token user's permissions".format(what, status_code, detail),
+                nautobot_url=self.url,
+                status_code=status_code,
+            )
+        raise NautobotError(
+            "Nautobot answered HTTP {0} while {1}: {2}".format(status_code, what, detail),
+            nautobot_url=self.url,
+            status_code=status_code,
+        )
+
+    def _headers(self):
+        return {"Authorization": "Token {0}".format(self.api.token), "Accept": "application/json"}
+
+    # --- reads ------------------------------------------------------------------------------------
+    def get_json(self, path, params=None):
+        """GET ``/api/<path>``; return ``(status_code, body)`` for 2xx/400/404, raise on the rest."""
+        what = "reading /api/{0}".format(path.lstrip("/"))
+        url = "{0}/{1}".format(self.api.base_url, path.lstrip("/"))
+        try:
+            response = self.api.http_session.get(url, params=params or {}, headers=self._headers())
+        except Exception as exc:  # noqa: BLE001 - translated or re-raised by _raise_for
+            self._raise_for(exc, what)
+        if response.status_code in (401, 403) or response.status_code >= 500:
+            self._raise_for_status(response.status_code, _response_detail(response), what)
+        try:
+            body = response.json()
+        except ValueError:
+            body = {"detail": (response.text or "").strip()[:300]}
+        return response.status_code, body
+
+    def get_device(self, ident):
+        """The device as a dict (depth 1, with ``config_context``), by UUID or by name."""
+        ident = str(ident or "").strip()
+        what = "looking up device {0}".format(ident)
+        endpoint = self.api.dcim.devices
+        try:
+            if is_uuid(ident):
+                record = endpoint.get(ident, depth=1, include="config_context")
+                records = [record] if record is not None else []
+            else:
+                records = list(endpoint.filter(name=ident, depth=1, include="config_context"))
+        except Exception as exc:  # noqa: BLE001 - translated or re-raised by _raise_for
+            self._raise_for(exc, what)
+        if not records:
+            raise DeviceNotFound("Device {0} was not found in Nautobot".format(ident), device=ident)
+        if len(records) > 1:
+            raise DeviceNotFound(
+                "Device name {0} is ambiguous in Nautobot ({1} devices); pass its UUID".format(ident, len(records)),
+                device=ident,
+                candidates=[str(r.id) for r in records],
+            )
+        record = records[0]
+        return dict(record) if not isinstance(record, dict) else record
+
+    # --- writes -----------------------------------------------------------------------------------
+    def create_journal_entry(self, device_id, kind, comments):
+        """Record an entry in the device's journal; return its id.
+
+        Nautobot has no journal-entry model (that is NetBox): the journal is the device's Notes
+        (``/api/extras/notes/``, Markdown). The entry's ``kind`` leads the note, e.g. ``[success]``.
+        """
+        if kind not in JOURNAL_KINDS:
+            raise ValueError("journal kind must be one of %s" % ", ".join(JOURNAL_KINDS))
+        try:
+            entry = self.api.extras.notes.create(
+                assigned_object_type="dcim.device",
+                assigned_object_id=str(device_id),
+                note="[{0}] {1}".format(kind, comments),
+            )
+        except Exception as exc:  # noqa: BLE001 - translated or re-raised by _raise_for
+            self._raise_for(exc, "writing a journal note on the device")
+        return str(entry.id if not isinstance(entry, dict) else entry["id"])

@@ -1,0 +1,247 @@
+# -*- coding: utf-8 -*-
+# Copyright: sotsync team
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""One provisioning run, end to end, in plain Python (the module's ``main()`` only wraps it).
+
+credentials present -> device from Nautobot -> readiness (live data) -> intended config ->
+NAPALM merge/diff/discard-or-commit (``deploy``) -> journal entry on the device -> result dict.
+Every failure is a typed ``ProvisionError``; once the device is known, failures are journaled too.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import re
+
+from ansible_collections.sotsync.nautobot.plugins.module_utils import messages
+from ansible_collections.sotsync.nautobot.plugins.module_utils.deploy import deploy, make_driver
+from ansible_collections.sotsync.nautobot.plugins.module_utils.errors import (
+    DeviceNotReady,
+    InvalidParameter,
+    MissingCredentials,
+    NautobotAuthenticationFailed,
+    NautobotUnreachable,
+    ProvisionError,
+)
+from ansible_collections.sotsync.nautobot.plugins.module_utils.intent import fetch_intent
+from ansible_collections.sotsync.nautobot.plugins.module_utils.nautobot import NautobotClient
+from ansible_collections.sotsync.nautobot.plugins.module_utils.readiness import check_readiness
+
+MODULE_NAME = "sotsync.nautobot.golden_config_deploy"
+JOURNAL_DIFF_LIMIT = 20000
+MASK = "********"
+
+
+def scrub(text, secrets):
+    """Replace every secret value in ``text`` (defence in depth: messages never embed them)."""
+    text = "" if text is None else str(text)
+    for secret in secrets:
+        if secret and len(str(secret)) >= 3:
+            text = text.replace(str(secret), MASK)
+    return text
+
+
+_CONFIG_SECRET = re.compile(
+    r"(\b(?:secret|password|key|community)\s+(?:(?:\d{1,2}|sha512|md5|type-7|nopassword)\s+)?)\S+", re.I
+)
+
+
+def redact_config_secrets(text):
+    """Mask what follows ``secret``/``password``/``key``/``community`` in configuration lines.
+
+    The journal note is readable by every Nautobot user: a diff must not copy device secrets there.
+    """
+    return "\n".join(_CONFIG_SECRET.sub(r"\1<removed>", line) for line in (text or "").splitlines())
+
+
+def merged_optional_args(device, optional_args):
+    """The device's config context ``napalm.optional_args`` with the task's ``optional_args`` on top."""
+    context = device.get("config_context") or {}
+    napalm_context = context.get("napalm") if isinstance(context, dict) else None
+    merged = {}
+    if isinstance(napalm_context, dict) and isinstance(napalm_context.get("optional_args"), dict):
+        merged.update(napalm_context["optional_args"])
+    merged.update(optional_args or {})
+    return merged
+
+
+def check_parameters(params):
+    """Everything that can be refused before any connection, with a message saying how to fix it."""
+    missing = [name for name in ("username", "password") if not params.get(name)]
+    if missing:
+        raise MissingCredentials(
+            "NAPALM credentials missing: {0}. Set the username and password options (or the NAPALM_USERNAME "
+            "and NAPALM_PASSWORD environment variables); there are no default credentials.".format(
+                " and ".join(missing)
+            ),
+            missing=missing,
+        )
+    if not str(params.get("device") or "").strip():
+        raise InvalidParameter("device must name a Nautobot device (its name or UUID)")
+    if not 0 <= (params.get("commit_confirm_seconds") or 0) < 86400:
+        raise InvalidParameter("commit_confirm_seconds must be 0 (no commit-confirm) to 86399")
+    if params.get("timeout") is not None and params["timeout"] <= 0:
+        raise InvalidParameter("timeout must be more than 0 seconds")
+
+
+def journal_kind(outcome=None, error=None):
+    """info: dry run / nothing to do; success: committed; warning: failed, device unchanged; danger: uncertain."""
+    if error is None:
+        return "success" if outcome and outcome.get("committed") else "info"
+    if error.details.get("rolled_back") == "rollback" or error.code in (
+        "device_not_ready",
+        "render_failed",
+        "intent_unavailable",
+        "config_rejected",
+        "device_unreachable",
+        "device_authentication",
+        "device_locked",
+        "missing_credentials",
+    ):
+        return "warning"
+    return "danger"
+
+
+def journal_comments(device_name, mode, msg, trigger, intent_source, diff, extra=None):
+    """Markdown for the journal entry (no secrets: the caller scrubs it too)."""
+    lines = [
+        "**{0}** on {1}: {2}".format(MODULE_NAME, device_name, mode),
+        "",
+        msg,
+        "",
+        "- trigger: {0}".format(trigger or "manual"),
+        "- mode: {0}".format(mode),
+        "- intent source: {0}".format(intent_source),
+    ]
+    for key, value in (extra or {}).items():
+        if value is not None:
+            lines.append("- {0}: {1}".format(key, value))
+    if diff:
+        diff = redact_config_secrets(diff)
+        shown = diff if len(diff) <= JOURNAL_DIFF_LIMIT else diff[:JOURNAL_DIFF_LIMIT] + "\n... (truncated)"
+        lines += ["", "```diff", shown, "```"]
+    else:
+        lines += ["", "No differences."]
+    return "\n".join(lines)
+
+
+def run_provision(params, check_mode=False, client=None, driver_factory=make_driver, log=None):
+    """Run one provisioning; return the module result (without ``failed``) or raise ``ProvisionError``."""
+    log = log or (lambda _msg: None)
+    check_parameters(params)
+    secrets = [params.get("password"), params.get("nautobot_token")]
+    dry_run = bool(params.get("dry_run", True)) or bool(check_mode)
+    mode = "check mode" if check_mode else ("dry run" if dry_run else "commit")
+    trigger = params.get("trigger") or "manual"
+    intent_source = params.get("intent_source") or "regenerate"
+    warnings = []
+    if client is None:
+        client = NautobotClient(
+            params["nautobot_url"],
+            params["nautobot_token"],
+            validate_certs=params.get("validate_certs", True),
+            timeout=params.get("nautobot_timeout") or 30,
+        )
+    device = client.get_device(params["device"])
+    device_id = str(device.get("id"))
+    name = str(device.get("name") or params["device"])
+    base = {"device": name, "device_id": device_id, "intent_source": intent_source, "dry_run": dry_run}
+    write_journal = bool(params.get("journal", True)) and not check_mode
+
+    def journal(kind, comments):
+        if not write_journal:
+            return None
+        try:
+            return client.create_journal_entry(device_id, kind, scrub(comments, secrets))
+        except ProvisionError as exc:
+            warnings.append("Could not write the journal entry: {0}".format(scrub(exc.message, secrets)))
+        return None
+
+    intent = None
+    try:
+        readiness = check_readiness(device, params.get("ready_statuses") or messages.DEFAULT_READY_STATUSES)
+        if not readiness.ready:
+            raise DeviceNotReady(readiness.message, reasons=readiness.reasons, status=readiness.status)
+        log(readiness.message)
+        intent = fetch_intent(client, device_id, name, intent_source)
+        optional_args = merged_optional_args(device, params.get("optional_args"))
+        driver = driver_factory(
+            readiness.napalm_driver,
+            readiness.host,
+            params["username"],
+            params["password"],
+            params.get("timeout") or 60,
+            optional_args,
+        )
+        outcome = deploy(
+            driver,
+            intent.config,
+            dry_run=dry_run,
+            commit_confirm_seconds=params.get("commit_confirm_seconds", 60),
+            verify=params.get("verify", True),
+            host=readiness.host,
+            log=log,
+        )
+    except ProvisionError as error:
+        error.message = scrub(error.message, secrets)
+        for key, value in base.items():
+            error.details.setdefault(key, value)
+        if isinstance(error, (NautobotUnreachable, NautobotAuthenticationFailed)):
+            raise  # a journal entry would fail the same way
+        entry = journal(
+            journal_kind(error=error),
+            journal_comments(
+                name,
+                mode,
+                "FAILED ({0}): {1}".format(error.code, error.message),
+                trigger,
+                intent_source,
+                error.details.get("config_diff"),
+            ),
+        )
+        error.details["journal_entry_id"] = entry
+        if warnings:
+            error.details["warnings"] = list(warnings)
+        raise
+    result = dict(base)
+    result.update(outcome.as_dict())
+    warnings.extend(outcome.warnings)
+    result.update(
+        {
+            "host": readiness.host,
+            "napalm_driver": readiness.napalm_driver,
+            "trigger": trigger,
+            "check_mode": bool(check_mode),
+            "intent_age_seconds": intent.age_seconds,
+            "intent_last_success": intent.last_success,
+            "render_seconds": intent.render_seconds,
+        }
+    )
+    summary = "{0} line(s) differ".format(
+        sum(
+            1
+            for line in outcome.diff.splitlines()
+            if line.startswith(("+", "-")) and not line.startswith(("+++", "---"))
+        )
+    )
+    result["journal_entry_id"] = journal(
+        journal_kind(outcome=result),
+        journal_comments(
+            name,
+            mode,
+            outcome.msg,
+            trigger,
+            intent_source,
+            outcome.diff,
+            extra={
+                "driver": "{0} at {1}".format(readiness.napalm_driver, readiness.host),
+                "result": summary,
+                "intent age": "{0}s".format(intent.age_seconds) if intent.age_seconds is not None else None,
+                "render time": "{0}s".format(intent.render_seconds) if intent.render_seconds is not None else None,
+                "commit-confirm": "confirmed" if outcome.commit_confirm and outcome.committed else None,
+            },
+        ),
+    )
+    result["warnings"] = warnings
+    return result

@@ -1,0 +1,307 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: sotsync team
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: golden_config_deploy
+short_description: Merge a device's Golden Config intended configuration with NAPALM
+version_added: 0.1.0
+description:
+  - Brings one device to its intended configuration from Nautobot's Golden Config app.
+  - Re-validates the device's readiness against live Nautobot data first (the same rules and
+    messages as the rulebook). A platform is set, the platform has a NAPALM driver (its explicit
+    C(napalm_driver), else Nautobot's mapping of its C(network_driver)), a primary IPv4 is set and
+    the status is one of O(ready_statuses).
+  - Fetches the intended configuration (rendered now, or the stored one) and refuses an empty or
+    failed render.
+  - Connects with the platform's NAPALM driver to the primary IPv4 (without mask), loads the intent as
+    a B(merge) candidate (there is no replace option), and compares it.
+  - In dry run or check mode the candidate is discarded. Otherwise it is committed only when the diff
+    is not empty, with commit-confirm where the driver supports it (EOS does); the module then checks
+    that the device still answers and that its running configuration has every intended line, and
+    confirms, or rolls back and fails.
+  - The candidate is discarded and the connection closed on every path, including failures.
+  - Writes a journal entry on the device in Nautobot recording what happened (not in check mode). Nautobot
+    keeps it as a Note on the device (Nautobot has no journal-entry model), led by its kind
+    (C([info]), C([success]), C([warning]) or C([danger])).
+author:
+  - sotsync team (@sotsync)
+requirements:
+  - pynautobot
+  - napalm (and the driver's own library, for example pyeapi for EOS)
+extends_documentation_fragment:
+  - sotsync.nautobot.nautobot
+  - sotsync.nautobot.napalm
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+    details: Check mode is a dry run; the candidate is loaded, compared and discarded.
+  diff_mode:
+    support: full
+    details: Returns the device's own unified diff as C(diff.prepared).
+  platform:
+    platforms: posix
+options:
+  device:
+    description:
+      - The Nautobot device, by name or by UUID.
+    type: str
+    required: true
+  intent_source:
+    description:
+      - Where the intended configuration comes from.
+      - V(regenerate) has Golden Config render it now from the templates
+        (C(/api/plugins/golden-config/generate-intended-config/)).
+      - V(stored) uses the intended configuration stored by Golden Config's last
+        "Generate Intended Configurations" job; its age is returned as RV(intent_age_seconds).
+    type: str
+    choices: [regenerate, stored]
+    default: regenerate
+  dry_run:
+    description:
+      - Preview only, show the diff and discard the candidate. Check mode implies it.
+    type: bool
+    default: true
+  ready_statuses:
+    description:
+      - Device statuses (by name) that count as ready for provisioning.
+      - The role C(sotsync.nautobot.provision) passes the list from
+        C(rulebooks/vars/device_config_hook.yml).
+    type: list
+    elements: str
+    default: [Active, Planned, Staged]
+  commit_confirm_seconds:
+    description:
+      - Commit with this NAPALM commit-confirm timer; the device reverts the change by itself unless the
+        module confirms it after its checks.
+      - V(0) commits without commit-confirm. Drivers without commit-confirm commit without it and warn.
+    type: int
+    default: 60
+  verify:
+    description:
+      - After a commit, read the running configuration back and require every intended line in it
+        (whitespace normalised; C(!) comments, C(end) and C(no ...) lines are not checked); roll back
+        and fail otherwise.
+    type: bool
+    default: true
+  journal:
+    description:
+      - Write a journal entry (a Nautobot Note) on the device with the outcome, the diff and the O(trigger).
+      - Its kind is V(info) for a dry run or nothing to do, V(success) for a commit, V(warning) for a failure
+        that left the device unchanged and V(danger) when the device's state is uncertain.
+      - Skipped in check mode; a failure to write it is a warning, not a failure.
+    type: bool
+    default: true
+  trigger:
+    description:
+      - What caused this run, recorded in the journal entry, for example C(rulebook - name changed).
+    type: str
+    default: manual
+notes:
+  - Failures carry a machine-readable RV(error) code, for example C(device_not_ready),
+    C(render_failed), C(device_unreachable), C(device_authentication), C(config_rejected),
+    C(commit_verification_failed), C(nautobot_unreachable), C(nautobot_authentication),
+    C(device_not_found), C(missing_credentials).
+  - The module runs where the Nautobot API and the devices are reachable; use it with
+    C(delegate_to=localhost) or C(connection=local).
+  - Part of the action group C(sotsync.nautobot.nautobot), so shared options can be set once with
+    C(module_defaults).
+seealso:
+  - name: Nautobot Golden Config
+    description: The app that renders the intended configuration.
+    link: https://docs.nautobot.com/projects/golden-config/en/latest/
+  - name: NAPALM
+    description: The device abstraction used to merge, compare, commit and roll back.
+    link: https://napalm.readthedocs.io/
+"""
+
+EXAMPLES = r"""
+- name: Preview access1's intended configuration (dry run is the default)
+  sotsync.nautobot.golden_config_deploy:
+    device: access1
+    nautobot_url: https://nautobot.example.com
+    nautobot_token: "{{ vault_nautobot_token }}"
+    username: "{{ vault_napalm_username }}"
+    password: "{{ vault_napalm_password }}"
+  delegate_to: localhost
+  register: preview
+
+- name: Commit it, with a 2 minute commit-confirm, credentials from the environment
+  sotsync.nautobot.golden_config_deploy:
+    device: access1
+    dry_run: false
+    commit_confirm_seconds: 120
+    trigger: "manual: change CHG0001"
+  delegate_to: localhost
+
+- name: Use the stored intended configuration and an HTTPS port from the task
+  sotsync.nautobot.golden_config_deploy:
+    device: 5f8c5e3e-9f67-4b5e-9d3c-2b1e1f0a7c11
+    intent_source: stored
+    optional_args:
+      transport: https
+      port: 8443
+  delegate_to: localhost
+"""
+
+RETURN = r"""
+msg:
+  description: What happened, in the words users know.
+  returned: always
+  type: str
+  sample: "DRY RUN mode: Discarding configuration changes"
+device:
+  description: The device's name in Nautobot.
+  returned: when the device was found
+  type: str
+  sample: access1
+device_id:
+  description: The device's UUID in Nautobot.
+  returned: when the device was found
+  type: str
+  sample: 5f8c5e3e-9f67-4b5e-9d3c-2b1e1f0a7c11
+host:
+  description: The address NAPALM connected to (the primary IPv4 without mask).
+  returned: success
+  type: str
+  sample: 127.0.1.11
+napalm_driver:
+  description: The NAPALM driver used.
+  returned: success
+  type: str
+  sample: eos
+config_diff:
+  description:
+    - The device's unified diff between its running configuration and the merged candidate; empty when
+      nothing differs. With C(--diff) it is also returned as C(diff.prepared).
+  returned: success, and on failures after the diff was computed
+  type: str
+  sample: "-hostname access1\n+hostname access-switch-1"
+diff:
+  description: Ansible diff mode output.
+  returned: in diff mode, when the diff is not empty
+  type: dict
+  contains:
+    prepared:
+      description: The same text as RV(config_diff).
+      type: str
+committed:
+  description: Whether the candidate was committed (and, with commit-confirm, confirmed).
+  returned: success
+  type: bool
+  sample: false
+dry_run:
+  description: Whether this was a dry run (O(dry_run) or check mode).
+  returned: when the device was found
+  type: bool
+  sample: true
+check_mode:
+  description: Whether the task ran in check mode.
+  returned: success
+  type: bool
+commit_confirm:
+  description: Whether the commit used NAPALM's commit-confirm.
+  returned: success
+  type: bool
+verified:
+  description: V(true) when the running configuration was checked after the commit; null when not checked.
+  returned: success
+  type: bool
+intent_source:
+  description: Where the intended configuration came from.
+  returned: when the device was found
+  type: str
+  sample: regenerate
+intent_age_seconds:
+  description: Age of the stored intended configuration (from C(intended_last_success_date)); null for V(regenerate).
+  returned: success
+  type: int
+intent_last_success:
+  description: Golden Config's C(intended_last_success_date) of the stored intended configuration.
+  returned: success, with O(intent_source=stored)
+  type: str
+render_seconds:
+  description: How long Golden Config took to render the intent; null for V(stored).
+  returned: success
+  type: float
+  sample: 0.12
+trigger:
+  description: The O(trigger) recorded in the journal.
+  returned: success
+  type: str
+journal_entry_id:
+  description: UUID of the journal entry (Nautobot Note on the device) written; null when O(journal=false), in
+    check mode, or when writing it failed (then a warning says why).
+  returned: when the device was found
+  type: str
+error:
+  description: Machine-readable failure code.
+  returned: failure
+  type: str
+  sample: device_not_ready
+reasons:
+  description: The failed readiness checks.
+  returned: when RV(error=device_not_ready)
+  type: list
+  elements: str
+  sample: ["platform missing", "no primary IPv4"]
+line:
+  description: The configuration line the device rejected, when it can be told.
+  returned: when RV(error=config_rejected)
+  type: str
+  sample: "interface Ethernet99/1"
+rolled_back:
+  description:
+    - How a failed commit was undone, V(rollback) (explicit NAPALM rollback) or V(timer) (the device's
+      commit-confirm timer reverts it), or V(false).
+  returned: when RV(error=commit_verification_failed)
+  type: raw
+missing_lines:
+  description: Intended lines missing from the running configuration after the commit.
+  returned: when the post-commit check found some missing
+  type: list
+  elements: str
+"""
+
+import traceback  # noqa: E402 - Ansible's layout: the documentation comes first
+
+from ansible.module_utils.basic import AnsibleModule  # noqa: E402
+from ansible.module_utils.common.text.converters import to_native  # noqa: E402
+
+from ansible_collections.sotsync.nautobot.plugins.module_utils.arguments import (  # noqa: E402
+    GOLDEN_CONFIG_DEPLOY_ARGUMENT_SPEC,
+)
+from ansible_collections.sotsync.nautobot.plugins.module_utils.errors import ProvisionError  # noqa: E402
+from ansible_collections.sotsync.nautobot.plugins.module_utils.provision import run_provision  # noqa: E402
+
+
+def main():
+    module = AnsibleModule(argument_spec=GOLDEN_CONFIG_DEPLOY_ARGUMENT_SPEC, supports_check_mode=True)
+    try:
+        result = run_provision(module.params, check_mode=module.check_mode, log=module.log)
+    except ProvisionError as error:
+        failure = error.to_result()
+        for warning in failure.pop("warnings", None) or []:
+            module.warn(warning)
+        module.fail_json(**failure)
+    except Exception as error:  # noqa: BLE001 - the last resort keeps the error shape
+        module.fail_json(
+            msg="golden_config_deploy failed unexpectedly: {0}: {1}".format(type(error).__name__, to_native(error)),
+            error="unexpected",
+            exception=traceback.format_exc(),
+        )
+    for warning in result.pop("warnings", None) or []:
+        module.warn(warning)
+    if module._diff and result.get("config_diff"):
+        result["diff"] = {"prepared": result["config_diff"]}
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

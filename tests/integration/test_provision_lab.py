@@ -1,0 +1,329 @@
+"""The provisioning playbook on the live lab: real Nautobot + Golden Config, the real napalm ``eos``
+driver, simulated devices. Runs ``ansible-playbook sotsync.nautobot.provision_device`` as users do.
+
+Each test restores the Nautobot data and the simulated device it changed, and deletes the journal
+notes it wrote (found by a unique trigger text). Skips when the lab is not up (``scripts/lab up``).
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+
+import pytest
+from provision_helpers import (
+    ROOT,
+    change_primary_ip,
+    delete_notes,
+    free_port,
+    marker,
+    notes_with,
+    playbook_env,
+    restored,
+    run_job,
+    run_playbook,
+    seeded_device,
+    sim_add,
+    sim_device,
+    sim_faults,
+    sim_remove,
+    wait_for,
+)
+
+pytestmark = pytest.mark.lab
+
+DRY_RUN = "DRY RUN mode: Discarding configuration changes"
+COMMITTED = "Configuration committed successfully"
+
+
+@pytest.fixture
+def trigger(lab, request):
+    text = marker(request.node.name)
+    yield text
+    delete_notes(lab["api"], text)
+
+
+def assert_ok(run, host):
+    recap = run.recap(host)
+    assert run.returncode == 0 and recap["failed"] == 0, run
+    return recap
+
+
+def assert_failed(run, host, error):
+    assert run.returncode != 0, run
+    assert run.recap(host)["failed"] == 1, run
+    assert f"failed ({error})" in run.stdout, run
+
+
+def dry_live_again(lab, device_name, sim_name, expected_lines, trigger):
+    """Dry run (diff shown, nothing applied), live (committed), live again (nothing to do)."""
+    before = sim_device(lab, sim_name)["running_config"]
+
+    dry = run_playbook(lab, device_name, dry_run=True, trigger=trigger)
+    recap = assert_ok(dry, device_name)
+    assert recap["changed"] == 1 and dry.shows(f"{device_name}: {DRY_RUN}"), dry
+    for line in expected_lines:
+        assert dry.shows(line), f"{line!r} not in the diff:\n{dry!r}"
+    state = sim_device(lab, sim_name)
+    assert state["running_config"] == before and state["open_sessions"] == [] and state["pending_commit"] is None
+
+    live = run_playbook(lab, device_name, dry_run=False, trigger=trigger)
+    recap = assert_ok(live, device_name)
+    assert recap["changed"] == 1 and live.shows(f"{device_name}: {COMMITTED}"), live
+    for line in expected_lines:
+        assert live.shows(line), live
+    state = sim_device(lab, sim_name)
+    running = state["running_config"].splitlines()
+    for line in expected_lines:
+        if line.startswith("+"):
+            assert line[1:] in running, f"{line[1:]!r} not in the running config after the commit"
+        elif line.startswith("-"):
+            assert line[1:] not in running, f"{line[1:]!r} still in the running config after the commit"
+    assert state["open_sessions"] == [] and state["pending_commit"] is None
+
+    again = run_playbook(lab, device_name, dry_run=False, trigger=trigger)
+    recap = assert_ok(again, device_name)
+    assert recap["changed"] == 0 and again.shows("(no differences)"), again
+    assert sim_device(lab, sim_name)["running_config"] == state["running_config"]
+
+    notes = [n.note for n in notes_with(lab["api"], trigger)]
+    assert len(notes) == 3, notes
+    dry_notes = [n for n in notes if n.startswith("[info]") and "- mode: dry run" in n]
+    assert len(dry_notes) == 1 and all(line in dry_notes[0] for line in expected_lines), notes
+    assert sum(n.startswith("[success]") and COMMITTED in n for n in notes) == 1, notes
+    assert sum(n.startswith("[info]") and "- mode: commit" in n and "No differences." in n for n in notes) == 1
+
+
+# --- the seed scenarios ------------------------------------------------------------------------------
+def test_rename_dry_run_then_live(lab, trigger):
+    with restored(lab, "access1") as ctx:
+        ctx["device"].update({"name": "access-switch-1"})
+        dry_live_again(lab, "access-switch-1", "access1", ["-hostname access1", "+hostname access-switch-1"], trigger)
+
+
+def test_management_ip_change_dry_run_then_live(lab, trigger):
+    # The module connects to the device's primary IPv4, now the new address: the simulated access2
+    # answers there too (a copy of its configuration), as a re-addressed device would.
+    sim_name, new_ip = "access2-new-ip", "127.0.1.112"
+    with restored(lab, "access2") as ctx:
+        sim_add(lab, sim_name, new_ip, ctx["running"])
+        try:
+            change_primary_ip(ctx["api"], ctx["device"], new_ip + "/24", ctx["created_ips"])
+            dry_live_again(
+                lab, "access2", sim_name, ["-   ip address 127.0.1.12/24", "+   ip address 127.0.1.112/24"], trigger
+            )
+        finally:
+            sim_remove(lab, sim_name)
+
+
+def test_role_change_dry_run_then_live(lab, trigger):
+    with restored(lab, "access1") as ctx:
+        dist = lab["api"].extras.roles.get(name="Distribution Switch")
+        ctx["device"].update({"role": dist.id})
+        dry_live_again(
+            lab, "access1", "access1", ["+vlan 20", "+   name servers", "+ip routing", "+router ospf 1"], trigger
+        )
+
+
+def test_check_mode_is_a_dry_run_that_writes_nothing(lab, trigger):
+    with restored(lab, "access1") as ctx:
+        ctx["device"].update({"name": "access-switch-1"})
+        before = sim_device(lab, "access1")["running_config"]
+        run = run_playbook(lab, "access-switch-1", dry_run=False, check=True, diff=True, trigger=trigger)
+        recap = assert_ok(run, "access-switch-1")
+        assert recap["changed"] == 1 and run.shows("+hostname access-switch-1"), run
+        assert sim_device(lab, "access1")["running_config"] == before
+        assert notes_with(lab["api"], trigger) == []
+
+
+def test_many_devices_in_one_run(lab, trigger):
+    run = run_playbook(lab, ["access1", "access2", "dist1"], trigger=trigger)
+    for name in ("access1", "access2", "dist1"):
+        assert_ok(run, name)
+        assert run.shows(f"{name}: {DRY_RUN}"), run
+    comma = run_playbook(lab, "access1, dist1", trigger=trigger)
+    assert_ok(comma, "access1") and assert_ok(comma, "dist1")
+
+
+def test_runs_under_ansible_runner_like_the_rulebook(lab, trigger):
+    ansible_runner = pytest.importorskip("ansible_runner")
+    env = playbook_env(lab)
+    with tempfile.TemporaryDirectory() as private:
+        result = ansible_runner.run(
+            private_data_dir=private,
+            playbook="sotsync.nautobot.provision_device",
+            extravars={
+                "device": "access1",
+                "dry_run": True,
+                "trigger": trigger,
+                "ansible_eda": {"ruleset": "device config hook", "rule": "provision", "event": {}},
+            },
+            envvars={
+                k: env[k]
+                for k in (
+                    "ANSIBLE_COLLECTIONS_PATH",
+                    "NAUTOBOT_URL",
+                    "NAUTOBOT_TOKEN",
+                    "NAPALM_USERNAME",
+                    "NAPALM_PASSWORD",
+                )
+            },
+            settings={"suppress_env_files": True},
+            quiet=True,
+        )
+        results = [
+            e["event_data"]["res"]
+            for e in result.events
+            if e["event"] == "runner_on_ok"
+            and e["event_data"].get("task_action") == "sotsync.nautobot.golden_config_deploy"
+        ]
+    assert result.status == "successful" and result.rc == 0
+    assert len(results) == 1
+    assert results[0]["msg"] == DRY_RUN and results[0]["trigger"] == trigger and results[0]["dry_run"] is True
+    assert results[0]["journal_entry_id"]
+
+
+# --- readiness --------------------------------------------------------------------------------------------
+UNREADY = {
+    "unready-no-platform": "platform missing",
+    "unready-no-driver": "platform has no NAPALM driver",
+    "unready-no-ip": "no primary IPv4",
+    "unready-offline": "status not Active, Planned or Staged (is Offline)",
+}
+
+
+def test_unready_devices_are_refused_with_reasons(lab, trigger):
+    run = run_playbook(lab, list(UNREADY), trigger=trigger)
+    assert run.returncode != 0
+    for name, reason in UNREADY.items():
+        assert run.recap(name)["failed"] == 1, run
+        assert run.shows(f"{name}: Device is not ready for provisioning: {reason}"), run
+        assert run.shows(f"reason: {reason}"), run
+    notes = notes_with(lab["api"], trigger)
+    assert len(notes) == len(UNREADY) and all(n.note.startswith("[warning]") for n in notes)
+
+
+# --- faults ------------------------------------------------------------------------------------------------
+def test_device_down_is_a_clear_unreachable_error(lab, trigger):
+    with restored(lab, "access2"):
+        sim_faults(lab, "access2", unresponsive=True)
+        run = run_playbook(lab, "access2", trigger=trigger, extra={"provision_napalm_timeout": 3})
+        assert_failed(run, "access2", "device_unreachable")
+        assert "127.0.1.12 is unreachable" in run.stdout and "timed out" in run.stdout, run
+        assert run.seconds < 60
+
+
+def test_wrong_device_credentials(lab, trigger):
+    wrong = f"wrong-password-{trigger[-8:]}"
+    run = run_playbook(lab, "access1", trigger=trigger, env=playbook_env(lab, NAPALM_PASSWORD=wrong))
+    assert_failed(run, "access1", "device_authentication")
+    assert "refused the NAPALM credentials" in run.stdout and wrong not in run.stdout, run
+    assert sim_device(lab, "access1")["open_sessions"] == []
+
+
+def test_missing_device_credentials_fail_before_any_connection(lab, trigger):
+    requests_before = sim_device(lab, "access1")["requests"]
+    run = run_playbook(
+        lab, "access1", trigger=trigger, env=playbook_env(lab, NAPALM_USERNAME=None, NAPALM_PASSWORD=None)
+    )
+    assert_failed(run, "access1", "missing_credentials")
+    assert "NAPALM credentials missing: username and password" in run.stdout, run
+    assert sim_device(lab, "access1")["requests"] == requests_before
+
+
+def test_nautobot_down(lab, trigger):
+    url = f"http://127.0.0.1:{free_port()}"
+    run = run_playbook(lab, "access1", trigger=trigger, env=playbook_env(lab, NAUTOBOT_URL=url))
+    assert_failed(run, "access1", "nautobot_unreachable")
+    assert f"Nautobot at {url} is unreachable" in run.stdout and "connection refused" in run.stdout, run
+
+
+def test_wrong_nautobot_token(lab, trigger):
+    token = "0123456789" * 4
+    run = run_playbook(lab, "access1", trigger=trigger, env=playbook_env(lab, NAUTOBOT_TOKEN=token))
+    assert_failed(run, "access1", "nautobot_authentication")
+    assert "Nautobot refused the API token" in run.stdout and token not in run.stdout, run
+
+
+def test_rejected_line_applies_nothing(lab, trigger):
+    # A config context value with a newline makes the template emit a line EOS refuses.
+    with restored(lab, "access1") as ctx:
+        ctx["device"].update({"local_config_context_data": {"domain_name": "site-a.lab\nfrobnicate everything"}})
+        before = sim_device(lab, "access1")["running_config"]
+        run = run_playbook(lab, "access1", dry_run=False, trigger=trigger)
+        assert_failed(run, "access1", "config_rejected")
+        assert "rejected the line 'frobnicate everything'" in run.stdout, run
+        state = sim_device(lab, "access1")
+        assert state["running_config"] == before and state["open_sessions"] == [] and state["pending_commit"] is None
+        notes = notes_with(lab["api"], trigger)
+        assert len(notes) == 1 and notes[0].note.startswith("[warning]")
+
+
+def test_device_silent_after_commit_is_reverted_by_commit_confirm(lab, trigger):
+    with restored(lab, "access1") as ctx:
+        ctx["device"].update({"name": "access-switch-1"})
+        before = sim_device(lab, "access1")["running_config"]
+        sim_faults(lab, "access1", fail_after_commit=True)
+        run = run_playbook(
+            lab,
+            "access-switch-1",
+            dry_run=False,
+            trigger=trigger,
+            extra={"provision_commit_confirm_seconds": 4, "provision_napalm_timeout": 2},
+        )
+        assert_failed(run, "access-switch-1", "commit_verification_failed")
+        assert "stopped answering after the commit" in run.stdout and "commit-confirm timer" in run.stdout, run
+        assert wait_for(lambda: sim_device(lab, "access1")["pending_commit"] is None, timeout=20)
+        state = sim_device(lab, "access1")
+        assert state["running_config"] == before, "the commit-confirm timer did not revert the change"
+        assert state["unresponsive"] is False
+        notes = notes_with(lab["api"], trigger)
+        assert len(notes) == 1 and notes[0].note.startswith("[danger]")
+
+
+def test_stored_intent_source(lab, trigger):
+    api = lab["api"]
+    device = seeded_device(api, "access1")
+    records = api.plugins.golden_config.golden_config
+    existed = records.get(device=device.id) is not None
+    try:
+        status = run_job(api, "Generate Intended Configurations", {"device": [device.id]})
+        assert status == "SUCCESS", f"Golden Config's intended job ended {status}"
+        run = run_playbook(lab, "access1", trigger=trigger, extra={"provision_intent_source": "stored"})
+        assert_ok(run, "access1")
+        assert run.shows(f"access1: {DRY_RUN}") and run.shows("(no differences)"), run
+        notes = notes_with(api, trigger)
+        assert len(notes) == 1 and "- intent source: stored" in notes[0].note and "- intent age: " in notes[0].note
+    finally:
+        if not existed:
+            record = records.get(device=device.id)
+            if record is not None:
+                record.delete()
+
+
+def test_missing_stored_intent_is_refused(lab, trigger):
+    records = lab["api"].plugins.golden_config.golden_config
+    if records.get(device=seeded_device(lab["api"], "dist1").id) is not None:
+        pytest.skip("dist1 has a stored intended configuration in this lab")
+    run = run_playbook(lab, "dist1", trigger=trigger, extra={"provision_intent_source": "stored"})
+    assert_failed(run, "dist1", "intent_unavailable")
+    assert "has no stored intended configuration for dist1" in run.stdout, run
+
+
+def test_device_not_found(lab, trigger):
+    run = run_playbook(lab, f"no-such-device-{trigger[-8:]}", trigger=trigger)
+    assert run.returncode != 0 and "device_not_found" in run.stdout, run
+
+
+def test_playbook_requires_a_device(lab):
+    run = run_playbook(lab, "")
+    assert run.returncode != 0 and "Name the device(s) to provision" in run.stdout, run
+
+
+def test_lab_json_shape_used_here(lab):
+    # The keys these tests rely on, with a readable failure if the lab's facts change shape.
+    for key in ("env", "sim_control", "sim_port", "devices", "api"):
+        assert key in lab, key
+    assert {"access1", "access2", "dist1"} <= set(lab["devices"])
+    assert (ROOT / ".build" / "collections").is_dir()
+    assert seeded_device(lab["api"], "access1").name == "access1", json.dumps(lab["devices"])

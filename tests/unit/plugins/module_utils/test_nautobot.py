@@ -1,0 +1,202 @@
+"""NautobotClient against a tiny local HTTP server: real requests/pynautobot, canned answers."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+
+from ansible_collections.sotsync.nautobot.plugins.module_utils.errors import (
+    DeviceNotFound,
+    NautobotAuthenticationFailed,
+    NautobotError,
+    NautobotUnreachable,
+)
+from ansible_collections.sotsync.nautobot.plugins.module_utils.nautobot import NautobotClient, is_uuid
+
+TOKEN = "0123456789abcdef0123456789abcdef01234567"
+UUID = "0b0e6c0e-1111-4222-8333-444455556666"
+DEVICE = {
+    "id": UUID,
+    "name": "access1",
+    "status": {"name": "Active"},
+    "platform": None,
+    "primary_ip4": None,
+    "config_context": {"napalm": {"optional_args": {"port": 9080}}},
+}
+
+
+class FakeNautobotServer:
+    """Routes: ``(method, path) -> (status, body)``; a body may be a callable of the query."""
+
+    def __init__(self):
+        self.routes = {}
+        self.requests = []
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _answer(self, method):
+                url = urlparse(self.path)
+                length = int(self.headers.get("Content-Length") or 0)
+                body = json.loads(self.rfile.read(length)) if length else None
+                server.requests.append(
+                    {
+                        "method": method,
+                        "path": url.path,
+                        "query": parse_qs(url.query),
+                        "auth": self.headers.get("Authorization"),
+                        "body": body,
+                    }
+                )
+                status, answer = server.routes.get((method, url.path), (404, {"detail": "Not found."}))
+                if callable(answer):
+                    answer = answer(parse_qs(url.query))
+                data = json.dumps(answer).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_GET(self):  # noqa: N802 - http.server's naming
+                self._answer("GET")
+
+            def do_POST(self):  # noqa: N802
+                self._answer("POST")
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def server():
+    srv = FakeNautobotServer()
+    yield srv
+    srv.close()
+
+
+def client_for(server, token=TOKEN):
+    return NautobotClient(server.url, token, timeout=5)
+
+
+def page(results):
+    return {"count": len(results), "next": None, "previous": None, "results": results}
+
+
+def test_device_by_name_asks_depth_and_config_context(server):
+    server.routes[("GET", "/api/dcim/devices/")] = (200, page([DEVICE]))
+    device = client_for(server).get_device("access1")
+    assert device["name"] == "access1"
+    assert device["config_context"] == {"napalm": {"optional_args": {"port": 9080}}}
+    query = server.requests[0]["query"]
+    assert query["name"] == ["access1"] and query["depth"] == ["1"] and query["include"] == ["config_context"]
+    assert server.requests[0]["auth"] == "Token " + TOKEN
+
+
+def test_device_by_uuid(server):
+    server.routes[("GET", f"/api/dcim/devices/{UUID}/")] = (200, DEVICE)
+    assert client_for(server).get_device(UUID)["id"] == UUID
+
+
+@pytest.mark.parametrize("ident", ["ghost", UUID])
+def test_unknown_device(server, ident):
+    server.routes[("GET", "/api/dcim/devices/")] = (200, page([]))
+    with pytest.raises(DeviceNotFound, match="was not found in Nautobot"):
+        client_for(server).get_device(ident)
+
+
+def test_ambiguous_name(server):
+    server.routes[("GET", "/api/dcim/devices/")] = (200, page([DEVICE, dict(DEVICE, id="other")]))
+    with pytest.raises(DeviceNotFound, match="ambiguous"):
+        client_for(server).get_device("access1")
+
+
+@pytest.mark.parametrize("status", [401, 403])
+def test_refused_token_is_an_authentication_error_without_the_token(server, status):
+    server.routes[("GET", "/api/dcim/devices/")] = (status, {"detail": "Invalid token"})
+    with pytest.raises(NautobotAuthenticationFailed) as info:
+        client_for(server).get_device("access1")
+    assert "Invalid token" in info.value.message and TOKEN not in info.value.message
+    assert info.value.code == "nautobot_authentication"
+
+
+def test_refused_token_on_render(server):
+    server.routes[("GET", "/api/plugins/golden-config/generate-intended-config/")] = (403, {"detail": "Invalid token"})
+    with pytest.raises(NautobotAuthenticationFailed):
+        client_for(server).get_json("plugins/golden-config/generate-intended-config/", {"device_id": UUID})
+
+
+def test_render_400_is_returned_for_the_parser(server):
+    path = "/api/plugins/golden-config/generate-intended-config/"
+    server.routes[("GET", path)] = (400, {"detail": "template error"})
+    assert client_for(server).get_json(path[5:], {"device_id": UUID}) == (400, {"detail": "template error"})
+    assert server.requests[0]["query"] == {"device_id": [UUID]}
+
+
+def test_server_error_is_a_nautobot_error(server):
+    server.routes[("GET", "/api/dcim/devices/")] = (500, {"detail": "boom"})
+    with pytest.raises(NautobotError, match="HTTP 500"):
+        client_for(server).get_device("access1")
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.mark.parametrize("call", ["device", "json", "journal"])
+def test_nautobot_down_is_unreachable(call):
+    client = NautobotClient(f"http://127.0.0.1:{free_port()}", TOKEN, timeout=2)
+    with pytest.raises(NautobotUnreachable, match="unreachable") as info:
+        if call == "device":
+            client.get_device("access1")
+        elif call == "json":
+            client.get_json("plugins/golden-config/golden-config/", {"device": UUID})
+        else:
+            client.create_journal_entry(UUID, "info", "x")
+    assert TOKEN not in info.value.message
+
+
+def test_hung_nautobot_times_out():
+    with socket.socket() as listener:  # accepts connections, never answers
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        client = NautobotClient(f"http://127.0.0.1:{listener.getsockname()[1]}", TOKEN, timeout=0.5)
+        with pytest.raises(NautobotUnreachable, match="Timeout"):
+            client.get_device("access1")
+
+
+def test_journal_entry_is_a_note_on_the_device(server):
+    server.routes[("POST", "/api/extras/notes/")] = (201, {"id": "j-1", "note": "[success] done"})
+    assert client_for(server).create_journal_entry(UUID, "success", "done") == "j-1"
+    assert server.requests[0]["body"] == {
+        "assigned_object_type": "dcim.device",
+        "assigned_object_id": UUID,
+        "note": "[success] done",
+    }
+
+
+def test_journal_kind_is_checked(server):
+    with pytest.raises(ValueError):
+        client_for(server).create_journal_entry(UUID, "fatal", "x")
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"), [(UUID, True), (UUID.replace("-", ""), True), ("access1", False), ("", False), (None, False)]
+)
+def test_is_uuid(value, expected):
+    assert is_uuid(value) is expected

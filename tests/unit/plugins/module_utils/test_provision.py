@@ -1,0 +1,248 @@
+"""One provisioning run end to end, with a Nautobot double and a driver double."""
+
+from __future__ import annotations
+
+import pytest
+from napalm.base import exceptions as napalm_exc
+
+from ansible_collections.sotsync.nautobot.plugins.module_utils import messages
+from ansible_collections.sotsync.nautobot.plugins.module_utils.errors import (
+    ConfigRejected,
+    DeviceNotReady,
+    InvalidParameter,
+    MissingCredentials,
+    NautobotUnreachable,
+    RenderFailed,
+)
+from ansible_collections.sotsync.nautobot.plugins.module_utils.provision import (
+    journal_comments,
+    merged_optional_args,
+    redact_config_secrets,
+    run_provision,
+    scrub,
+)
+
+PASSWORD = "s3cr3t-device-password"
+TOKEN = "0123456789abcdef0123456789abcdef01234567"
+
+
+def params(**overrides):
+    data = {
+        "device": "access1",
+        "nautobot_url": "http://nautobot.invalid",
+        "nautobot_token": TOKEN,
+        "validate_certs": True,
+        "nautobot_timeout": 30,
+        "intent_source": "regenerate",
+        "dry_run": True,
+        "username": "admin",
+        "password": PASSWORD,
+        "optional_args": None,
+        "timeout": 60,
+        "ready_statuses": ["Active", "Planned", "Staged"],
+        "commit_confirm_seconds": 60,
+        "verify": True,
+        "journal": True,
+        "trigger": "rulebook: name changed",
+    }
+    data.update(overrides)
+    return data
+
+
+class Factory:
+    """Records the connection facts the flow derived, hands out one driver."""
+
+    def __init__(self, driver):
+        self.driver = driver
+        self.args = None
+
+    def __call__(self, driver_name, host, username, password, timeout, optional_args):
+        self.args = {
+            "driver": driver_name,
+            "host": host,
+            "username": username,
+            "timeout": timeout,
+            "optional_args": optional_args,
+        }
+        return self.driver
+
+
+def test_dry_run_result_and_journal(fakes):
+    nautobot, factory = fakes.FakeNautobot(fakes.ready_device()), Factory(fakes.FakeDriver())
+    result = run_provision(params(), client=nautobot, driver_factory=factory)
+    assert result["msg"] == messages.DRY_RUN
+    assert (result["changed"], result["committed"], result["dry_run"]) == (True, False, True)
+    assert result["config_diff"] == fakes.DIFF
+    assert (result["device"], result["host"], result["napalm_driver"]) == ("access1", "127.0.1.11", "eos")
+    assert result["journal_entry_id"] == "journal-1"
+    assert factory.args["optional_args"] == {"transport": "http", "port": 9080}
+    entry = nautobot.journal[0]
+    assert entry["kind"] == "info"
+    assert "dry run" in entry["comments"] and "rulebook: name changed" in entry["comments"]
+    assert "-hostname old-name" in entry["comments"] and "+hostname access1" in entry["comments"]
+
+
+def test_commit_is_journaled_as_success(fakes):
+    nautobot = fakes.FakeNautobot(fakes.ready_device())
+    result = run_provision(params(dry_run=False), client=nautobot, driver_factory=Factory(fakes.FakeDriver()))
+    assert (result["msg"], result["committed"], result["dry_run"]) == (messages.COMMITTED, True, False)
+    assert nautobot.journal[0]["kind"] == "success"
+
+
+def test_check_mode_is_a_dry_run_and_writes_nothing(fakes):
+    nautobot, driver = fakes.FakeNautobot(fakes.ready_device()), fakes.FakeDriver()
+    result = run_provision(params(dry_run=False), check_mode=True, client=nautobot, driver_factory=Factory(driver))
+    assert (result["dry_run"], result["committed"], result["journal_entry_id"]) == (True, False, None)
+    assert not [c for c in driver.calls if c.startswith("commit")]
+    assert nautobot.journal == []
+
+
+def test_journal_can_be_switched_off(fakes):
+    nautobot = fakes.FakeNautobot(fakes.ready_device())
+    result = run_provision(params(journal=False), client=nautobot, driver_factory=Factory(fakes.FakeDriver()))
+    assert result["journal_entry_id"] is None and nautobot.journal == []
+
+
+def test_journal_failure_is_a_warning(fakes):
+    nautobot = fakes.FakeNautobot(fakes.ready_device(), journal_error=NautobotUnreachable("Nautobot went away"))
+    result = run_provision(params(), client=nautobot, driver_factory=Factory(fakes.FakeDriver()))
+    assert result["journal_entry_id"] is None
+    assert result["warnings"] == ["Could not write the journal entry: Nautobot went away"]
+
+
+@pytest.mark.parametrize(
+    ("missing", "words"),
+    [
+        ({"username": None}, "username"),
+        ({"password": ""}, "password"),
+        ({"username": None, "password": None}, "username and password"),
+    ],
+)
+def test_missing_credentials_fail_before_any_connection(fakes, missing, words):
+    nautobot = fakes.FakeNautobot(fakes.ready_device())
+    with pytest.raises(MissingCredentials, match="NAPALM credentials missing: " + words) as info:
+        run_provision(params(**missing), client=nautobot, driver_factory=Factory(fakes.FakeDriver()))
+    assert nautobot.calls == []
+    assert "NAPALM_USERNAME" in info.value.message
+
+
+@pytest.mark.parametrize(
+    "bad", [{"commit_confirm_seconds": -1}, {"commit_confirm_seconds": 86400}, {"timeout": 0}, {"device": " "}]
+)
+def test_bad_parameters(fakes, bad):
+    with pytest.raises(InvalidParameter):
+        run_provision(params(**bad), client=fakes.FakeNautobot(fakes.ready_device()))
+
+
+def test_not_ready_device_is_refused_and_journaled(fakes):
+    nautobot = fakes.FakeNautobot(fakes.ready_device(platform=None, status={"name": "Offline"}))
+    factory = Factory(fakes.FakeDriver())
+    with pytest.raises(DeviceNotReady) as info:
+        run_provision(params(), client=nautobot, driver_factory=factory)
+    assert info.value.message == (
+        "Device is not ready for provisioning: platform missing; status not Active, Planned or Staged (is Offline)"
+    )
+    assert info.value.details["reasons"] == ["platform missing", "status not Active, Planned or Staged (is Offline)"]
+    assert info.value.details["journal_entry_id"] == "journal-1"
+    assert nautobot.journal[0]["kind"] == "warning"
+    assert factory.args is None  # no device connection
+    assert not [c for c in nautobot.calls if c[0] == "get_json"]  # no render either
+
+
+def test_ready_statuses_come_from_the_parameter(fakes):
+    nautobot = fakes.FakeNautobot(fakes.ready_device(status={"name": "Planned"}))
+    with pytest.raises(DeviceNotReady, match="status not Active"):
+        run_provision(params(ready_statuses=["Active"]), client=nautobot, driver_factory=Factory(fakes.FakeDriver()))
+
+
+def test_failed_render_is_refused_and_journaled(fakes):
+    nautobot = fakes.FakeNautobot(fakes.ready_device(), render=(400, {"detail": "'name' is undefined"}))
+    factory = Factory(fakes.FakeDriver())
+    with pytest.raises(RenderFailed, match="'name' is undefined") as info:
+        run_provision(params(), client=nautobot, driver_factory=factory)
+    assert factory.args is None
+    assert info.value.details["device"] == "access1"
+    assert "FAILED (render_failed)" in nautobot.journal[0]["comments"]
+
+
+def test_stored_intent_reports_its_age(fakes):
+    stored = (
+        200,
+        {"results": [{"intended_config": fakes.INTENT, "intended_last_success_date": "2020-01-01T00:00:00Z"}]},
+    )
+    nautobot = fakes.FakeNautobot(fakes.ready_device(), stored=stored)
+    result = run_provision(params(intent_source="stored"), client=nautobot, driver_factory=Factory(fakes.FakeDriver()))
+    assert result["intent_source"] == "stored"
+    assert result["intent_age_seconds"] > 86400 * 365
+    assert result["render_seconds"] is None
+
+
+def test_device_failure_is_journaled_and_keeps_no_secret(fakes):
+    reject = napalm_exc.MergeConfigException(
+        f"Error [1002]: CLI command 2 of 5 'bogus {PASSWORD}' failed: invalid command"
+    )
+    nautobot = fakes.FakeNautobot(fakes.ready_device())
+    driver = fakes.FakeDriver(fail={"load_merge_candidate": reject})
+    with pytest.raises(ConfigRejected) as info:
+        run_provision(params(), client=nautobot, driver_factory=Factory(driver))
+    assert PASSWORD not in info.value.message
+    assert PASSWORD not in nautobot.journal[0]["comments"]
+    assert driver.calls[-1] == "close"
+
+
+def test_nautobot_failure_is_not_journaled(fakes):
+    class Down(fakes.FakeNautobot):
+        def get_json(self, path, params=None):
+            raise NautobotUnreachable("Nautobot at http://nautobot.invalid is unreachable")
+
+    nautobot = Down(fakes.ready_device())
+    with pytest.raises(NautobotUnreachable) as info:
+        run_provision(params(), client=nautobot, driver_factory=Factory(fakes.FakeDriver()))
+    assert nautobot.journal == [] and info.value.details["device"] == "access1"
+
+
+@pytest.mark.parametrize(
+    ("context", "task", "merged"),
+    [
+        ({"napalm": {"optional_args": {"transport": "http", "port": 9080}}}, None, {"transport": "http", "port": 9080}),
+        (
+            {"napalm": {"optional_args": {"transport": "http", "port": 9080}}},
+            {"port": 443, "transport": "https"},
+            {"transport": "https", "port": 443},
+        ),
+        ({}, {"port": 1}, {"port": 1}),
+        (None, None, {}),
+        ({"napalm": "nonsense"}, None, {}),
+    ],
+)
+def test_optional_args_merge(context, task, merged):
+    assert merged_optional_args({"config_context": context}, task) == merged
+
+
+def test_scrub_and_comments():
+    assert scrub("token abcdef in text", ["abcdef", None, ""]) == "token ******** in text"
+    text = journal_comments(
+        "access1",
+        "commit",
+        messages.COMMITTED,
+        "manual",
+        "regenerate",
+        "",
+        extra={"result": "0 line(s) differ", "skip": None},
+    )
+    assert "No differences." in text and "skip" not in text and "- trigger: manual" in text
+
+
+@pytest.mark.parametrize(
+    ("line", "shown"),
+    [
+        ("+username admin secret 0 plain-text", "+username admin secret 0 <removed>"),
+        ("+username admin privilege 15 secret sha512 $6$abc", "+username admin privilege 15 secret sha512 <removed>"),
+        ("+snmp-server community public ro", "+snmp-server community <removed> ro"),
+        ("+   neighbor 10.0.0.1 password 7 0822455D0A16", "+   neighbor 10.0.0.1 password 7 <removed>"),
+        ("+hostname access1", "+hostname access1"),
+    ],
+)
+def test_journal_diff_hides_config_secrets(line, shown):
+    assert redact_config_secrets(line) == shown
+    assert shown in journal_comments("a", "dry run", "m", "t", "regenerate", line)
