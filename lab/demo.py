@@ -33,27 +33,35 @@ def main() -> int:
     lab = json.loads((hookrun.LAB / "lab.json").read_text())
     api = seed.connect(lab["nautobot_url"], lab["nautobot_token"])
     device = api.dcim.devices.get(serial="SOTSYNC-ACCESS1")
+
+    def rename(name: str) -> None:
+        # fetched fresh each time: pynautobot's update() sends only what differs from the fetched record
+        api.dcim.devices.get(device.id).update({"name": name})
+
     if device.name != "access1":
-        device.update({"name": "access1"})
+        rename("access1")
 
     step(1, "Golden Config renders access1's intended configuration (on demand, from the templates)")
     print(seed.render_intended(api, device.id), flush=True)
 
     step(2, "Starting the rulebook daemon: ansible-rulebook --rulebook sotsync.nautobot.device_config_hook")
     with hookrun.RulebookDaemon(lab, log_name="demo-rulebook") as daemon:
-        print(f"  listening on {lab['env']['SOTSYNC_LAB_SOURCE_LISTEN']}; Nautobot posts to "
-              f"{lab['env']['SOTSYNC_LAB_SOURCE_URL']} (network namespace {lab['netns']}); "
-              f"log {daemon.log_path}", flush=True)
+        print(
+            f"  listening on {lab['env']['SOTSYNC_LAB_SOURCE_LISTEN']}; Nautobot posts to "
+            f"{lab['env']['SOTSYNC_LAB_SOURCE_URL']} (network namespace {lab['netns']}); "
+            f"log {daemon.log_path}",
+            flush=True,
+        )
 
         step(3, f"Renaming access1 -> {NEW_NAME} in Nautobot; the hook decides and dry-runs")
         started = time.monotonic()
-        device.update({"name": NEW_NAME})
+        rename(NEW_NAME)
         run = daemon.wait_for_runs(1, timeout=120)
         print(hookrun.highlights(run), flush=True)
         print(f"  (webhook to playbook recap: {time.monotonic() - started:.1f} s)", flush=True)
 
         step(4, "Putting the name back (another dry run), stopping the daemon")
-        device.update({"name": "access1"})
+        rename("access1")
         daemon.wait_for_runs(2, timeout=120)
     print("  device unchanged on the network: dry_run is the default (rulebooks/vars/device_config_hook.yml)")
     return 0

@@ -79,18 +79,48 @@ class RulebookDaemon:
         vars_file.write_text(yaml.safe_dump(self.vars, sort_keys=False))
         inventory = run_dir / "inventory.yml"
         python = ROOT / ".venv" / "bin" / "python"
-        inventory.write_text(yaml.safe_dump({"all": {"hosts": {"localhost": {
-            "ansible_connection": "local", "ansible_python_interpreter": str(python)}}}}))
+        inventory.write_text(
+            yaml.safe_dump(
+                {
+                    "all": {
+                        "hosts": {
+                            "localhost": {"ansible_connection": "local", "ansible_python_interpreter": str(python)}
+                        }
+                    }
+                }
+            )
+        )
         env = dict(os.environ)
         env.update(self.lab["env"])
-        env.update(ANSIBLE_COLLECTIONS_PATH=str(ROOT / ".build" / "collections"), PYTHONUNBUFFERED="1",
-                   ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0",
-                   PATH=f"{ROOT / '.venv' / 'bin'}:{env['PATH']}")
-        cmd = [str(ROOT / ".venv" / "bin" / "ansible-rulebook"), "--rulebook", self.rulebook,
-               "--vars", str(vars_file), "--env-vars", "SOTSYNC_WEBHOOK_SECRET", "-i", str(inventory)]
+        env.update(
+            ANSIBLE_COLLECTIONS_PATH=str(ROOT / ".build" / "collections"),
+            PYTHONUNBUFFERED="1",
+            ANSIBLE_NOCOLOR="1",
+            ANSIBLE_FORCE_COLOR="0",
+            PATH=f"{ROOT / '.venv' / 'bin'}:{env['PATH']}",
+        )
+        cmd = [
+            str(ROOT / ".venv" / "bin" / "ansible-rulebook"),
+            "--rulebook",
+            self.rulebook,
+            "--vars",
+            str(vars_file),
+            "--env-vars",
+            "SOTSYNC_WEBHOOK_SECRET",
+            "-i",
+            str(inventory),
+        ]
         self._log = open(self.log_path, "w")
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                     text=True, env=env, cwd=run_dir, start_new_session=True)
+        self.proc = subprocess.Popen(
+            cmd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            env=env,
+            cwd=run_dir,
+            start_new_session=True,
+        )
         threading.Thread(target=self._read, daemon=True).start()
         deadline = time.monotonic() + timeout
         while not _port_open(*self.listen):
@@ -154,6 +184,7 @@ class RulebookDaemon:
         # parts[n - 1] holds run n (after the previous recap's lines); parts[n] starts with its recap
         recap = "\n".join(parts[n].splitlines()[:3])
         return parts[n - 1] + "PLAY RECAP" + recap
+
 
 def highlights(text: str) -> str:
     """The decision lines, the task names, the diff between its rulers and the recap: what a person

@@ -127,8 +127,13 @@ def spawn(name: str, cmd: list[str], env: dict | None = None, cwd: Path | None =
     logfile = LOGS / f"{name}.log"
     with open(logfile, "ab") as out:
         proc = subprocess.Popen(
-            cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            env=env, cwd=cwd, start_new_session=True,
+            cmd,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
+            cwd=cwd,
+            start_new_session=True,
         )
     (PIDS / f"{name}.pid").write_text(str(proc.pid))
     return proc.pid
@@ -178,8 +183,12 @@ def apt_install(packages: list[str]) -> None:
 
 
 def psql(sql: str) -> str:
-    out = run(["runuser", "-u", "postgres", "--", "psql", "-p", str(PG_PORT), "-tAc", sql],
-              capture_output=True, text=True, cwd="/")
+    out = run(
+        ["runuser", "-u", "postgres", "--", "psql", "-p", str(PG_PORT), "-tAc", sql],
+        capture_output=True,
+        text=True,
+        cwd="/",
+    )
     return out.stdout.strip()
 
 
@@ -212,8 +221,24 @@ def redis_up(state: dict) -> None:
     rdir = LAB / "redis"
     rdir.mkdir(exist_ok=True)
     log("starting Redis")
-    spawn("redis", ["redis-server", "--daemonize", "no", "--bind", "127.0.0.1", "--port", str(REDIS_PORT),
-                    "--save", "", "--appendonly", "no", "--dir", str(rdir)])
+    spawn(
+        "redis",
+        [
+            "redis-server",
+            "--daemonize",
+            "no",
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            str(REDIS_PORT),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(rdir),
+        ],
+    )
     state.setdefault("started", []).append("redis")
     save_state(state)
     wait_for("Redis", lambda: port_open("127.0.0.1", REDIS_PORT), 20, logfile=LOGS / "redis.log")
@@ -226,8 +251,12 @@ def nb_env(sec: dict) -> dict:
     env = dict(os.environ)
     for var in ("ANSIBLE_COLLECTIONS_PATH", "VIRTUAL_ENV", "PYTHONPATH"):
         env.pop(var, None)
-    env.update(NAUTOBOT_ROOT=str(NB_ROOT), NAUTOBOT_DB_PASSWORD=sec["db_password"],
-               NAUTOBOT_SECRET_KEY=sec["secret_key"], PATH=f"{VENV}/bin:{env['PATH']}")
+    env.update(
+        NAUTOBOT_ROOT=str(NB_ROOT),
+        NAUTOBOT_DB_PASSWORD=sec["db_password"],
+        NAUTOBOT_SECRET_KEY=sec["secret_key"],
+        PATH=f"{VENV}/bin:{env['PATH']}",
+    )
     return env
 
 
@@ -254,7 +283,7 @@ def venv_up() -> None:
     stamp.write_text(want)
 
 
-CONFIG_OVERRIDES = '''
+CONFIG_OVERRIDES = """
 # ---- sotsync lab overrides (written by lab/labctl.py) ----
 import os as _os
 DATABASES["default"].update({
@@ -281,7 +310,7 @@ PLUGINS_CONFIG = {
         "enable_postprocessing": False,
     },
 }
-'''
+"""
 
 
 def nautobot_configured(sec: dict, state: dict) -> None:
@@ -314,8 +343,12 @@ def nautobot_configured(sec: dict, state: dict) -> None:
             "Token.objects.create(user=u, key=__import__('os').environ['LAB_TOKEN'], description='sotsync lab')\n"
         )
         env = nb_env(sec) | {"LAB_SU_PASSWORD": sec["superuser_password"], "LAB_TOKEN": sec["token"]}
-        run([str(VENV / "bin" / "nautobot-server"), "nbshell", "--command", code], env=env, cwd=LAB,
-            stdout=subprocess.DEVNULL)
+        run(
+            [str(VENV / "bin" / "nautobot-server"), "nbshell", "--command", code],
+            env=env,
+            cwd=LAB,
+            stdout=subprocess.DEVNULL,
+        )
         state["superuser"] = True
         save_state(state)
 
@@ -324,8 +357,11 @@ def nautobot_api_ready(sec: dict) -> bool:
     import requests
 
     try:
-        r = requests.get(f"http://{NAUTOBOT_HOST}:{NAUTOBOT_PORT}/api/status/",
-                         headers={"Authorization": f"Token {sec['token']}"}, timeout=3)
+        r = requests.get(
+            f"http://{NAUTOBOT_HOST}:{NAUTOBOT_PORT}/api/status/",
+            headers={"Authorization": f"Token {sec['token']}"},
+            timeout=3,
+        )
         return r.status_code == 200
     except requests.RequestException:
         return False
@@ -339,13 +375,18 @@ def worker_ready() -> bool:
 def nautobot_services_up(sec: dict, state: dict) -> None:
     env = nb_env(sec) | {
         # nornir's CredentialsEnvVars: the device credentials, for Golden Config's own jobs
-        "NAPALM_USERNAME": sec["device_username"], "NAPALM_PASSWORD": sec["device_password"],
+        "NAPALM_USERNAME": sec["device_username"],
+        "NAPALM_PASSWORD": sec["device_password"],
     }
     server = [str(VENV / "bin" / "nautobot-server")]
     if not pid_alive("nautobot"):
         log(f"starting the Nautobot web server on {NAUTOBOT_HOST}:{NAUTOBOT_PORT}")
-        spawn("nautobot", server + ["runserver", f"{NAUTOBOT_HOST}:{NAUTOBOT_PORT}", "--noreload", "--insecure"],
-              env=env, cwd=LAB)
+        spawn(
+            "nautobot",
+            server + ["runserver", f"{NAUTOBOT_HOST}:{NAUTOBOT_PORT}", "--noreload", "--insecure"],
+            env=env,
+            cwd=LAB,
+        )
     if not pid_alive("celery"):
         log("starting the Celery worker")
         (LOGS / "celery.log").open("a").write("\n--- celery@ start ---\n")
@@ -358,8 +399,13 @@ def nautobot_services_up(sec: dict, state: dict) -> None:
 # Git: the template repository (dumb HTTP) and the intended repository (git daemon, push)
 # --------------------------------------------------------------------------------------------
 def git(*args: str, cwd: Path) -> str:
-    env = dict(os.environ, GIT_AUTHOR_NAME="sotsync lab", GIT_AUTHOR_EMAIL="lab@sotsync.invalid",
-               GIT_COMMITTER_NAME="sotsync lab", GIT_COMMITTER_EMAIL="lab@sotsync.invalid")
+    env = dict(
+        os.environ,
+        GIT_AUTHOR_NAME="sotsync lab",
+        GIT_AUTHOR_EMAIL="lab@sotsync.invalid",
+        GIT_COMMITTER_NAME="sotsync lab",
+        GIT_COMMITTER_EMAIL="lab@sotsync.invalid",
+    )
     return run(["git", *args], cwd=cwd, env=env, capture_output=True, text=True).stdout.strip()
 
 
@@ -408,11 +454,25 @@ def git_services_up() -> None:
         log("published lab/templates to the template repository")
     intended_repo()
     if not pid_alive("git-http"):
-        spawn("git-http", [sys.executable, "-m", "http.server", str(GIT_HTTP_PORT), "--bind", "127.0.0.1",
-                           "--directory", str(GIT)])
+        spawn(
+            "git-http",
+            [sys.executable, "-m", "http.server", str(GIT_HTTP_PORT), "--bind", "127.0.0.1", "--directory", str(GIT)],
+        )
     if not pid_alive("git-daemon"):
-        spawn("git-daemon", ["git", "daemon", "--reuseaddr", "--enable=receive-pack", "--export-all",
-                             "--listen=127.0.0.1", f"--port={GIT_DAEMON_PORT}", f"--base-path={GIT}", str(GIT)])
+        spawn(
+            "git-daemon",
+            [
+                "git",
+                "daemon",
+                "--reuseaddr",
+                "--enable=receive-pack",
+                "--export-all",
+                "--listen=127.0.0.1",
+                f"--port={GIT_DAEMON_PORT}",
+                f"--base-path={GIT}",
+                str(GIT),
+            ],
+        )
     wait_for("git HTTP", lambda: port_open("127.0.0.1", GIT_HTTP_PORT), 15, logfile=LOGS / "git-http.log")
     wait_for("git daemon", lambda: port_open("127.0.0.1", GIT_DAEMON_PORT), 15, logfile=LOGS / "git-daemon.log")
 
@@ -425,17 +485,38 @@ def simulator_up(sec: dict, devices: dict[str, str]) -> bool:
     if pid_alive("eos-sim"):
         return False
     cfg = LAB / "sim.json"
-    cfg.write_text(json.dumps({
-        "username": sec["device_username"], "port": SIM_PORT,
-        "devices": [{"name": n, "address": a, "running_config": f"hostname {n}\n"} for n, a in devices.items()],
-    }, indent=2))
+    cfg.write_text(
+        json.dumps(
+            {
+                "username": sec["device_username"],
+                "port": SIM_PORT,
+                "devices": [{"name": n, "address": a, "running_config": f"hostname {n}\n"} for n, a in devices.items()],
+            },
+            indent=2,
+        )
+    )
     cfg.chmod(0o600)
     log(f"starting the EOS eAPI simulator ({len(devices)} devices, port {SIM_PORT})")
     env = dict(os.environ, EOS_SIM_PASSWORD=sec["device_password"])
-    spawn("eos-sim", [str(ROOT / ".venv" / "bin" / "python"), str(ROOT / "tests" / "simulator" / "eos_sim.py"),
-                      "--config", str(cfg), "--control-port", str(SIM_CONTROL_PORT)], env=env)
-    wait_for("EOS simulator", lambda: "eos-sim ready" in (LOGS / "eos-sim.log").read_text(errors="replace"),
-             30, 0.2, LOGS / "eos-sim.log")
+    spawn(
+        "eos-sim",
+        [
+            str(ROOT / ".venv" / "bin" / "python"),
+            str(ROOT / "tests" / "simulator" / "eos_sim.py"),
+            "--config",
+            str(cfg),
+            "--control-port",
+            str(SIM_CONTROL_PORT),
+        ],
+        env=env,
+    )
+    wait_for(
+        "EOS simulator",
+        lambda: "eos-sim ready" in (LOGS / "eos-sim.log").read_text(errors="replace"),
+        30,
+        0.2,
+        LOGS / "eos-sim.log",
+    )
     return True
 
 
@@ -460,10 +541,26 @@ def relay_up() -> None:
     """Nautobot posts to the namespace's address; the relay hands it to the source on host loopback."""
     if pid_alive("webhook-relay"):
         return
-    spawn("webhook-relay", [sys.executable, str(LAB_SRC / "ns_relay.py"), "--netns", NETNS,
-                            "--listen", f"{NS_ADDR}:{SOURCE_PORT}", "--target", f"127.0.0.1:{SOURCE_PORT}"])
-    wait_for("webhook relay", lambda: "relay ready" in (LOGS / "webhook-relay.log").read_text(errors="replace"),
-             10, 0.2, LOGS / "webhook-relay.log")
+    spawn(
+        "webhook-relay",
+        [
+            sys.executable,
+            str(LAB_SRC / "ns_relay.py"),
+            "--netns",
+            NETNS,
+            "--listen",
+            f"{NS_ADDR}:{SOURCE_PORT}",
+            "--target",
+            f"127.0.0.1:{SOURCE_PORT}",
+        ],
+    )
+    wait_for(
+        "webhook relay",
+        lambda: "relay ready" in (LOGS / "webhook-relay.log").read_text(errors="replace"),
+        10,
+        0.2,
+        LOGS / "webhook-relay.log",
+    )
 
 
 def netns_down() -> None:
@@ -497,12 +594,22 @@ def write_env(sec: dict, devices: dict[str, str]) -> None:
     env_file.write_text("".join(f"export {k}={v}\n" for k, v in values.items()))
     env_file.chmod(0o600)
     data = {
-        "nautobot_url": values["NAUTOBOT_URL"], "nautobot_token": sec["token"],
-        "nautobot_superuser": sec["superuser"], "nautobot_superuser_password": sec["superuser_password"],
-        "device_username": sec["device_username"], "device_password": sec["device_password"],
-        "sim_control_url": values["EOS_SIM_CONTROL_URL"], "sim_port": SIM_PORT,
-        "webhook_secret": sec["webhook_secret"], "netns": NETNS, "host_addr": HOST_ADDR, "ns_addr": NS_ADDR,
-        "source_port": SOURCE_PORT, "devices": devices, "lab_dir": str(LAB), "env": values,
+        "nautobot_url": values["NAUTOBOT_URL"],
+        "nautobot_token": sec["token"],
+        "nautobot_superuser": sec["superuser"],
+        "nautobot_superuser_password": sec["superuser_password"],
+        "device_username": sec["device_username"],
+        "device_password": sec["device_password"],
+        "sim_control_url": values["EOS_SIM_CONTROL_URL"],
+        "sim_port": SIM_PORT,
+        "webhook_secret": sec["webhook_secret"],
+        "netns": NETNS,
+        "host_addr": HOST_ADDR,
+        "ns_addr": NS_ADDR,
+        "source_port": SOURCE_PORT,
+        "devices": devices,
+        "lab_dir": str(LAB),
+        "env": values,
     }
     (LAB / "lab.json").write_text(json.dumps(data, indent=2))
     (LAB / "lab.json").chmod(0o600)
@@ -523,14 +630,24 @@ def webhooks_up() -> None:
     """Nautobot's webhooks point at the event source's address in the namespace, made by the
     collection's own playbook (idempotent)."""
     env = collection_env()
-    res = run([str(ROOT / ".venv" / "bin" / "ansible-playbook"), "sotsync.nautobot.nautobot_webhooks",
-               "-e", f"webhook_payload_url={env['SOTSYNC_LAB_SOURCE_URL']}"],
-              env=env, check=False, capture_output=True, text=True)
+    res = run(
+        [
+            str(ROOT / ".venv" / "bin" / "ansible-playbook"),
+            "sotsync.nautobot.nautobot_webhooks",
+            "-e",
+            f"webhook_payload_url={env['SOTSYNC_LAB_SOURCE_URL']}",
+        ],
+        env=env,
+        check=False,
+        capture_output=True,
+        text=True,
+    )
     if res.returncode:
         sys.stdout.write(res.stdout[-3000:])
         sys.exit("ERROR: playbook sotsync.nautobot.nautobot_webhooks failed")
     recap = [ln for ln in res.stdout.splitlines() if "changed=" in ln]
-    log(f"Nautobot webhooks -> {env['SOTSYNC_LAB_SOURCE_URL']} ({recap[-1].split(':', 1)[1].split()[1] if recap else '?'})")
+    changed = recap[-1].split(":", 1)[1].split()[1] if recap else "?"
+    log(f"Nautobot webhooks -> {env['SOTSYNC_LAB_SOURCE_URL']} ({changed})")
 
 
 def cmd_up(_args) -> None:
@@ -554,8 +671,12 @@ def cmd_up(_args) -> None:
 
     api = seed.connect(f"http://{NAUTOBOT_HOST}:{NAUTOBOT_PORT}", sec["token"])
     devices = seed.seed(api, log=log)
-    seed.golden_config(api, git_http=f"http://127.0.0.1:{GIT_HTTP_PORT}/templates.git",
-                       git_intended=f"git://127.0.0.1:{GIT_DAEMON_PORT}/intended.git", log=log)
+    seed.golden_config(
+        api,
+        git_http=f"http://127.0.0.1:{GIT_HTTP_PORT}/templates.git",
+        git_intended=f"git://127.0.0.1:{GIT_DAEMON_PORT}/intended.git",
+        log=log,
+    )
     write_env(sec, devices)
     webhooks_up()
     fresh = simulator_up(sec, devices)
@@ -596,13 +717,41 @@ def cmd_destroy(_args) -> None:
     log(f"removed {LAB}")
 
 
+def _pss_mb(pids: list[int]) -> float:
+    """Proportional set size (shared pages counted once across processes), in MB."""
+    total = 0
+    for pid in pids:
+        try:
+            for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    total += int(line.split()[1])
+        except OSError:
+            pass
+    return total / 1024
+
+
+def _group(pid: int) -> list[int]:
+    out = run(["pgrep", "-g", str(pid)], check=False, capture_output=True, text=True).stdout.split()
+    return [int(p) for p in out] or [pid]
+
+
 def cmd_status(_args) -> None:
+    total = 0.0
     for name in ("nautobot", "celery", "redis", "git-http", "git-daemon", "eos-sim", "webhook-relay"):
         pid = pid_alive(name)
-        print(f"{name:11s} {'running pid ' + str(pid) if pid else 'stopped'}")
-    print(f"{'postgres':11s} {'answers' if port_open('127.0.0.1', PG_PORT) else 'down'} on {PG_PORT}")
+        mem = _pss_mb(_group(pid)) if pid else 0.0
+        total += mem
+        print(f"{name:14s} {'running pid ' + str(pid) if pid else 'stopped':18s} {mem:7.0f} MB")
+    pg = [int(p) for p in run(["pgrep", "-x", "postgres"], check=False, capture_output=True, text=True).stdout.split()]
+    pg_mem = _pss_mb(pg)
+    total += pg_mem
+    print(
+        f"{'postgres':14s} {('answers on ' + str(PG_PORT)) if port_open('127.0.0.1', PG_PORT) else 'down':18s} "
+        f"{pg_mem:7.0f} MB"
+    )
     ns = run(["ip", "netns", "pids", NETNS], check=False, capture_output=True).returncode == 0
-    print(f"{'netns':11s} {NETNS if ns else 'absent'}")
+    print(f"{'netns':14s} {NETNS if ns else 'absent'}")
+    print(f"{'total':14s} {'':18s} {total:7.0f} MB (PSS)")
 
 
 def main() -> None:

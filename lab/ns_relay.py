@@ -71,7 +71,7 @@ async def serve(sock: socket.socket, target: tuple[str, int]) -> None:
         peer = client_w.get_extra_info("peername")
         try:
             up_r, up_w = await asyncio.wait_for(asyncio.open_connection(*target), timeout=5)
-        except (OSError, asyncio.TimeoutError) as exc:
+        except (OSError, TimeoutError) as exc:
             print(f"relay: {peer} -> {target[0]}:{target[1]} failed: {exc}", flush=True)
             client_w.close()
             return

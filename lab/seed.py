@@ -80,8 +80,9 @@ def seed(api: pynautobot.api, log: Log = print) -> dict[str, str]:
     """Create or restore the lab's world. Returns {device name: simulated device address}."""
     started = time.monotonic()
     status = {s.name: s.id for s in api.extras.statuses.all()}
-    site_type = _ensure(api.dcim.location_types, {"name": "Site"},
-                        update={"content_types": ["dcim.device", "ipam.prefix"]})
+    site_type = _ensure(
+        api.dcim.location_types, {"name": "Site"}, update={"content_types": ["dcim.device", "ipam.prefix"]}
+    )
     sites = {
         name: _ensure(api.dcim.locations, {"name": name}, {"location_type": site_type.id, "status": status["Active"]})
         for name in (SITE_A, SITE_B)
@@ -89,48 +90,73 @@ def seed(api: pynautobot.api, log: Log = print) -> dict[str, str]:
     arista = _ensure(api.dcim.manufacturers, {"name": "Arista"})
     dtype = _ensure(api.dcim.device_types, {"model": "vEOS-lab"}, {"manufacturer": arista.id})
     roles = {
-        name: _ensure(api.extras.roles, {"name": name}, {"content_types": ["dcim.device"]})
-        for name in (ACCESS, DIST)
+        name: _ensure(api.extras.roles, {"name": name}, {"content_types": ["dcim.device"]}) for name in (ACCESS, DIST)
     }
     platforms = {
-        PLATFORM_EOS: _ensure(api.dcim.platforms, {"name": PLATFORM_EOS},
-                              {"manufacturer": arista.id}, {"network_driver": "arista_eos"}),
+        PLATFORM_EOS: _ensure(
+            api.dcim.platforms, {"name": PLATFORM_EOS}, {"manufacturer": arista.id}, {"network_driver": "arista_eos"}
+        ),
         PLATFORM_NODRIVER: _ensure(api.dcim.platforms, {"name": PLATFORM_NODRIVER}, update={"network_driver": ""}),
     }
     namespace = api.ipam.namespaces.get(name="Global")
     _ensure(api.ipam.prefixes, {"prefix": PREFIX, "namespace": namespace.id}, {"status": status["Active"]})
     # Connection options and site facts live in config contexts, the source of truth for them.
-    _ensure(api.extras.config_contexts, {"name": "sotsync lab: NAPALM connection"},
-            update={"weight": 1000, "data": {"napalm": {"optional_args": {"transport": "http", "port": SIM_PORT}}}})
-    _ensure(api.extras.config_contexts, {"name": f"sotsync lab: {SITE_A}"},
-            update={"weight": 1000, "locations": [sites[SITE_A].id],
-                    "data": {"domain_name": "site-a.lab.sotsync.test",
-                             "ntp_servers": ["ntp1.site-a.lab.sotsync.test"]}})
-    _ensure(api.extras.config_contexts, {"name": f"sotsync lab: {SITE_B}"},
-            update={"weight": 1000, "locations": [sites[SITE_B].id],
-                    "data": {"domain_name": "site-b.lab.sotsync.test",
-                             "ntp_servers": ["ntp1.site-b.lab.sotsync.test"]}})
+    _ensure(
+        api.extras.config_contexts,
+        {"name": "sotsync lab: NAPALM connection"},
+        update={"weight": 1000, "data": {"napalm": {"optional_args": {"transport": "http", "port": SIM_PORT}}}},
+    )
+    _ensure(
+        api.extras.config_contexts,
+        {"name": f"sotsync lab: {SITE_A}"},
+        update={
+            "weight": 1000,
+            "locations": [sites[SITE_A].id],
+            "data": {"domain_name": "site-a.lab.sotsync.test", "ntp_servers": ["ntp1.site-a.lab.sotsync.test"]},
+        },
+    )
+    _ensure(
+        api.extras.config_contexts,
+        {"name": f"sotsync lab: {SITE_B}"},
+        update={
+            "weight": 1000,
+            "locations": [sites[SITE_B].id],
+            "data": {"domain_name": "site-b.lab.sotsync.test", "ntp_servers": ["ntp1.site-b.lab.sotsync.test"]},
+        },
+    )
 
     addresses: dict[str, str] = {}
     for name, (role, site, platform, stat, ip) in DEVICES.items():
         serial = f"SOTSYNC-{name.upper()}"
         dev = api.dcim.devices.get(serial=serial)
         fields = {
-            "name": name, "role": roles[role].id, "location": sites[site].id, "device_type": dtype.id,
-            "platform": platforms[platform].id if platform else None, "status": status[stat],
-            "comments": "", "serial": serial,
+            "name": name,
+            "role": roles[role].id,
+            "location": sites[site].id,
+            "device_type": dtype.id,
+            "platform": platforms[platform].id if platform else None,
+            "status": status[stat],
+            "comments": "",
+            "serial": serial,
         }
         if dev is None:
             dev = api.dcim.devices.create(**fields)
             log(f"created device {name}")
         else:
             _ensure(api.dcim.devices, {"id": dev.id}, update=fields)
-        iface = _ensure(api.dcim.interfaces, {"device_id": dev.id, "name": "Management1"},
-                        {"device": dev.id, "type": "virtual", "status": status["Active"]})
+        iface = _ensure(
+            api.dcim.interfaces,
+            {"device_id": dev.id, "name": "Management1"},
+            {"device": dev.id, "type": "virtual", "status": status["Active"]},
+        )
         ip_id = None
         if ip:
-            ip_obj = _ensure(api.ipam.ip_addresses, {"address": ip, "namespace": namespace.id},
-                             {"status": status["Active"]}, {"dns_name": ""})
+            ip_obj = _ensure(
+                api.ipam.ip_addresses,
+                {"address": ip, "namespace": namespace.id},
+                {"status": status["Active"]},
+                {"dns_name": ""},
+            )
             ip_id = ip_obj.id
             if not api.ipam.ip_address_to_interface.get(ip_address=ip_obj.id, interface=iface.id):
                 api.ipam.ip_address_to_interface.create(ip_address=ip_obj.id, interface=iface.id)
@@ -179,15 +205,21 @@ def golden_config(api: pynautobot.api, git_http: str, git_intended: str, log: Lo
     templates = api.extras.git_repositories.get(name="sotsync lab templates")
     if templates is None:
         templates = api.extras.git_repositories.create(
-            name="sotsync lab templates", remote_url=git_http, branch="main",
-            provided_contents=["nautobot_golden_config.jinjatemplate"])
+            name="sotsync lab templates",
+            remote_url=git_http,
+            branch="main",
+            provided_contents=["nautobot_golden_config.jinjatemplate"],
+        )
         _sync_repo(api, templates)
         log("template repository registered and synced")
     intended = api.extras.git_repositories.get(name="sotsync lab intended")
     if intended is None:
         intended = api.extras.git_repositories.create(
-            name="sotsync lab intended", remote_url=git_intended, branch="main",
-            provided_contents=["nautobot_golden_config.intendedconfigs"])
+            name="sotsync lab intended",
+            remote_url=git_intended,
+            branch="main",
+            provided_contents=["nautobot_golden_config.intendedconfigs"],
+        )
         _sync_repo(api, intended)
         log("intended repository registered and synced")
     query = _ensure(api.extras.graphql_queries, {"name": "sotsync lab sot_agg"}, update={"query": GRAPHQL_QUERY})
@@ -223,8 +255,9 @@ def refresh_group_caches(api: pynautobot.api) -> None:
 
 
 def render_intended(api: pynautobot.api, device_id: str) -> str:
-    r = api.http_session.get(f"{api.base_url}/plugins/golden-config/generate-intended-config/",
-                             params={"device_id": device_id}, timeout=60)
+    r = api.http_session.get(
+        f"{api.base_url}/plugins/golden-config/generate-intended-config/", params={"device_id": device_id}, timeout=60
+    )
     if r.status_code != 200:
         raise RuntimeError(f"render failed ({r.status_code}): {r.text[:300]}")
     return r.json()["intended_config"]

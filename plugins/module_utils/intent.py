@@ -29,6 +29,8 @@ from ansible_collections.sotsync.nautobot.plugins.module_utils.errors import (
 SOURCES = ("regenerate", "stored")
 GENERATE_PATH = "plugins/golden-config/generate-intended-config/"
 STORED_PATH = "plugins/golden-config/golden-config/"
+NO_SETTINGS = "No Golden Config settings found for this device"
+INTENDED_JOB = "Generate Intended Configurations"
 
 
 class Intent(object):
@@ -169,6 +171,12 @@ def fetch_intent(client, device_id, device_name, source="regenerate", clock=time
     if source == "regenerate":
         started = clock()
         status, body = client.get_json(GENERATE_PATH, {"device_id": device_id})
+        if status == 400 and _detail(body) == NO_SETTINGS and hasattr(client, "run_job"):
+            # A device created after Golden Config last refreshed its settings' dynamic-group cache is
+            # not found by the on-demand render. Golden Config's own intended-config job refreshes that
+            # cache first (and stores this device's intent): run it for this device, then render again.
+            client.run_job(INTENDED_JOB, {"device": [device_id]})
+            status, body = client.get_json(GENERATE_PATH, {"device_id": device_id})
         config = parse_generated(status, body, device_name)
         return Intent(config, source, render_seconds=round(clock() - started, 3))
     status, body = client.get_json(STORED_PATH, {"device": device_id})

@@ -14,6 +14,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import re
+import time
 import traceback
 
 from ansible_collections.sotsync.nautobot.plugins.module_utils.errors import (
@@ -149,6 +150,39 @@ class NautobotClient(object):
         except ValueError:
             body = {"detail": (response.text or "").strip()[:300]}
         return response.status_code, body
+
+    def run_job(self, name, data, timeout=120, interval=0.5, clock=None, sleep=None):
+        """Run the Nautobot job called ``name`` with ``data`` and wait for it; return its final status.
+
+        Raises ``NautobotError`` when the job does not exist, is disabled, or does not finish in time.
+        """
+        clock = clock or time.monotonic
+        sleep = sleep or time.sleep
+        what = "running job {0}".format(name)
+        status, body = self.get_json("extras/jobs/", {"name": name})
+        jobs = (body or {}).get("results") if isinstance(body, dict) else None
+        if status != 200 or not jobs:
+            raise NautobotError("Nautobot has no job named {0!r}".format(name), nautobot_url=self.url)
+        job = jobs[0]
+        if not job.get("enabled", True):
+            raise NautobotError("Nautobot's job {0!r} is disabled; enable it to use it".format(name))
+        url = "{0}/extras/jobs/{1}/run/".format(self.api.base_url, job["id"])
+        try:
+            response = self.api.http_session.post(url, json={"data": data}, headers=self._headers())
+        except Exception as exc:  # noqa: BLE001 - translated or re-raised by _raise_for
+            self._raise_for(exc, what)
+        if response.status_code >= 300:
+            self._raise_for_status(response.status_code, _response_detail(response), what)
+        result_id = response.json()["job_result"]["id"]
+        deadline = clock() + timeout
+        while True:
+            status, result = self.get_json("extras/job-results/{0}/".format(result_id))
+            state = ((result or {}).get("status") or {}).get("value") if isinstance(result, dict) else None
+            if state in ("SUCCESS", "FAILURE", "REVOKED"):
+                return state
+            if clock() > deadline:
+                raise NautobotError("Nautobot's job {0!r} did not finish within {1} s".format(name, timeout))
+            sleep(interval)
 
     def get_device(self, ident):
         """The device as a dict (depth 1, with ``config_context``), by UUID or by name."""

@@ -24,7 +24,7 @@ MANAGED_FIELDS = (
     "secret",
     "ssl_verification",
 )
-SECRET_MASK = "********"
+SECRET_MASK = "********"  # noqa: S105 - the mask shown instead of a secret, not a secret
 
 
 def desired_webhook(params):

@@ -170,8 +170,13 @@ def ensure(module, client):
                 record.delete()
             except Exception as exc:  # noqa: BLE001 - typed by the client
                 client._raise_for(exc, "deleting webhook {0}".format(params["name"]))
-        return {"changed": True, "webhook": None, "id": None, "changed_fields": ["state"],
-                "diff": {"before": redacted(before), "after": {}}}
+        return {
+            "changed": True,
+            "webhook": None,
+            "id": None,
+            "changed_fields": ["state"],
+            "diff": {"before": redacted(before), "after": {}},
+        }
 
     try:
         desired = desired_webhook(params)

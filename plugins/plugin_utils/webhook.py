@@ -23,6 +23,7 @@ import math
 import json
 import logging
 import os
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -659,17 +660,22 @@ def merge_events(first, later):
 
 
 class Coalescer:
-    """Holds each device's first event for ``window`` seconds, merging later ones into it.
+    """Merges a burst of events for one device into one event.
 
-    ``emit`` is a coroutine function that receives the merged event. ``window <= 0`` passes events
-    straight through.
+    A device's events are held until ``window`` seconds pass with no new event for it (a burst such
+    as create device, add interface, add IP, set primary IP ends as one event on the latest state),
+    but never longer than ``max_hold`` seconds after the first (default ``5 * window``), so a device
+    that changes without pause is still provisioned. ``emit`` is a coroutine function that receives
+    the merged event. ``window <= 0`` passes events straight through.
     """
 
-    def __init__(self, window, emit, log=None):
+    def __init__(self, window, emit, log=None, max_hold=None, clock=None):
         self.window = float(window)
+        self.max_hold = float(max_hold) if max_hold is not None else 5 * self.window
         self.emit = emit
         self.log = log or logger
-        self._pending = {}
+        self.clock = clock or time.monotonic
+        self._pending = {}  # key -> [event, first_seen, last_seen]
         self._tasks = {}
 
     @property
@@ -681,22 +687,32 @@ class Coalescer:
             await self.emit(event)
             return
         key = event["nautobot"]["object_id"]
+        now = self.clock()
         if key in self._pending:
-            merged = merge_events(self._pending[key], event)
-            self._pending[key] = merged
+            entry = self._pending[key]
+            entry[0] = merge_events(entry[0], event)
+            entry[2] = now
             self.log.info(
-                "Coalescing %s into the pending event (%d events so far, window %.1f s)",
+                "Coalescing %s into the pending event (%d events so far, quiet period %.1f s)",
                 describe(event),
-                merged["nautobot"]["events_coalesced"],
+                entry[0]["nautobot"]["events_coalesced"],
                 self.window,
             )
             return
-        self._pending[key] = event
+        self._pending[key] = [event, now, now]
         self._tasks[key] = asyncio.create_task(self._flush_later(key))
 
+    def _due(self, key):
+        _event, first, last = self._pending[key]
+        return min(last + self.window, first + self.max_hold)
+
     async def _flush_later(self, key):
-        await asyncio.sleep(self.window)
-        event = self._pending.pop(key)
+        while True:
+            delay = self._due(key) - self.clock()
+            if delay <= 0:
+                break
+            await asyncio.sleep(delay)
+        event = self._pending.pop(key)[0]
         self._tasks.pop(key, None)
         count = event["nautobot"]["events_coalesced"]
         if count > 1:
@@ -713,7 +729,7 @@ class Coalescer:
             task.cancel()
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
-        dropped = list(self._pending.values())
+        dropped = [entry[0] for entry in self._pending.values()]
         self._pending.clear()
         self._tasks.clear()
         return dropped

@@ -69,11 +69,18 @@ class Window:
         return self.text()
 
 
+def save(obj, data: dict) -> None:
+    """PATCH ``data`` onto a record, read fresh first: pynautobot's Record.update() sends only what
+    differs from the record as it was fetched, so restoring a field to its fetched value would send
+    nothing."""
+    obj.endpoint.get(obj.id).update(data)
+
+
 def change_and_restore(daemon, obj, change: dict, restore: dict, expect_runs: int, decision: str) -> str:
     """Apply ``change`` to a Nautobot record, wait for ``decision`` and ``expect_runs`` runs, check no
     more come, then restore and wait for the restore's decision. Returns the change's output."""
     window = Window(daemon)
-    obj.update(change)
+    save(obj, change)
     try:
         window.wait(decision)
         text = window.wait_runs(expect_runs) if expect_runs else (time.sleep(SETTLE) or window.text())
@@ -81,7 +88,7 @@ def change_and_restore(daemon, obj, change: dict, restore: dict, expect_runs: in
         return text
     finally:
         after = Window(daemon)
-        obj.update(restore)
+        save(obj, restore)
         after.daemon.wait_for(lambda _: "Device " in after.text(), 60, "the restore's decision")
         if expect_runs:
             after.wait_runs(1)
@@ -89,8 +96,14 @@ def change_and_restore(daemon, obj, change: dict, restore: dict, expect_runs: in
 
 def test_rename_is_provisioned_once_with_the_hostname_diff(lab, hook):
     dev = device(lab, "access1")
-    text = change_and_restore(hook, dev, {"name": "access-switch-1"}, {"name": "access1"}, 1,
-                              "Device access-switch-1 is ready for provisioning")
+    text = change_and_restore(
+        hook,
+        dev,
+        {"name": "access-switch-1"},
+        {"name": "access1"},
+        1,
+        "Device access-switch-1 is ready for provisioning",
+    )
     assert "Configuration-relevant fields changed: ['name']" in text
     assert "Auto-provision on update is enabled" in text
     assert "-hostname access1" in text
@@ -101,23 +114,41 @@ def test_rename_is_provisioned_once_with_the_hostname_diff(lab, hook):
 
 def test_comments_only_is_skipped(lab, hook):
     dev = device(lab, "access2")
-    text = change_and_restore(hook, dev, {"comments": "rack moved, config unchanged"}, {"comments": ""}, 0,
-                              "No configuration-relevant fields changed. Skipping provisioning.")
+    text = change_and_restore(
+        hook,
+        dev,
+        {"comments": "rack moved, config unchanged"},
+        {"comments": ""},
+        0,
+        "No configuration-relevant fields changed. Skipping provisioning.",
+    )
     assert "Device access2: changed ['comments']" in text
 
 
 def test_irrelevant_field_produces_no_run(lab, hook):
     dev = device(lab, "access2")
-    text = change_and_restore(hook, dev, {"asset_tag": f"AT-{uuid.uuid4().hex[:6]}"}, {"asset_tag": None}, 0,
-                              "No configuration-relevant fields changed. Skipping provisioning.")
+    text = change_and_restore(
+        hook,
+        dev,
+        {"asset_tag": f"AT-{uuid.uuid4().hex[:6]}"},
+        {"asset_tag": None},
+        0,
+        "No configuration-relevant fields changed. Skipping provisioning.",
+    )
     assert "ready for provisioning" not in text
 
 
 def test_role_change_applies_the_other_template(lab, hook):
     dev = device(lab, "access2")
     roles = {r.name: r.id for r in lab["api"].extras.roles.filter(name=["Access Switch", "Distribution Switch"])}
-    text = change_and_restore(hook, dev, {"role": roles["Distribution Switch"]}, {"role": roles["Access Switch"]}, 1,
-                              "Device access2 is ready for provisioning")
+    text = change_and_restore(
+        hook,
+        dev,
+        {"role": roles["Distribution Switch"]},
+        {"role": roles["Access Switch"]},
+        1,
+        "Device access2 is ready for provisioning",
+    )
     assert "Configuration-relevant fields changed: ['role']" in text
     assert "+vlan 20" in text
     assert "+router ospf 1" in text
@@ -134,15 +165,17 @@ def test_role_change_applies_the_other_template(lab, hook):
 )
 def test_unready_devices_are_not_provisioned(lab, hook, name, reason):
     dev = device(lab, name)
-    text = change_and_restore(hook, dev, {"name": f"{name}-x"}, {"name": name}, 0,
-                              "Device is not ready for provisioning")
+    text = change_and_restore(
+        hook, dev, {"name": f"{name}-x"}, {"name": name}, 0, "Device is not ready for provisioning"
+    )
     assert reason in text
     assert "ready for provisioning\n" not in text.replace("not ready for provisioning", "")
 
 
 def _sim_add(lab, name: str, address: str, config: str) -> None:
-    r = requests.post(f"{lab['sim_control']}/devices", json={"name": name, "address": address,
-                                                               "running_config": config}, timeout=10)
+    r = requests.post(
+        f"{lab['sim_control']}/devices", json={"name": name, "address": address, "running_config": config}, timeout=10
+    )
     assert r.status_code in (201, 409), r.text
     requests.put(f"{lab['sim_control']}/devices/{name}/running-config", data=config.encode(), timeout=10)
 
@@ -163,13 +196,23 @@ def test_primary_ip_reassigned_shows_both_ip_lines(lab, hook):
     iface = api.dcim.interfaces.get(device_id=dev.id, name="Management1")
     # The device answers on its new address too (as after a re-addressing on the device itself).
     _sim_add(lab, "access1-new-address", "127.0.1.111", _running(lab, "access1"))
-    new_ip = api.ipam.ip_addresses.create(address="127.0.1.111/24", namespace=old_ip.parent.namespace.id
-                                          if hasattr(old_ip.parent, "namespace") else
-                                          api.ipam.namespaces.get(name="Global").id, status="Active")
+    new_ip = api.ipam.ip_addresses.create(
+        address="127.0.1.111/24",
+        namespace=old_ip.parent.namespace.id
+        if hasattr(old_ip.parent, "namespace")
+        else api.ipam.namespaces.get(name="Global").id,
+        status="Active",
+    )
     link = api.ipam.ip_address_to_interface.create(ip_address=new_ip.id, interface=iface.id)
     try:
-        text = change_and_restore(hook, dev, {"primary_ip4": new_ip.id}, {"primary_ip4": old_ip.id}, 1,
-                                  "Device access1 is ready for provisioning")
+        text = change_and_restore(
+            hook,
+            dev,
+            {"primary_ip4": new_ip.id},
+            {"primary_ip4": old_ip.id},
+            1,
+            "Device access1 is ready for provisioning",
+        )
         assert "Configuration-relevant fields changed: ['primary_ip4']" in text
         assert "-   ip address 127.0.1.11/24" in text
         assert "+   ip address 127.0.1.111/24" in text
@@ -184,8 +227,14 @@ def test_ip_address_object_edit_reaches_its_device(lab, hook):
     api = lab["api"]
     dev = device(lab, "access1")
     ip = api.ipam.ip_addresses.get(dev.primary_ip4.id)
-    text = change_and_restore(hook, ip, {"dns_name": "access1-mgmt.site-a.lab.sotsync.test"}, {"dns_name": ""}, 1,
-                              "Device access1 is ready for provisioning")
+    text = change_and_restore(
+        hook,
+        ip,
+        {"dns_name": "access1-mgmt.site-a.lab.sotsync.test"},
+        {"dns_name": ""},
+        1,
+        "Device access1 is ready for provisioning",
+    )
     assert "Configuration-relevant fields changed: ['primary_ip4']" in text
     assert "+   description access1-mgmt.site-a.lab.sotsync.test" in text
 
@@ -194,11 +243,18 @@ def _create_device(lab, name: str, address: str):
     """A new ready access switch, created the way people do it: device, interface, IP, primary IP."""
     api = lab["api"]
     ref = device(lab, "access1")
-    dev = api.dcim.devices.create(name=name, role=ref.role.id, location=ref.location.id,
-                                  device_type=ref.device_type.id, platform=ref.platform.id, status="Active")
+    dev = api.dcim.devices.create(
+        name=name,
+        role=ref.role.id,
+        location=ref.location.id,
+        device_type=ref.device_type.id,
+        platform=ref.platform.id,
+        status="Active",
+    )
     iface = api.dcim.interfaces.create(device=dev.id, name="Management1", type="virtual", status="Active")
-    ip = api.ipam.ip_addresses.create(address=f"{address}/24", namespace=api.ipam.namespaces.get(name="Global").id,
-                                      status="Active")
+    ip = api.ipam.ip_addresses.create(
+        address=f"{address}/24", namespace=api.ipam.namespaces.get(name="Global").id, status="Active"
+    )
     api.ipam.ip_address_to_interface.create(ip_address=ip.id, interface=iface.id)
     dev.update({"primary_ip4": ip.id})
     return dev, ip

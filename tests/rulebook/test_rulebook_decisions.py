@@ -67,12 +67,12 @@ def run_rulebook(tmp_path: Path, settings: dict) -> dict[str, list[str]]:
     events = tmp_path / "events.json"
     events.write_text(json.dumps([event(name, payload) for name, payload in SCENARIOS.items()]))
     text = RULEBOOK.read_text()
-    text = SOURCE_BLOCK.sub(
-        f"  sources:\n    - replay_events:\n        file: {events}\n  rules:\n", text, count=1
-    )
+    text = SOURCE_BLOCK.sub(f"  sources:\n    - replay_events:\n        file: {events}\n  rules:\n", text, count=1)
     text = ACTION_BLOCK.sub(
-        lambda m: f'{m.group(1)}- debug:\n{m.group(1)}    msg: "PROVISION {{{{ event.nautobot.object_name }}}}'
-        f' dry_run={{{{ dry_run }}}} lock={{{{ event.nautobot.object_id }}}}"\n',
+        lambda m: (
+            f'{m.group(1)}- debug:\n{m.group(1)}    msg: "PROVISION {{{{ event.nautobot.object_name }}}}'
+            f' dry_run={{{{ dry_run }}}} lock={{{{ event.nautobot.object_id }}}}"\n'
+        ),
         text,
         count=1,
     )
@@ -80,12 +80,28 @@ def run_rulebook(tmp_path: Path, settings: dict) -> dict[str, list[str]]:
     rulebook.write_text(text)
     vars_file = tmp_path / "vars.yml"
     vars_file.write_text(yaml.safe_dump(settings))
-    env = dict(os.environ, PATH=f"{ROOT / '.venv' / 'bin'}:{os.environ['PATH']}",
-               ANSIBLE_COLLECTIONS_PATH=str(ROOT / ".build" / "collections"))
+    env = dict(
+        os.environ,
+        PATH=f"{ROOT / '.venv' / 'bin'}:{os.environ['PATH']}",
+        ANSIBLE_COLLECTIONS_PATH=str(ROOT / ".build" / "collections"),
+    )
     proc = subprocess.run(
-        [str(ROOT / ".venv" / "bin" / "ansible-rulebook"), "--rulebook", str(rulebook), "--vars", str(vars_file),
-         "-S", str(ROOT / "tests" / "rulebook" / "sources"), "-i", "/dev/null"],
-        capture_output=True, text=True, timeout=120, env=env, check=False,
+        [
+            str(ROOT / ".venv" / "bin" / "ansible-rulebook"),
+            "--rulebook",
+            str(rulebook),
+            "--vars",
+            str(vars_file),
+            "-S",
+            str(ROOT / "tests" / "rulebook" / "sources"),
+            "-i",
+            "/dev/null",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        check=False,
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     lines: dict[str, list[str]] = {name: [] for name in SCENARIOS}
@@ -118,8 +134,12 @@ def joined(lines: list[str]) -> str:
 
 @pytest.mark.parametrize(
     "name, fields",
-    [("s-rename", "['name']"), ("s-primary-ip", "['primary_ip4']"), ("s-role", "['role']"),
-     ("s-mixed", "['primary_ip4']")],
+    [
+        ("s-rename", "['name']"),
+        ("s-primary-ip", "['primary_ip4']"),
+        ("s-role", "['role']"),
+        ("s-mixed", "['primary_ip4']"),
+    ],
 )
 def test_relevant_update_of_a_ready_device_is_provisioned(default_run, name, fields):
     out = joined(default_run[name])
@@ -139,8 +159,11 @@ def test_irrelevant_update_is_skipped(default_run, name):
 
 @pytest.mark.parametrize(
     "name, reason",
-    [("s-no-driver", "platform has no NAPALM driver"), ("s-no-platform", "platform missing"),
-     ("s-offline", "status Offline is not Active, Planned, Staged")],
+    [
+        ("s-no-driver", "platform has no NAPALM driver"),
+        ("s-no-platform", "platform missing"),
+        ("s-offline", "status Offline is not Active, Planned, Staged"),
+    ],
 )
 def test_unready_device_is_not_provisioned_and_says_why(default_run, name, reason):
     out = joined(default_run[name])
@@ -162,8 +185,15 @@ def test_delete_is_never_provisioned(default_run):
 
 
 def test_flags_and_extended_fields(tmp_path):
-    run = run_rulebook(tmp_path, settings(auto_provision_on_create=True, auto_provision_on_update=False,
-                                          dry_run=False, relevant_fields=["name", "comments"]))
+    run = run_rulebook(
+        tmp_path,
+        settings(
+            auto_provision_on_create=True,
+            auto_provision_on_update=False,
+            dry_run=False,
+            relevant_fields=["name", "comments"],
+        ),
+    )
     created = joined(run["s-create"])
     assert "Auto-provision on create is enabled" in created
     assert "PROVISION s-create dry_run=False" in created
@@ -176,8 +206,12 @@ def test_flags_and_extended_fields(tmp_path):
 
 
 def test_aap_variant_is_generated_from_the_rulebook():
-    proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "gen-aap-rulebook"), "--check"],
-                          capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "gen-aap-rulebook"), "--check"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr
     aap = yaml.safe_load((ROOT / "rulebooks" / "device_config_hook_aap.yml").read_text())
     local = yaml.safe_load(RULEBOOK.read_text())

@@ -29,7 +29,8 @@ description:
   - Device webhooks (created, updated, deleted) become one event about that device. IP address
     updates become one event per device whose primary IPv4 is that address, with
     C(changed_fields) set to C([primary_ip4]); this needs C(nautobot_url) and C(nautobot_token).
-  - Events for the same device within C(coalesce_seconds) of the first are merged into one.
+  - Events for the same device are merged into one until C(coalesce_seconds) pass without a new one
+    for it (at most five times that after the first).
   - Rejected requests get a 4xx answer and a warning in the log; the source keeps serving.
     401 bad or missing signature, 404 other path, 405 other method than POST, 413 body over
     C(max_body_bytes), 415 not JSON, 400 malformed or incomplete body, 422 model not handled
@@ -89,8 +90,9 @@ options:
     default: 10.0
   coalesce_seconds:
     description:
-      - Events for the same device within this many seconds of the first are merged into one event,
-        queued when the window ends. C(0) queues every event at once.
+      - Quiet period of the coalescing. A device's events are merged into one event, queued once this
+        many seconds pass without a new event for that device, or five times this many seconds after
+        its first event, whichever comes first. C(0) queues every event at once.
     type: float
     default: 2.0
   models:

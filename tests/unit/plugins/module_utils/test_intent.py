@@ -141,3 +141,36 @@ def test_fetch_stored_asks_the_golden_config_list():
 def test_fetch_refuses_unknown_source():
     with pytest.raises(ValueError, match="intent_source"):
         fetch_intent(Client(None), "uuid-1", "access1", "replace")
+
+
+class NewDeviceClient(Client):
+    """Golden Config does not know a new device until its job refreshed the group cache."""
+
+    def __init__(self):
+        super().__init__(None)
+        self.jobs = []
+
+    def get_json(self, path, params=None):
+        self.asked.append((path, params))
+        if not self.jobs:
+            return 400, {"detail": "No Golden Config settings found for this device"}
+        return 200, {"intended_config": GOOD}
+
+    def run_job(self, name, data):
+        self.jobs.append((name, data))
+        return "SUCCESS"
+
+
+def test_fetch_regenerate_refreshes_golden_config_for_a_new_device_once():
+    client = NewDeviceClient()
+    intent = fetch_intent(client, "uuid-9", "access9", "regenerate")
+    assert client.jobs == [("Generate Intended Configurations", {"device": ["uuid-9"]})]
+    assert client.asked == [(GENERATE_PATH, {"device_id": "uuid-9"})] * 2
+    assert intent.config == GOOD
+
+
+def test_fetch_regenerate_other_render_errors_are_not_retried():
+    client = Client((400, {"detail": "template error: 'foo' is undefined"}))
+    with pytest.raises(RenderFailed, match="is undefined"):
+        fetch_intent(client, "uuid-1", "access1", "regenerate")
+    assert len(client.asked) == 1

@@ -648,3 +648,36 @@ async def test_coalescer_survives_failing_emit(caplog):
     await coalescer.add(_ev())
     await asyncio.sleep(0.05)
     assert any("Could not queue" in r.getMessage() for r in caplog.records)
+
+
+async def test_coalescer_waits_for_a_quiet_period():
+    """Events 0.1 s apart with a 0.15 s quiet period stay one burst, though the burst lasts 0.3 s."""
+    out = []
+
+    async def emit(event):
+        out.append(event)
+
+    coalescer = wh.Coalescer(0.15, emit)
+    for fields in (["name"], ["role"], ["primary_ip4"], ["status"]):
+        await coalescer.add(_ev(fields=fields))
+        await asyncio.sleep(0.1)
+    assert out == [], "the burst must not be cut while events keep coming within the quiet period"
+    await asyncio.sleep(0.2)
+    assert len(out) == 1
+    assert out[0]["nautobot"]["changed_fields"] == ["name", "role", "primary_ip4", "status"]
+    assert out[0]["nautobot"]["events_coalesced"] == 4
+
+
+async def test_coalescer_never_holds_longer_than_max_hold():
+    out = []
+
+    async def emit(event):
+        out.append(event)
+
+    coalescer = wh.Coalescer(0.1, emit, max_hold=0.25)
+    for _i in range(8):  # a device that changes every 0.05 s for 0.4 s
+        await coalescer.add(_ev(fields=["name"]))
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(0.2)
+    assert len(out) >= 2, "a continuous stream must still be emitted after max_hold"
+    assert sum(e["nautobot"]["events_coalesced"] for e in out) == 8
