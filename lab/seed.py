@@ -169,35 +169,30 @@ def seed(api: pynautobot.api, log: Log = print) -> dict[str, str]:
 # ---------------------------------------------------------------------------------------------
 # Golden Config: repositories, the GraphQL query, settings, jobs
 # ---------------------------------------------------------------------------------------------
-def _run_job(api: pynautobot.api, job, data: dict | None = None, timeout: float = 120) -> dict:
-    """Run a Nautobot job through the REST API and wait for its result."""
+def _start_and_wait(api: pynautobot.api, start_path: str, body: dict, what: str, timeout: float) -> str:
+    """POST to a Nautobot endpoint that queues a job, wait for the job's result; return its status."""
     session, base = api.http_session, api.base_url
-    r = session.post(f"{base}/extras/jobs/{job.id}/run/", json={"data": data or {}}, timeout=30)
+    r = session.post(f"{base}/{start_path}", json=body, timeout=30)
     r.raise_for_status()
     result_id = r.json()["job_result"]["id"]
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        res = session.get(f"{base}/extras/job-results/{result_id}/", timeout=30).json()
-        if res["status"]["value"] in ("SUCCESS", "FAILURE", "REVOKED"):
-            return res
+        status = session.get(f"{base}/extras/job-results/{result_id}/", timeout=30).json()["status"]["value"]
+        if status in ("SUCCESS", "FAILURE", "REVOKED"):
+            return status
         time.sleep(0.5)
-    raise TimeoutError(f"job {job.name} did not finish within {timeout} s")
+    raise TimeoutError(f"{what} did not finish within {timeout} s")
+
+
+def _run_job(api: pynautobot.api, job, data: dict | None = None, timeout: float = 120) -> str:
+    """Run a Nautobot job through the REST API and wait for its result."""
+    return _start_and_wait(api, f"extras/jobs/{job.id}/run/", {"data": data or {}}, f"job {job.name}", timeout)
 
 
 def _sync_repo(api: pynautobot.api, repo, timeout: float = 120) -> None:
-    session, base = api.http_session, api.base_url
-    r = session.post(f"{base}/extras/git-repositories/{repo.id}/sync/", json={}, timeout=30)
-    r.raise_for_status()
-    result_id = r.json()["job_result"]["id"]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        res = session.get(f"{base}/extras/job-results/{result_id}/", timeout=30).json()
-        if res["status"]["value"] in ("SUCCESS", "FAILURE", "REVOKED"):
-            if res["status"]["value"] != "SUCCESS":
-                raise RuntimeError(f"Git sync of {repo.name} ended {res['status']['value']}")
-            return
-        time.sleep(0.5)
-    raise TimeoutError(f"Git sync of {repo.name} did not finish within {timeout} s")
+    status = _start_and_wait(api, f"extras/git-repositories/{repo.id}/sync/", {}, f"Git sync of {repo.name}", timeout)
+    if status != "SUCCESS":
+        raise RuntimeError(f"Git sync of {repo.name} ended {status}")
 
 
 def golden_config(api: pynautobot.api, git_http: str, git_intended: str, log: Log = print) -> None:
@@ -245,13 +240,6 @@ def golden_config(api: pynautobot.api, git_http: str, git_intended: str, log: Lo
         _run_job(api, refresh)
         log("Golden Config jobs enabled, dynamic group caches refreshed")
     log(f"Golden Config set up in {time.monotonic() - started:.1f} s")
-
-
-def refresh_group_caches(api: pynautobot.api) -> None:
-    """Golden Config finds a device's settings through dynamic groups: refresh after creating devices."""
-    job = api.extras.jobs.get(name="Refresh Dynamic Group Caches")
-    if job is not None:
-        _run_job(api, job)
 
 
 def render_intended(api: pynautobot.api, device_id: str) -> str:

@@ -19,8 +19,9 @@ description:
     the status is one of O(ready_statuses).
   - Fetches the intended configuration (rendered now, or the stored one) and refuses an empty or
     failed render. For a device Golden Config does not know yet (created after its settings' group
-    cache was last refreshed: "No Golden Config settings found"), runs Golden Config's
-    "Generate Intended Configurations" job for the device, which refreshes that cache, and renders again.
+    cache was last refreshed, so the render answers "No Golden Config settings found"), runs Golden
+    Config's "Generate Intended Configurations" job for the device, which refreshes that cache, and
+    renders again. The token then needs permission to run that job.
   - Connects with the platform's NAPALM driver to the primary IPv4 (without mask), loads the intent as
     a B(merge) candidate (there is no replace option), and compares it.
   - In dry run or check mode the candidate is discarded. Otherwise it is committed only when the diff
