@@ -160,7 +160,7 @@ def test_role_change_applies_the_other_template(lab, hook):
         ("unready-no-platform", "platform missing"),
         ("unready-no-driver", "platform has no NAPALM driver"),
         ("unready-no-ip", "no primary IPv4"),
-        ("unready-offline", "status Offline is not Active, Planned, Staged"),
+        ("unready-offline", "status not Active, Planned or Staged (is Offline)"),
     ],
 )
 def test_unready_devices_are_not_provisioned(lab, hook, name, reason):

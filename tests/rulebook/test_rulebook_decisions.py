@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from ansible_collections.sotsync.nautobot.plugins.module_utils import messages as msg
 from ansible_collections.sotsync.nautobot.plugins.plugin_utils import webhook as wh
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -143,9 +144,9 @@ def joined(lines: list[str]) -> str:
 )
 def test_relevant_update_of_a_ready_device_is_provisioned(default_run, name, fields):
     out = joined(default_run[name])
-    assert f"Device {name}: Configuration-relevant fields changed: {fields}" in out
-    assert "Auto-provision on update is enabled" in out
-    assert f"Device {name} is ready for provisioning" in out
+    assert f"Device {name}: " + msg.RELEVANT_FIELDS_CHANGED.format(fields=fields) in out
+    assert msg.AUTO_PROVISION_ENABLED.format(event="update") in out
+    assert msg.DEVICE_READY.format(name=name) in out
     assert f"PROVISION {name} dry_run=True" in out
     assert out.count("PROVISION") == 1
 
@@ -153,28 +154,28 @@ def test_relevant_update_of_a_ready_device_is_provisioned(default_run, name, fie
 @pytest.mark.parametrize("name", ["s-comments", "s-stale-nested"])
 def test_irrelevant_update_is_skipped(default_run, name):
     out = joined(default_run[name])
-    assert "No configuration-relevant fields changed. Skipping provisioning." in out
+    assert msg.NO_RELEVANT_CHANGE in out
     assert "PROVISION" not in out
 
 
 @pytest.mark.parametrize(
     "name, reason",
     [
-        ("s-no-driver", "platform has no NAPALM driver"),
-        ("s-no-platform", "platform missing"),
-        ("s-offline", "status Offline is not Active, Planned, Staged"),
+        ("s-no-driver", msg.REASON_NO_NAPALM_DRIVER),
+        ("s-no-platform", msg.REASON_NO_PLATFORM),
+        ("s-offline", msg.bad_status_reason(msg.DEFAULT_READY_STATUSES, "Offline")),
     ],
 )
 def test_unready_device_is_not_provisioned_and_says_why(default_run, name, reason):
     out = joined(default_run[name])
-    assert "Device is not ready for provisioning" in out
+    assert msg.DEVICE_NOT_READY in out
     assert reason in out
     assert "PROVISION" not in out
 
 
 def test_create_is_skipped_by_default(default_run):
     out = joined(default_run["s-create"])
-    assert "Auto-provision on create is disabled" in out
+    assert msg.AUTO_PROVISION_DISABLED.format(event="create") in out
     assert "PROVISION" not in out
 
 
