@@ -170,8 +170,9 @@ def sha256(*paths: Path) -> str:
 # --------------------------------------------------------------------------------------------
 # Debian services: PostgreSQL and Redis
 # --------------------------------------------------------------------------------------------
-def apt_install(packages: list[str]) -> None:
-    missing = [p for p in packages if run(["dpkg", "-s", p], check=False, capture_output=True).returncode]
+def apt_install(packages: dict[str, str]) -> None:
+    """Install the Debian packages whose command is missing ({package: command})."""
+    missing = [pkg for pkg, command in packages.items() if not shutil.which(command)]
     if not missing:
         return
     if os.geteuid() != 0:
@@ -656,7 +657,7 @@ def cmd_up(_args) -> None:
     LAB.chmod(0o700)
     state = load_state()
     sec = load_secrets()
-    apt_install(["postgresql", "redis-server", "git", "iproute2"])
+    apt_install({"postgresql": "pg_ctlcluster", "redis-server": "redis-server", "git": "git", "iproute2": "ip"})
     postgres_up(state, sec)
     redis_up(state)
     venv_up()
