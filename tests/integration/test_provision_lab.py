@@ -148,12 +148,14 @@ def test_many_devices_in_one_run(lab, trigger):
 def test_runs_under_ansible_runner_like_the_rulebook(lab, trigger):
     ansible_runner = pytest.importorskip("ansible_runner")
     env = playbook_env(lab)
+    device_id = str(lab["api"].dcim.devices.get(name="access1").id)
     with tempfile.TemporaryDirectory() as private:
         result = ansible_runner.run(
             private_data_dir=private,
             playbook="sotsync.nautobot.provision_device",
-            extravars={
+            extravars={  # what the rulebook's run_playbook passes
                 "device": "access1",
+                "device_id": device_id,
                 "dry_run": True,
                 "trigger": trigger,
                 "ansible_eda": {"ruleset": "device config hook", "rule": "provision", "event": {}},
@@ -177,10 +179,13 @@ def test_runs_under_ansible_runner_like_the_rulebook(lab, trigger):
             if e["event"] == "runner_on_ok"
             and e["event_data"].get("task_action") == "sotsync.nautobot.golden_config_deploy"
         ]
+        hosts = {e["event_data"].get("host") for e in result.events if e["event"] == "runner_on_ok"}
     assert result.status == "successful" and result.rc == 0
     assert len(results) == 1
     assert results[0]["msg"] == DRY_RUN and results[0]["trigger"] == trigger and results[0]["dry_run"] is True
     assert results[0]["journal_entry_id"]
+    assert results[0]["device_id"] == device_id  # the device is identified by its UUID, shown by its name
+    assert "access1" in hosts and device_id not in hosts
 
 
 # --- readiness --------------------------------------------------------------------------------------------

@@ -219,4 +219,4 @@ def test_aap_variant_is_generated_from_the_rulebook():
     assert [r["condition"] for r in aap[0]["rules"]] == [r["condition"] for r in local[0]["rules"]]
     action = aap[0]["rules"][-1]["actions"][-1]["run_job_template"]
     assert action["lock"] == "{{ event.nautobot.object_id }}"
-    assert set(action["job_args"]["extra_vars"]) == {"device", "dry_run", "trigger"}
+    assert set(action["job_args"]["extra_vars"]) == {"device", "device_id", "dry_run", "trigger"}
