@@ -195,28 +195,22 @@ def _sync_repo(api: pynautobot.api, repo, timeout: float = 120) -> None:
         raise RuntimeError(f"Git sync of {repo.name} ended {status}")
 
 
+def _ensure_repo(api: pynautobot.api, name: str, url: str, provides: str, log: Log):
+    """A GitRepository providing ``provides``, registered and synced once."""
+    repo = api.extras.git_repositories.get(name=name)
+    if repo is None:
+        repo = api.extras.git_repositories.create(
+            name=name, remote_url=url, branch="main", provided_contents=[provides]
+        )
+        _sync_repo(api, repo)
+        log(f"{name}: repository registered and synced")
+    return repo
+
+
 def golden_config(api: pynautobot.api, git_http: str, git_intended: str, log: Log = print) -> None:
     started = time.monotonic()
-    templates = api.extras.git_repositories.get(name="sotsync lab templates")
-    if templates is None:
-        templates = api.extras.git_repositories.create(
-            name="sotsync lab templates",
-            remote_url=git_http,
-            branch="main",
-            provided_contents=["nautobot_golden_config.jinjatemplate"],
-        )
-        _sync_repo(api, templates)
-        log("template repository registered and synced")
-    intended = api.extras.git_repositories.get(name="sotsync lab intended")
-    if intended is None:
-        intended = api.extras.git_repositories.create(
-            name="sotsync lab intended",
-            remote_url=git_intended,
-            branch="main",
-            provided_contents=["nautobot_golden_config.intendedconfigs"],
-        )
-        _sync_repo(api, intended)
-        log("intended repository registered and synced")
+    templates = _ensure_repo(api, "sotsync lab templates", git_http, "nautobot_golden_config.jinjatemplate", log)
+    intended = _ensure_repo(api, "sotsync lab intended", git_intended, "nautobot_golden_config.intendedconfigs", log)
     query = _ensure(api.extras.graphql_queries, {"name": "sotsync lab sot_agg"}, update={"query": GRAPHQL_QUERY})
     gcs = api.plugins.golden_config.golden_config_settings
     setting = gcs.get(name="Default Settings") or gcs.all()[0]

@@ -433,3 +433,21 @@ def reference_objects():
         ("dcim.platform", PLATFORM_ID): platform(),
         ("ipam.ipaddress", IP_IDS["172.20.20.11/24"]): ip_address("172.20.20.11/24"),
     }
+
+
+# --- the event contract (docs/event.md): the keys of a normalised event -------------------------------
+EVENT_KEYS = {
+    "action",
+    "model",
+    "source_model",
+    "object_id",
+    "object_name",
+    "changed_fields",
+    "changes",
+    "timestamp",
+    "username",
+    "request_id",
+    "events_coalesced",
+    "device",
+}
+DEVICE_KEYS = {"id", "name", "status", "role", "location", "platform", "primary_ip4", "primary_ip4_host"}

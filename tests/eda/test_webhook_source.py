@@ -107,30 +107,8 @@ async def start(source):
 def assert_contract(event):
     assert set(event) == {"nautobot", "meta"}
     nb = event["nautobot"]
-    assert set(nb) == {
-        "action",
-        "model",
-        "source_model",
-        "object_id",
-        "object_name",
-        "changed_fields",
-        "changes",
-        "timestamp",
-        "username",
-        "request_id",
-        "events_coalesced",
-        "device",
-    }
-    assert set(nb["device"]) == {
-        "id",
-        "name",
-        "status",
-        "role",
-        "location",
-        "platform",
-        "primary_ip4",
-        "primary_ip4_host",
-    }
+    assert set(nb) == nw.EVENT_KEYS
+    assert set(nb["device"]) == nw.DEVICE_KEYS
     assert nb["model"] == "dcim.device"
     datetime.datetime.fromisoformat(nb["timestamp"])
     headers = {k.lower() for k in event["meta"]["headers"]}

@@ -9,21 +9,7 @@ import pytest
 
 from ansible_collections.sotsync.nautobot.plugins.plugin_utils import webhook as wh
 
-EVENT_KEYS = {
-    "action",
-    "model",
-    "source_model",
-    "object_id",
-    "object_name",
-    "changed_fields",
-    "changes",
-    "timestamp",
-    "username",
-    "request_id",
-    "events_coalesced",
-    "device",
-}
-DEVICE_KEYS = {"id", "name", "status", "role", "location", "platform", "primary_ip4", "primary_ip4_host"}
+EVENT_KEYS, DEVICE_KEYS = nw.EVENT_KEYS, nw.DEVICE_KEYS
 
 
 def hook_of(payload, models=wh.DEFAULT_MODELS):
