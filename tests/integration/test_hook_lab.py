@@ -198,9 +198,7 @@ def test_primary_ip_reassigned_shows_both_ip_lines(lab, hook):
     _sim_add(lab, "access1-new-address", "127.0.1.111", _running(lab, "access1"))
     new_ip = api.ipam.ip_addresses.create(
         address="127.0.1.111/24",
-        namespace=old_ip.parent.namespace.id
-        if hasattr(old_ip.parent, "namespace")
-        else api.ipam.namespaces.get(name="Global").id,
+        namespace=api.ipam.namespaces.get(name="Global").id,
         status="Active",
     )
     link = api.ipam.ip_address_to_interface.create(ip_address=new_ip.id, interface=iface.id)

@@ -33,16 +33,20 @@ def _device(lab, name):
     return lab["api"].dcim.devices.get(serial=f"SOTSYNC-{name.upper()}")
 
 
-def test_golden_config_renders_access1_on_demand(lab):
-    dev = _device(lab, "access1")
+def _render(lab, name) -> str:
+    """Golden Config's on-demand render of a seed device (asserts that it answered 200)."""
     r = requests.get(
         f"{lab['nautobot_url']}/api/plugins/golden-config/generate-intended-config/",
-        params={"device_id": dev.id},
+        params={"device_id": _device(lab, name).id},
         headers=_headers(lab),
         timeout=60,
     )
     assert r.status_code == 200, r.text
-    config = r.json()["intended_config"]
+    return r.json()["intended_config"]
+
+
+def test_golden_config_renders_access1_on_demand(lab):
+    config = _render(lab, "access1")
     assert "hostname access1\n" in config
     assert "   ip address 127.0.1.11/24\n" in config
     assert "ip domain-name site-a.lab.sotsync.test" in config  # the location's config context
@@ -51,15 +55,7 @@ def test_golden_config_renders_access1_on_demand(lab):
 
 
 def test_golden_config_renders_the_distribution_template_for_dist1(lab):
-    dev = _device(lab, "dist1")
-    r = requests.get(
-        f"{lab['nautobot_url']}/api/plugins/golden-config/generate-intended-config/",
-        params={"device_id": dev.id},
-        headers=_headers(lab),
-        timeout=60,
-    )
-    assert r.status_code == 200, r.text
-    config = r.json()["intended_config"]
+    config = _render(lab, "dist1")
     assert "hostname dist1\n" in config and "vlan 20\n" in config and "router ospf 1\n" in config
 
 
