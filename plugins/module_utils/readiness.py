@@ -24,6 +24,12 @@ from ansible_collections.sotsync.nautobot.plugins.module_utils import messages
 
 # Used only when a payload carries ``network_driver`` but not Nautobot's computed mapping (e.g. a
 # hand-written event). Nautobot's own mapping (from netutils) always wins when present.
+try:  # netutils comes with napalm: its map of Nautobot network drivers to NAPALM drivers
+    from netutils.lib_mapper import NAPALM_LIB_MAPPER_REVERSE
+except ImportError:  # pragma: no cover - without netutils only the small table below is used
+    NAPALM_LIB_MAPPER_REVERSE = {}
+
+# Used only when netutils is missing.
 FALLBACK_NAPALM_DRIVERS = {
     "arista_eos": "eos",
     "cisco_ios": "ios",
@@ -87,9 +93,9 @@ def napalm_driver_of(platform):
     mappings = _get(platform, "network_driver_mappings")
     if isinstance(mappings, dict) and "napalm" in mappings:
         return mappings.get("napalm") or None
-    network_driver = _get(platform, "network_driver")
-    if network_driver and mappings is None:
-        return FALLBACK_NAPALM_DRIVERS.get(str(network_driver))
+    network_driver = str(_get(platform, "network_driver") or "").strip()
+    if network_driver and mappings is None:  # hand-written or legacy data without Nautobot's mappings
+        return NAPALM_LIB_MAPPER_REVERSE.get(network_driver) or FALLBACK_NAPALM_DRIVERS.get(network_driver)
     return None
 
 

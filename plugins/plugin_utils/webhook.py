@@ -27,10 +27,9 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime
 
-try:
-    from netutils.lib_mapper import NAPALM_LIB_MAPPER_REVERSE
-except ImportError:  # pragma: no cover - netutils comes with napalm; without it only this fallback is lost
-    NAPALM_LIB_MAPPER_REVERSE = {}
+# The readiness rules (and the NAPALM driver of a platform) have one implementation, shared with the
+# golden_config_deploy module: the rulebook's conditions test what this source puts in the event.
+from ansible_collections.sotsync.nautobot.plugins.module_utils.readiness import napalm_driver_of
 
 logger = logging.getLogger(__name__)
 
@@ -517,25 +516,6 @@ def _name_of(obj):
     for key in ("name", "display"):
         if obj.get(key):
             return str(obj[key])
-    return None
-
-
-def napalm_driver_of(platform):
-    """The platform's NAPALM driver: explicit ``napalm_driver``, else Nautobot's mapping, else netutils'.
-
-    When the data carries Nautobot's ``network_driver_mappings`` it is authoritative (it honours the
-    ``NETWORK_DRIVERS`` setting): no ``napalm`` key there means no driver. netutils is consulted only
-    when the mappings are absent (hand-written or legacy data).
-    """
-    explicit = platform.get("napalm_driver")
-    if isinstance(explicit, str) and explicit.strip():
-        return explicit.strip()
-    mappings = platform.get("network_driver_mappings")
-    if isinstance(mappings, dict):
-        return mappings.get("napalm") or None
-    network_driver = platform.get("network_driver")
-    if isinstance(network_driver, str) and network_driver.strip():
-        return NAPALM_LIB_MAPPER_REVERSE.get(network_driver.strip()) or None
     return None
 
 
