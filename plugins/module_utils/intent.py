@@ -17,6 +17,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import datetime
+import random
 import re
 import time
 
@@ -30,6 +31,10 @@ SOURCES = ("regenerate", "stored")
 GENERATE_PATH = "plugins/golden-config/generate-intended-config/"
 STORED_PATH = "plugins/golden-config/golden-config/"
 NO_SETTINGS = "No Golden Config settings found for this device"
+# The on-demand render syncs the template repository on every call; concurrent renders (several
+# devices provisioned at once) race on that checkout and some answer this. It is transient: retry.
+GIT_SYNC_RACE = "Error trying to sync git repository"
+RENDER_ATTEMPTS = 6
 INTENDED_JOB = "Generate Intended Configurations"
 
 
@@ -164,19 +169,29 @@ def parse_stored(status_code, body, device_name, now=None):
     return config, age, last_success
 
 
-def fetch_intent(client, device_id, device_name, source="regenerate", clock=time.monotonic):
+def _render(client, device_id, sleep, attempts=RENDER_ATTEMPTS):
+    """GET the on-demand render, retrying the transient template-repository sync race."""
+    for attempt in range(1, attempts + 1):
+        status, body = client.get_json(GENERATE_PATH, {"device_id": device_id})
+        if not (status == 400 and _detail(body) == GIT_SYNC_RACE) or attempt == attempts:
+            return status, body
+        sleep(min(2.0, 0.2 * attempt) + random.uniform(0, 0.3))  # noqa: S311 - jitter, not cryptography
+    return status, body
+
+
+def fetch_intent(client, device_id, device_name, source="regenerate", clock=time.monotonic, sleep=time.sleep):
     """Fetch the intent through a :class:`NautobotClient`-like ``client.get_json(path, params)``."""
     if source not in SOURCES:
         raise ValueError("intent_source must be one of %s" % ", ".join(SOURCES))
     if source == "regenerate":
         started = clock()
-        status, body = client.get_json(GENERATE_PATH, {"device_id": device_id})
+        status, body = _render(client, device_id, sleep)
         if status == 400 and _detail(body) == NO_SETTINGS and hasattr(client, "run_job"):
             # A device created after Golden Config last refreshed its settings' dynamic-group cache is
             # not found by the on-demand render. Golden Config's own intended-config job refreshes that
             # cache first (and stores this device's intent): run it for this device, then render again.
             client.run_job(INTENDED_JOB, {"device": [device_id]})
-            status, body = client.get_json(GENERATE_PATH, {"device_id": device_id})
+            status, body = _render(client, device_id, sleep)
         config = parse_generated(status, body, device_name)
         return Intent(config, source, render_seconds=round(clock() - started, 3))
     status, body = client.get_json(STORED_PATH, {"device": device_id})

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from labfacts import Masked
 
 ROOT = Path(__file__).resolve().parents[2]
 LAB_DIR = Path(os.environ.get("SOTSYNC_LAB_DIR", ROOT / ".lab"))
@@ -29,7 +30,8 @@ def lab() -> dict:
         pytest.skip(f"the lab is not up ({LAB_JSON} missing): run scripts/lab up")
     import pynautobot
 
-    data = json.loads(LAB_JSON.read_text())
+    data = Masked(json.loads(LAB_JSON.read_text()))
+    data["env"] = Masked(data["env"])
     try:
         requests.get(data["nautobot_url"] + "/api/", timeout=5)
     except requests.RequestException as exc:
@@ -43,7 +45,7 @@ def lab() -> dict:
 @pytest.fixture(scope="session")
 def lab_env(lab) -> dict:
     """A process environment for ansible-playbook / ansible-rulebook runs against the lab."""
-    env = dict(os.environ)
+    env = Masked(os.environ)
     env.update(lab["env"])
     env["ANSIBLE_COLLECTIONS_PATH"] = str(ROOT / ".build" / "collections")
     env["PATH"] = f"{ROOT / '.venv' / 'bin'}:{env['PATH']}"

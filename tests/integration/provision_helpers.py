@@ -13,6 +13,7 @@ import uuid
 from pathlib import Path
 
 import requests
+from labfacts import Masked
 
 ROOT = Path(__file__).resolve().parents[2]
 PLAYBOOK = "sotsync.nautobot.provision_device"
@@ -42,7 +43,7 @@ class PlaybookRun:
 
 def playbook_env(lab, **overrides):
     """The lab's environment (NAUTOBOT_*, NAPALM_*) for a subprocess; ``NAME=None`` removes NAME."""
-    env = dict(os.environ)
+    env = Masked(os.environ)
     env.update(lab["env"])
     env["ANSIBLE_COLLECTIONS_PATH"] = str(ROOT / ".build" / "collections")
     env["PATH"] = "{}:{}".format(ROOT / ".venv" / "bin", env.get("PATH", ""))

@@ -174,3 +174,32 @@ def test_fetch_regenerate_other_render_errors_are_not_retried():
     with pytest.raises(RenderFailed, match="is undefined"):
         fetch_intent(client, "uuid-1", "access1", "regenerate")
     assert len(client.asked) == 1
+
+
+class RacingClient(Client):
+    """The render endpoint answers the template-repository sync race ``races`` times, then renders."""
+
+    def __init__(self, races):
+        super().__init__(None)
+        self.races = races
+
+    def get_json(self, path, params=None):
+        self.asked.append((path, params))
+        if len(self.asked) <= self.races:
+            return 400, {"detail": "Error trying to sync git repository"}
+        return 200, {"intended_config": GOOD}
+
+
+def test_fetch_regenerate_retries_the_git_sync_race():
+    client, slept = RacingClient(races=3), []
+    intent = fetch_intent(client, "uuid-1", "access1", "regenerate", sleep=slept.append)
+    assert intent.config == GOOD
+    assert len(client.asked) == 4 and len(slept) == 3
+    assert all(0 < pause <= 2.3 for pause in slept)
+
+
+def test_fetch_regenerate_gives_up_on_a_lasting_git_sync_failure():
+    client, slept = RacingClient(races=100), []
+    with pytest.raises(RenderFailed, match="Error trying to sync git repository"):
+        fetch_intent(client, "uuid-1", "access1", "regenerate", sleep=slept.append)
+    assert len(client.asked) == 6 and len(slept) == 5
