@@ -171,11 +171,12 @@ def parse_stored(status_code, body, device_name, now=None):
 
 def _render(client, device_id, sleep, attempts=RENDER_ATTEMPTS):
     """GET the on-demand render, retrying the transient template-repository sync race."""
-    for attempt in range(1, attempts + 1):
-        status, body = client.get_json(GENERATE_PATH, {"device_id": device_id})
-        if not (status == 400 and _detail(body) == GIT_SYNC_RACE) or attempt == attempts:
-            return status, body
+    attempt = 1
+    status, body = client.get_json(GENERATE_PATH, {"device_id": device_id})
+    while status == 400 and _detail(body) == GIT_SYNC_RACE and attempt < attempts:
         sleep(min(2.0, 0.2 * attempt) + random.uniform(0, 0.3))  # noqa: S311 - jitter, not cryptography
+        attempt += 1
+        status, body = client.get_json(GENERATE_PATH, {"device_id": device_id})
     return status, body
 
 
