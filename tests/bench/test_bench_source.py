@@ -51,20 +51,6 @@ def webhook(i):
     return raw, nw.headers(raw), device_id, f"access-{i:04d}-new", request_id
 
 
-async def wait_for_port(port, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            _, writer = await asyncio.open_connection(HOST, port)
-            writer.close()
-            await writer.wait_closed()
-            return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            await asyncio.sleep(0.02)
-
-
 async def start_baseline():
     """BASELINE: read the body, answer 200 (what any aiohttp webhook receiver does at the least)."""
 
@@ -87,7 +73,7 @@ async def start_source():
     queue = asyncio.Queue()
     args = {"host": HOST, "port": port, "secret": nw.SECRET, "coalesce_seconds": 0, "models": ["device"]}
     task = asyncio.create_task(source["main"](queue, args))
-    await wait_for_port(port)
+    await nw.wait_for_port(port, HOST, timeout=10.0)
     return f"http://{HOST}:{port}/", queue, task
 
 

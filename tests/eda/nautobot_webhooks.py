@@ -13,10 +13,12 @@ What Nautobot does (``nautobot.extras.tasks.process_webhook``, ``ObjectChange.ge
 - ``X-Hook-Signature`` is the hex HMAC-SHA512 of the body keyed with the webhook's secret.
 """
 
+import asyncio
 import copy
 import hashlib
 import hmac
 import json
+import time
 
 SECRET = "s3cr3t-webhook-key"
 TIMESTAMP = "2026-11-25 00:23:24.382970+00:00"
@@ -451,3 +453,19 @@ EVENT_KEYS = {
     "device",
 }
 DEVICE_KEYS = {"id", "name", "status", "role", "location", "platform", "primary_ip4", "primary_ip4_host"}
+
+
+# --- reaching a source under test ------------------------------------------------------------------
+async def wait_for_port(port, host="127.0.0.1", timeout=5.0):
+    """Wait until something listens on ``host:port`` (a source started in the same event loop)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            _, writer = await asyncio.open_connection(host, port)
+            writer.close()
+            await writer.wait_closed()
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.02)

@@ -40,20 +40,6 @@ def free_port():
         return sock.getsockname()[1]
 
 
-async def wait_for_port(port, timeout=5.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            _, writer = await asyncio.open_connection("127.0.0.1", port)
-            writer.close()
-            await writer.wait_closed()
-            return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            await asyncio.sleep(0.02)
-
-
 class Running:
     def __init__(self, port, queue, task, scheme="http"):
         self.port, self.queue, self.task = port, queue, task
@@ -91,7 +77,7 @@ async def start(source):
         }
         task = asyncio.create_task(source["main"](queue, args))
         tasks.append(task)
-        await wait_for_port(port)
+        await nw.wait_for_port(port)
         return Running(port, queue, task, scheme)
 
     yield _start
