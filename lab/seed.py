@@ -106,24 +106,17 @@ def seed(api: pynautobot.api, log: Log = print) -> dict[str, str]:
         {"name": "sotsync lab: NAPALM connection"},
         update={"weight": 1000, "data": {"napalm": {"optional_args": {"transport": "http", "port": SIM_PORT}}}},
     )
-    _ensure(
-        api.extras.config_contexts,
-        {"name": f"sotsync lab: {SITE_A}"},
-        update={
-            "weight": 1000,
-            "locations": [sites[SITE_A].id],
-            "data": {"domain_name": "site-a.lab.sotsync.test", "ntp_servers": ["ntp1.site-a.lab.sotsync.test"]},
-        },
-    )
-    _ensure(
-        api.extras.config_contexts,
-        {"name": f"sotsync lab: {SITE_B}"},
-        update={
-            "weight": 1000,
-            "locations": [sites[SITE_B].id],
-            "data": {"domain_name": "site-b.lab.sotsync.test", "ntp_servers": ["ntp1.site-b.lab.sotsync.test"]},
-        },
-    )
+    for site in (SITE_A, SITE_B):
+        domain = site.lower().removeprefix("lab ").replace(" ", "-") + ".lab.sotsync.test"  # site-a.lab...
+        _ensure(
+            api.extras.config_contexts,
+            {"name": f"sotsync lab: {site}"},
+            update={
+                "weight": 1000,
+                "locations": [sites[site].id],
+                "data": {"domain_name": domain, "ntp_servers": [f"ntp1.{domain}"]},
+            },
+        )
 
     addresses: dict[str, str] = {}
     for name, (role, site, platform, stat, ip) in DEVICES.items():
