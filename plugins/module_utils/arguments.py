@@ -34,8 +34,11 @@ NAPALM_ARGUMENT_SPEC = {
 }
 
 GOLDEN_CONFIG_DEPLOY_ARGUMENT_SPEC = {
-    "device": {"type": "str", "required": True},
-    "intent_source": {"type": "str", "default": "regenerate", "choices": ["regenerate", "stored"]},
+    "device": {"type": "str"},
+    "devices": {"type": "list", "elements": "str"},
+    "device_filter": {"type": "dict"},
+    "workers": {"type": "int", "default": 8},
+    "intent_source": {"type": "str", "default": "auto", "choices": ["auto", "regenerate", "job", "stored"]},
     "dry_run": {"type": "bool", "default": True},
     "ready_statuses": {"type": "list", "elements": "str", "default": list(DEFAULT_READY_STATUSES)},
     "commit_confirm_seconds": {"type": "int", "default": 60},
@@ -45,3 +48,4 @@ GOLDEN_CONFIG_DEPLOY_ARGUMENT_SPEC = {
 }
 GOLDEN_CONFIG_DEPLOY_ARGUMENT_SPEC.update(NAUTOBOT_ARGUMENT_SPEC)
 GOLDEN_CONFIG_DEPLOY_ARGUMENT_SPEC.update(NAPALM_ARGUMENT_SPEC)
+GOLDEN_CONFIG_DEPLOY_REQUIRED_ONE_OF = [["device", "devices", "device_filter"]]

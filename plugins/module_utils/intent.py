@@ -9,6 +9,12 @@ Two sources:
 - ``stored``: ``GET /api/plugins/golden-config/golden-config/?device=<uuid>``, the result of the last
   "Generate Intended Configurations" job (``intended_config``, ``intended_last_success_date``).
 
+For many devices at once (``render_by_job``): one run of that job for all of them (it syncs the
+template repository once, renders each device with the same GraphQL query, Jinja environment and
+template as the on-demand render, and stores the result), then their stored records read in a few
+requests. The on-demand endpoint cannot be called concurrently: it fetches and hard-resets the
+template repository's working copy on every call, without a lock.
+
 The parse functions take a status code and a decoded body so they are tested without HTTP.
 """
 
@@ -24,10 +30,11 @@ import time
 from ansible_collections.sotsync.nautobot.plugins.module_utils.errors import (
     IntentUnavailable,
     NautobotError,
+    ProvisionError,
     RenderFailed,
 )
 
-SOURCES = ("regenerate", "stored")
+SOURCES = ("regenerate", "stored")  # one device; the batch adds "job" and "auto" (batch.py)
 GENERATE_PATH = "plugins/golden-config/generate-intended-config/"
 STORED_PATH = "plugins/golden-config/golden-config/"
 NO_SETTINGS = "No Golden Config settings found for this device"
@@ -198,3 +205,95 @@ def fetch_intent(client, device_id, device_name, source="regenerate", clock=time
     status, body = client.get_json(STORED_PATH, {"device": device_id})
     config, age, last_success = parse_stored(status, body, device_name)
     return Intent(config, source, age_seconds=age, last_success=last_success)
+
+
+def read_stored_records(client, device_ids, chunk=100):
+    """Golden Config's stored records of many devices, ``{device_id: record}``, ``chunk`` per request."""
+    records = {}
+    device_ids = [str(d) for d in device_ids]
+    for start in range(0, len(device_ids), chunk):
+        part = device_ids[start : start + chunk]
+        status, body = client.get_json(STORED_PATH, {"device": part, "limit": len(part)})
+        if status >= 300:
+            raise NautobotError(
+                "Reading the stored intended configurations failed with HTTP {0}: {1}".format(status, _detail(body)),
+                status_code=status,
+            )
+        for record in (body or {}).get("results") or []:
+            device = record.get("device")
+            records[str(device.get("id") if isinstance(device, dict) else device)] = record
+    return records
+
+
+def job_record_intent(record, job_started, device_name, job_id=None):
+    """The intent one job run stored for a device, or the ``RenderFailed`` saying why there is none.
+
+    Golden Config's job marks every device it tried with the same ``intended_last_attempt_date`` and
+    sets ``intended_last_success_date`` to it only on success; a failed device keeps an older success.
+    """
+    where = " (job result {0})".format(job_id) if job_id else ""
+    if not record:
+        raise RenderFailed(
+            "Golden Config's '{0}' job stored no intended configuration for {1}{2}: is the device in the "
+            "scope of a Golden Config setting?".format(INTENDED_JOB, device_name, where),
+            device=device_name,
+            intent_source="job",
+        )
+    attempt = parse_timestamp(record.get("intended_last_attempt_date"))
+    success = parse_timestamp(record.get("intended_last_success_date"))
+    if attempt is None or (job_started is not None and attempt < job_started):
+        raise RenderFailed(
+            "Golden Config's '{0}' job did not render {1}{2}: is the device in the scope of a Golden Config "
+            "setting?".format(INTENDED_JOB, device_name, where),
+            device=device_name,
+            intent_source="job",
+        )
+    if success is None or success < attempt:
+        raise RenderFailed(
+            "Golden Config failed to render the intended configuration of {0}{1}; the job's log says why".format(
+                device_name, where
+            ),
+            device=device_name,
+            intent_source="job",
+        )
+    config = require_content(record.get("intended_config"), device_name, "job")
+    return Intent(config, "job", age_seconds=0, last_success=record.get("intended_last_success_date"))
+
+
+def render_by_job(client, devices, clock=time.monotonic):
+    """Render many devices with one Golden Config job run; ``{device_id: Intent or ProvisionError}``.
+
+    ``devices`` is a list of ``(device_id, name)``. A job that fails as a whole fails every device.
+    """
+    outcomes = {}
+    if not devices:
+        return outcomes
+    started = clock()
+    result = client.run_job(
+        INTENDED_JOB,
+        {"device": [device_id for device_id, _name in devices], "commit_message": "sotsync.nautobot render"},
+        timeout=120 + len(devices),
+    )
+    state = ((result or {}).get("status") or {}).get("value")
+    job_id = (result or {}).get("id")
+    job_started = parse_timestamp((result or {}).get("date_created"))
+    if state != "SUCCESS":
+        for device_id, name in devices:
+            outcomes[device_id] = RenderFailed(
+                "Golden Config's '{0}' job ended {1} (job result {2}); {3} was not rendered".format(
+                    INTENDED_JOB, state, job_id, name
+                ),
+                device=name,
+                intent_source="job",
+            )
+        return outcomes
+    records = read_stored_records(client, [device_id for device_id, _name in devices])
+    seconds = round(clock() - started, 3)
+    for device_id, name in devices:
+        try:
+            intent = job_record_intent(records.get(str(device_id)), job_started, name, job_id)
+            intent.render_seconds = seconds
+            outcomes[device_id] = intent
+        except ProvisionError as error:
+            outcomes[device_id] = error
+    return outcomes

@@ -39,6 +39,12 @@ except ImportError:  # pragma: no cover - exercised only without the dependency
 
 UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$")
 JOURNAL_KINDS = ("info", "success", "warning", "danger")
+# Devices (or Golden Config records) asked for in one request: short URLs, few round trips.
+DEVICE_QUERY_CHUNK = 100
+
+
+def _describe_filter(filters):
+    return ", ".join("{0}={1}".format(k, v) for k, v in sorted(filters.items()))
 
 
 def is_uuid(value):
@@ -152,7 +158,10 @@ class NautobotClient(object):
         return response.status_code, body
 
     def run_job(self, name, data, timeout=120, interval=0.5, clock=None, sleep=None):
-        """Run the Nautobot job called ``name`` with ``data`` and wait for it; return its final status.
+        """Run the Nautobot job called ``name`` with ``data`` and wait for it; return its job result.
+
+        The job result is Nautobot's dict (``status.value`` is ``SUCCESS``, ``FAILURE`` or ``REVOKED``;
+        ``id``, ``date_created``...).
 
         Raises ``NautobotError`` when the job does not exist, is disabled, or does not finish in time.
         """
@@ -179,7 +188,7 @@ class NautobotClient(object):
             status, result = self.get_json("extras/job-results/{0}/".format(result_id))
             state = ((result or {}).get("status") or {}).get("value") if isinstance(result, dict) else None
             if state in ("SUCCESS", "FAILURE", "REVOKED"):
-                return state
+                return result
             if clock() > deadline:
                 raise NautobotError("Nautobot's job {0!r} did not finish within {1} s".format(name, timeout))
             sleep(interval)
@@ -208,6 +217,58 @@ class NautobotClient(object):
         record = records[0]
         return dict(record) if not isinstance(record, dict) else record
 
+    def get_devices(self, idents=None, filters=None, chunk=DEVICE_QUERY_CHUNK):
+        """Many devices in few queries (depth 1, with ``config_context``).
+
+        ``idents``: names and/or UUIDs, looked up ``chunk`` at a time (``?id=..&id=..`` / ``?name=..``).
+        ``filters``: Nautobot device filters (``{"location": "Site A", "role": "Access"}``), paged.
+        Returns ``(named, selected, missing)``: the devices named, in the order asked; the devices the
+        filters add; a dict ``ident -> DeviceNotFound`` for names or UUIDs Nautobot does not know or that
+        are ambiguous. Connection and permission faults raise (they concern the whole batch).
+        """
+        idents = [str(i).strip() for i in (idents or []) if str(i or "").strip()]
+        devices, selected, missing, seen = [], [], {}, set()
+
+        def query(what, **params):
+            try:
+                return [
+                    dict(r) if not isinstance(r, dict) else r
+                    for r in self.api.dcim.devices.filter(depth=1, include="config_context", **params)
+                ]
+            except Exception as exc:  # noqa: BLE001 - translated or re-raised by _raise_for
+                self._raise_for(exc, what)
+
+        by_key = {}
+        uuids = [i for i in idents if is_uuid(i)]
+        names = [i for i in idents if not is_uuid(i)]
+        for start in range(0, len(uuids), chunk):
+            part = uuids[start : start + chunk]
+            for record in query("looking up {0} device(s) by id".format(len(part)), id=part):
+                by_key[str(record.get("id")).lower()] = [record]
+        for start in range(0, len(names), chunk):
+            part = names[start : start + chunk]
+            for record in query("looking up {0} device(s) by name".format(len(part)), name=part):
+                by_key.setdefault("name:" + str(record.get("name")), []).append(record)
+        for ident in idents:
+            found = by_key.get(ident.lower() if is_uuid(ident) else "name:" + ident) or []
+            if not found:
+                missing[ident] = DeviceNotFound("Device {0} was not found in Nautobot".format(ident), device=ident)
+            elif len(found) > 1:
+                missing[ident] = DeviceNotFound(
+                    "Device name {0} is ambiguous in Nautobot ({1} devices); pass its UUID".format(ident, len(found)),
+                    device=ident,
+                    candidates=[str(r.get("id")) for r in found],
+                )
+            elif str(found[0].get("id")) not in seen:
+                seen.add(str(found[0].get("id")))
+                devices.append(found[0])
+        if filters:
+            for record in query("selecting devices by filter {0}".format(_describe_filter(filters)), **filters):
+                if str(record.get("id")) not in seen:
+                    seen.add(str(record.get("id")))
+                    selected.append(record)
+        return devices, selected, missing
+
     # --- writes -----------------------------------------------------------------------------------
     def create_journal_entry(self, device_id, kind, comments):
         """Record an entry in the device's journal; return its id.
@@ -226,3 +287,27 @@ class NautobotClient(object):
         except Exception as exc:  # noqa: BLE001 - translated or re-raised by _raise_for
             self._raise_for(exc, "writing a journal note on the device")
         return str(entry.id if not isinstance(entry, dict) else entry["id"])
+
+    def create_journal_entries(self, entries):
+        """Write many journal entries (``[(device_id, kind, comments), ...]``) in one request.
+
+        Returns their ids in order. Nautobot's REST API creates a list in one POST.
+        """
+        payload = []
+        for device_id, kind, comments in entries:
+            if kind not in JOURNAL_KINDS:
+                raise ValueError("journal kind must be one of %s" % ", ".join(JOURNAL_KINDS))
+            payload.append(
+                {
+                    "assigned_object_type": "dcim.device",
+                    "assigned_object_id": str(device_id),
+                    "note": "[{0}] {1}".format(kind, comments),
+                }
+            )
+        if not payload:
+            return []
+        try:
+            created = self.api.extras.notes.create(payload)
+        except Exception as exc:  # noqa: BLE001 - translated or re-raised by _raise_for
+            self._raise_for(exc, "writing {0} journal notes".format(len(payload)))
+        return [str(e.id if not isinstance(e, dict) else e["id"]) for e in created]

@@ -126,26 +126,49 @@ def journal_comments(device_name, mode, msg, trigger, intent_source, diff, extra
     return "\n".join(lines)
 
 
+def make_client(params):
+    """The Nautobot client the parameters describe."""
+    return NautobotClient(
+        params["nautobot_url"],
+        params["nautobot_token"],
+        validate_certs=params.get("validate_certs", True),
+        timeout=params.get("nautobot_timeout") or 30,
+    )
+
+
 def run_provision(params, check_mode=False, client=None, driver_factory=make_driver, log=None):
     """Run one provisioning; return the module result (without ``failed``) or raise ``ProvisionError``."""
-    log = log or (lambda _msg: None)
     check_parameters(params)
+    client = client or make_client(params)
+    device = client.get_device(params["device"])
+    source = params.get("intent_source") or "regenerate"
+
+    def intent_for(device_id, name):
+        return fetch_intent(client, device_id, name, source)
+
+    def journal(device_id, kind, comments):
+        return client.create_journal_entry(device_id, kind, comments)
+
+    return provision_one(device, params, check_mode, intent_for, journal, driver_factory, log)
+
+
+def provision_one(device, params, check_mode, intent_for, journal_writer, driver_factory=make_driver, log=None):
+    """Bring one device, already read from Nautobot, to its intent; return its result or raise.
+
+    ``intent_for(device_id, name)`` returns an ``Intent`` (or raises); ``journal_writer(device_id, kind,
+    comments)`` records the journal entry and returns its id (or ``None`` when it is written later).
+    The single-device module and the batch share this: readiness (live data), intent, NAPALM deploy,
+    journal entry, result dict.
+    """
+    log = log or (lambda _msg: None)
     secrets = [params.get("password"), params.get("nautobot_token")]
     dry_run = bool(params.get("dry_run", True)) or bool(check_mode)
     mode = "check mode" if check_mode else ("dry run" if dry_run else "commit")
     trigger = params.get("trigger") or "manual"
     intent_source = params.get("intent_source") or "regenerate"
     warnings = []
-    if client is None:
-        client = NautobotClient(
-            params["nautobot_url"],
-            params["nautobot_token"],
-            validate_certs=params.get("validate_certs", True),
-            timeout=params.get("nautobot_timeout") or 30,
-        )
-    device = client.get_device(params["device"])
     device_id = str(device.get("id"))
-    name = str(device.get("name") or params["device"])
+    name = str(device.get("name") or device_id)
     base = {"device": name, "device_id": device_id, "intent_source": intent_source, "dry_run": dry_run}
     write_journal = bool(params.get("journal", True)) and not check_mode
 
@@ -153,7 +176,7 @@ def run_provision(params, check_mode=False, client=None, driver_factory=make_dri
         if not write_journal:
             return None
         try:
-            return client.create_journal_entry(device_id, kind, scrub(comments, secrets))
+            return journal_writer(device_id, kind, scrub(comments, secrets))
         except ProvisionError as exc:
             warnings.append("Could not write the journal entry: {0}".format(scrub(exc.message, secrets)))
         return None
@@ -164,7 +187,9 @@ def run_provision(params, check_mode=False, client=None, driver_factory=make_dri
         if not readiness.ready:
             raise DeviceNotReady(readiness.message, reasons=readiness.reasons, status=readiness.status)
         log(readiness.message)
-        intent = fetch_intent(client, device_id, name, intent_source)
+        intent = intent_for(device_id, name)
+        intent_source = intent.source
+        base["intent_source"] = intent_source
         optional_args = merged_optional_args(device, params.get("optional_args"))
         driver = driver_factory(
             readiness.napalm_driver,

@@ -9,11 +9,17 @@ __metaclass__ = type
 
 DOCUMENTATION = r"""
 module: golden_config_deploy
-short_description: Merge a device's Golden Config intended configuration with NAPALM
+short_description: Merge devices' Golden Config intended configurations with NAPALM
 version_added: 0.1.0
 description:
-  - Brings one device to its intended configuration from Nautobot's Golden Config app.
-  - Re-validates the device's readiness against live Nautobot data first (the same rules and
+  - Brings one device, a list of devices, or every device a Nautobot filter selects to its intended
+    configuration from Nautobot's Golden Config app, in one task.
+  - Runs on the controller as an action plugin, one process for the whole batch. The devices are read from
+    Nautobot in a few queries, the intents rendered by one Golden Config job per 100 devices (or on demand
+    one at a time for a few devices, see O(intent_source)), up to O(workers) NAPALM sessions run at once,
+    and the journal entries are written in bulk in the background. A line per device is printed as it
+    finishes (its outcome and diff). A failing device fails only itself; the task fails at the end naming it.
+  - Re-validates each device's readiness against live Nautobot data first (the same rules and
     messages as the rulebook). A platform is set, the platform has a NAPALM driver (its explicit
     C(napalm_driver), else Nautobot's mapping of its C(network_driver)), a primary IPv4 is set and
     the status is one of O(ready_statuses).
@@ -53,19 +59,42 @@ attributes:
 options:
   device:
     description:
-      - The Nautobot device, by name or by UUID.
+      - One Nautobot device, by name or by UUID. Its result's keys are also returned at the top level.
+      - Comma-separated names are accepted too; O(devices) and O(device_filter) add to it.
+      - One of O(device), O(devices) or O(device_filter) is required.
     type: str
-    required: true
+  devices:
+    description:
+      - Nautobot devices by name or UUID, looked up 100 per request.
+    type: list
+    elements: str
+  device_filter:
+    description:
+      - Select devices with Nautobot's device filters, as the REST API takes them, for example
+        C({location: Site A}), C({role: Access, status: Active}) or C({tag: core}).
+      - An unknown filter fails the task with Nautobot's message.
+    type: dict
+  workers:
+    description:
+      - NAPALM sessions open at once (1 to 64).
+    type: int
+    default: 8
   intent_source:
     description:
-      - Where the intended configuration comes from.
-      - V(regenerate) has Golden Config render it now from the templates
-        (C(/api/plugins/golden-config/generate-intended-config/)).
+      - Where the intended configurations come from.
+      - V(regenerate) has Golden Config render each device now from the templates
+        (C(/api/plugins/golden-config/generate-intended-config/)), one device at a time (that endpoint
+        re-syncs the template repository on every call and cannot run concurrently).
+      - V(job) runs Golden Config's "Generate Intended Configurations" job for up to 100 devices at a time
+        and reads the stored results; the next chunk renders while the previous one deploys. The same
+        templates, GraphQL query and Jinja environment as V(regenerate). The token needs permission to run
+        the job.
+      - V(auto) is V(regenerate) for up to 4 devices and V(job) for more.
       - V(stored) uses the intended configuration stored by Golden Config's last
         "Generate Intended Configurations" job; its age is returned as RV(intent_age_seconds).
     type: str
-    choices: [regenerate, stored]
-    default: regenerate
+    choices: [auto, regenerate, job, stored]
+    default: auto
   dry_run:
     description:
       - Preview only, show the diff and discard the candidate. Check mode implies it.
@@ -125,6 +154,19 @@ seealso:
 """
 
 EXAMPLES = r"""
+- name: Bring every device of a site to its intent (dry run), 16 sessions at once
+  sotsync.nautobot.golden_config_deploy:
+    device_filter:
+      location: Lab Site A
+    workers: 16
+  register: site
+
+- name: Commit a list of devices
+  sotsync.nautobot.golden_config_deploy:
+    devices: [access1, access2, dist1]
+    dry_run: false
+    trigger: "manual: change CHG0002"
+
 - name: Preview access1's intended configuration (dry run is the default)
   sotsync.nautobot.golden_config_deploy:
     device: access1
@@ -154,6 +196,48 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+results:
+  description:
+    - One entry per device, in the order they finished, with the keys below (RV(device), RV(msg),
+      RV(config_diff), RV(committed), RV(error)...) and C(failed).
+  returned: always
+  type: list
+  elements: dict
+summary:
+  description: Counts of the batch and its timings.
+  returned: always
+  type: dict
+  contains:
+    devices:
+      description: Devices in the batch.
+      type: int
+    committed:
+      description: Devices whose change was committed (and verified).
+      type: int
+    dry_run:
+      description: Devices with differences, shown and discarded.
+      type: int
+    unchanged:
+      description: Devices that already had their intended configuration.
+      type: int
+    failed:
+      description: Devices that failed.
+      type: int
+    intent_source:
+      description: Where the intents came from for this batch (V(auto) resolved).
+      type: str
+    lookup_seconds:
+      description: Time to read the devices from Nautobot.
+      type: float
+    total_seconds:
+      description: Time for the whole batch.
+      type: float
+  sample: {devices: 3, committed: 0, dry_run: 1, unchanged: 2, failed: 0, intent_source: regenerate}
+failed_devices:
+  description: Names (or the names or UUIDs asked for) of the devices that failed.
+  returned: when some failed, with O(devices) or O(device_filter)
+  type: list
+  elements: str
 msg:
   description: What happened, in the words users know.
   returned: always
@@ -279,30 +363,38 @@ from ansible.module_utils.common.text.converters import to_native  # noqa: E402
 
 from ansible_collections.sotsync.nautobot.plugins.module_utils.arguments import (  # noqa: E402
     GOLDEN_CONFIG_DEPLOY_ARGUMENT_SPEC,
+    GOLDEN_CONFIG_DEPLOY_REQUIRED_ONE_OF,
 )
+from ansible_collections.sotsync.nautobot.plugins.module_utils.batch import module_result, run_batch  # noqa: E402
 from ansible_collections.sotsync.nautobot.plugins.module_utils.errors import ProvisionError  # noqa: E402
-from ansible_collections.sotsync.nautobot.plugins.module_utils.provision import run_provision  # noqa: E402
 
 
 def main():
-    module = AnsibleModule(argument_spec=GOLDEN_CONFIG_DEPLOY_ARGUMENT_SPEC, supports_check_mode=True)
+    module = AnsibleModule(
+        argument_spec=GOLDEN_CONFIG_DEPLOY_ARGUMENT_SPEC,
+        required_one_of=GOLDEN_CONFIG_DEPLOY_REQUIRED_ONE_OF,
+        supports_check_mode=True,
+    )
+    params = module.params
+    single = bool(params.get("device")) and not params.get("devices") and not params.get("device_filter")
     try:
-        result = run_provision(module.params, check_mode=module.check_mode, log=module.log)
+        batch = run_batch(params, check_mode=module.check_mode, log=module.log)
     except ProvisionError as error:
-        failure = error.to_result()
-        for warning in failure.pop("warnings", None) or []:
-            module.warn(warning)
-        module.fail_json(**failure)
+        module.fail_json(**error.to_result())
     except Exception as error:  # noqa: BLE001 - the last resort keeps the error shape
         module.fail_json(
             msg="golden_config_deploy failed unexpectedly: {0}: {1}".format(type(error).__name__, to_native(error)),
             error="unexpected",
             exception=traceback.format_exc(),
         )
+    result, failed = module_result(batch, single=single)
     for warning in result.pop("warnings", None) or []:
         module.warn(warning)
-    if module._diff and result.get("config_diff"):
+    if module._diff and single and result.get("config_diff"):
         result["diff"] = {"prepared": result["config_diff"]}
+    result["check_mode"] = module.check_mode
+    if failed:
+        module.fail_json(**result)
     module.exit_json(**result)
 
 

@@ -29,7 +29,8 @@ from datetime import datetime
 
 # The readiness rules (and the NAPALM driver of a platform) have one implementation, shared with the
 # golden_config_deploy module: the rulebook's conditions test what this source puts in the event.
-from ansible_collections.sotsync.nautobot.plugins.module_utils.readiness import napalm_driver_of
+from ansible_collections.sotsync.nautobot.plugins.module_utils.messages import DEFAULT_READY_STATUSES
+from ansible_collections.sotsync.nautobot.plugins.module_utils.readiness import check_readiness, napalm_driver_of
 
 logger = logging.getLogger(__name__)
 
@@ -67,7 +68,8 @@ SECRET_HEADERS = frozenset(("authorization", "proxy-authorization", "cookie", "x
 SECRET_HEADER_WORDS = ("token", "secret", "signature", "password", "auth")
 
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
-DEFAULT_COALESCE_SECONDS = 2.0
+DEFAULT_COALESCE_SECONDS = 0.0
+DEFAULT_LONE_EVENT_SECONDS = 2.0
 DEFAULT_NAUTOBOT_TIMEOUT = 10.0
 TRUE_STRINGS = ("true", "yes", "on", "1")
 FALSE_STRINGS = ("false", "no", "off", "0")
@@ -100,6 +102,8 @@ class Settings:
     nautobot_validate_certs: bool = True
     nautobot_timeout: float = DEFAULT_NAUTOBOT_TIMEOUT
     coalesce_seconds: float = DEFAULT_COALESCE_SECONDS
+    lone_event_seconds: float = DEFAULT_LONE_EVENT_SECONDS
+    ready_statuses: tuple = DEFAULT_READY_STATUSES
     models: tuple = DEFAULT_MODELS
 
 
@@ -117,6 +121,8 @@ ARGUMENTS = (
     "nautobot_validate_certs",
     "nautobot_timeout",
     "coalesce_seconds",
+    "lone_event_seconds",
+    "ready_statuses",
     "models",
 )
 
@@ -225,6 +231,14 @@ def validate_args(args, environ=None):
 
     max_body = _as_int("max_body_bytes", args.get("max_body_bytes", DEFAULT_MAX_BODY_BYTES), 1)
     coalesce = _as_float("coalesce_seconds", args.get("coalesce_seconds", DEFAULT_COALESCE_SECONDS), 0.0)
+    lone = _as_float("lone_event_seconds", args.get("lone_event_seconds", DEFAULT_LONE_EVENT_SECONDS), 0.0)
+    ready_statuses = args.get("ready_statuses", list(DEFAULT_READY_STATUSES))
+    if isinstance(ready_statuses, str):
+        ready_statuses = [part.strip() for part in ready_statuses.split(",")]
+    if not isinstance(ready_statuses, (list, tuple)) or not all(
+        isinstance(item, str) and item.strip() for item in ready_statuses
+    ):
+        raise ValueError(f"ready_statuses must be a list of status names, got {ready_statuses!r}")
     timeout = _as_float("nautobot_timeout", args.get("nautobot_timeout", DEFAULT_NAUTOBOT_TIMEOUT), 0.1)
     validate_certs = _as_bool("nautobot_validate_certs", args.get("nautobot_validate_certs", True))
     models = canonical_models(args.get("models", list(DEFAULT_MODELS)))
@@ -255,6 +269,8 @@ def validate_args(args, environ=None):
         nautobot_validate_certs=validate_certs,
         nautobot_timeout=timeout,
         coalesce_seconds=coalesce,
+        lone_event_seconds=lone,
+        ready_statuses=tuple(item.strip() for item in ready_statuses),
         models=models,
     )
 
@@ -577,6 +593,7 @@ def _event(hook, device, changed, source_model, endpoint, headers, action=None):
             "username": hook.username,
             "request_id": hook.request_id,
             "events_coalesced": 1,
+            "burst": False,
             "device": device,
         },
         "meta": {"endpoint": endpoint, "headers": dict(headers)},
@@ -617,6 +634,44 @@ def describe(event):
     return f"device {nb['action']} {name}: changed {nb['changed_fields']!r}"
 
 
+# --- readiness -------------------------------------------------------------------------------------
+def add_readiness(event, ready_statuses=DEFAULT_READY_STATUSES):
+    """Put the readiness verdict on the event: ``{ready, reasons, message}`` (``module_utils.readiness``).
+
+    The rulebook tests ``event.nautobot.readiness.ready`` and prints the reasons; the module re-checks
+    the live data with the same code and the same ``ready_statuses``.
+    """
+    verdict = check_readiness(event["nautobot"].get("device") or {}, ready_statuses)
+    event["nautobot"]["readiness"] = {
+        "ready": verdict.ready,
+        "reasons": list(verdict.reasons),
+        "message": verdict.message,
+    }
+    return event
+
+
+# --- lone changes and bursts -----------------------------------------------------------------------
+class BurstMarker:
+    """Tells a lone change from one of a burst, by arrival time.
+
+    ``mark(event)`` sets ``event["nautobot"]["burst"]``: ``False`` when no other event arrived in the
+    ``quiet`` seconds before it (a lone change: the rulebook provisions it at once), ``True`` otherwise
+    (the rulebook gathers such events into one batch). ``quiet <= 0`` marks every event lone.
+    """
+
+    def __init__(self, quiet, clock=None):
+        self.quiet = float(quiet)
+        self.clock = clock or time.monotonic
+        self.last = None
+
+    def mark(self, event):
+        now = self.clock()
+        burst = self.quiet > 0 and self.last is not None and now - self.last < self.quiet
+        self.last = now
+        event["nautobot"]["burst"] = bool(burst) or bool(event["nautobot"].get("burst"))
+        return event
+
+
 # --- coalescing -----------------------------------------------------------------------------------
 def merge_events(first, later):
     """Two events for one device -> one: union of changed fields (order kept), the later data.
@@ -634,6 +689,7 @@ def merge_events(first, later):
     else:
         merged_nb["action"] = b["action"]
     merged_nb["events_coalesced"] = int(a.get("events_coalesced") or 1) + int(b.get("events_coalesced") or 1)
+    merged_nb["burst"] = True  # several events: not a lone change
     merged = dict(later)
     merged["nautobot"] = merged_nb
     return merged

@@ -28,14 +28,15 @@ RULEBOOK = ROOT / "rulebooks" / "device_config_hook.yml"
 SETTINGS = ROOT / "rulebooks" / "vars" / "device_config_hook.yml"
 SOURCE_BLOCK = re.compile(r"  sources:\n.*?\n  rules:\n", re.S)
 ACTION_BLOCK = re.compile(r"^( *)# provision-action-begin\n.*?^ *# provision-action-end\n", re.M | re.S)
+EVENTS = "(events if events is defined else {'m': event}).values()"
 
 
-def event(name: str, payload: dict) -> dict:
+def event(name: str, payload: dict, ready_statuses=msg.DEFAULT_READY_STATUSES) -> dict:
     """The normalised event for one webhook body, renamed so each scenario is easy to find."""
     hook = wh.validate_payload(payload)
     ev = wh.normalize_device_event(hook)
     ev["nautobot"]["object_name"] = ev["nautobot"]["device"]["name"] = name
-    return ev
+    return wh.add_readiness(ev, ready_statuses)
 
 
 def mixed_change():
@@ -63,17 +64,21 @@ SCENARIOS = {
 }
 
 
-def run_rulebook(tmp_path: Path, settings: dict) -> dict[str, list[str]]:
+def run_rulebook(tmp_path: Path, settings: dict, scenario_events=None, linger=1.5) -> dict[str, list[str]]:
     """Run the rulebook over every scenario; return each device's printed lines."""
     events = tmp_path / "events.json"
-    events.write_text(json.dumps([event(name, payload) for name, payload in SCENARIOS.items()]))
+    if scenario_events is None:
+        scenario_events = [event(name, payload) for name, payload in SCENARIOS.items()]
+    events.write_text(json.dumps(scenario_events))
     text = RULEBOOK.read_text()
-    text = SOURCE_BLOCK.sub(f"  sources:\n    - replay_events:\n        file: {events}\n  rules:\n", text, count=1)
+    text = SOURCE_BLOCK.sub(
+        f"  sources:\n    - replay_events:\n        file: {events}\n        linger: {linger}\n  rules:\n", text, count=1
+    )
+    assert len(ACTION_BLOCK.findall(text)) == 1
+    names = EVENTS + " | map(attribute='nautobot.object_name') | sort | join(' ')"
+    line = f"PROVISION {{{{ {names} }}}} dry_run={{{{ dry_run }}}} ready={{{{ ready_statuses | join(',') }}}}"
     text = ACTION_BLOCK.sub(
-        lambda m: (
-            f'{m.group(1)}- debug:\n{m.group(1)}    msg: "PROVISION {{{{ event.nautobot.object_name }}}}'
-            f' dry_run={{{{ dry_run }}}} lock={{{{ event.nautobot.object_id }}}}"\n'
-        ),
+        lambda m: f'{m.group(1)}- debug:\n{m.group(1)}    msg: "{line}"\n',
         text,
         count=1,
     )
@@ -105,12 +110,12 @@ def run_rulebook(tmp_path: Path, settings: dict) -> dict[str, list[str]]:
         check=False,
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    lines: dict[str, list[str]] = {name: [] for name in SCENARIOS}
+    lines: dict[str, list[str]] = {ev["nautobot"]["object_name"]: [] for ev in scenario_events}
     current = None
     for line in proc.stdout.splitlines():
         if not line.strip() or line.startswith("*"):
             continue
-        names = [n for n in SCENARIOS if re.search(rf"\b{re.escape(n)}\b", line)]
+        names = [n for n in lines if re.search(rf"\b{re.escape(n)}\b", line)]
         if names:
             current = max(names, key=len)
         if current:
@@ -218,5 +223,30 @@ def test_aap_variant_is_generated_from_the_rulebook():
     local = yaml.safe_load(RULEBOOK.read_text())
     assert [r["condition"] for r in aap[0]["rules"]] == [r["condition"] for r in local[0]["rules"]]
     action = aap[0]["rules"][-1]["actions"][-1]["run_job_template"]
-    assert action["lock"] == "{{ event.nautobot.object_id }}"
-    assert set(action["job_args"]["extra_vars"]) == {"device", "device_id", "dry_run", "trigger"}
+    local_action = local[0]["rules"][-1]["actions"][-1]["run_playbook"]
+    assert action["lock"] == local_action["lock"] == "sotsync.nautobot.provision"
+    assert action["job_args"]["extra_vars"] == local_action["extra_vars"]
+    assert set(action["job_args"]["extra_vars"]) == {"device", "dry_run", "ready_statuses", "trigger"}
+
+
+def test_a_burst_is_one_batch_with_each_device_once(tmp_path):
+    """Events marked burst (the source saw them close together) become one provisioning run: the
+    batch rule's window gathers them, each device once, after each device's own decision."""
+    burst = []
+    for index, name in enumerate(["b-one", "b-two", "b-three"]):
+        ev = event(name, bodies.rename())
+        ev["nautobot"]["object_id"] = ev["nautobot"]["device"]["id"] = f"00000000-0000-4000-8000-00000000000{index}"
+        ev["nautobot"]["burst"] = True
+        burst.append(ev)
+    again = json.loads(json.dumps(burst[0]))  # b-one changed again in the same window
+    comments = event("b-skip", bodies.comments_only())
+    comments["nautobot"]["burst"] = True
+    run = run_rulebook(tmp_path, settings(ready_statuses=["Active", "Staged"]), burst + [again, comments], linger=4)
+    everything = [line for lines in run.values() for line in lines]
+    assert [line for line in everything if "PROVISION" in line] == [
+        "PROVISION b-one b-three b-two dry_run=True ready=Active,Staged"
+    ]
+    assert "Provisioning triggered (dry_run=True, 3 device(s) in one run)" in everything
+    for name in ("b-one", "b-two", "b-three"):
+        assert msg.DEVICE_READY.format(name=name) in everything
+    assert msg.NO_RELEVANT_CHANGE in joined(run["b-skip"])

@@ -29,8 +29,8 @@ description:
   - Device webhooks (created, updated, deleted) become one event about that device. IP address
     updates become one event per device whose primary IPv4 is that address, with
     C(changed_fields) set to C([primary_ip4]); this needs C(nautobot_url) and C(nautobot_token).
-  - Events for the same device are merged into one until C(coalesce_seconds) pass without a new one
-    for it (at most five times that after the first).
+  - With C(coalesce_seconds) above 0, events for the same device are merged into one until that many
+    seconds pass without a new one for it (at most five times that after the first).
   - Rejected requests get a 4xx answer and a warning in the log; the source keeps serving.
     401 bad or missing signature, 404 other path, 405 other method than POST, 413 body over
     C(max_body_bytes), 415 not JSON, 400 malformed or incomplete body, 422 model not handled
@@ -93,6 +93,22 @@ options:
       - Quiet period of the coalescing. A device's events are merged into one event, queued once this
         many seconds pass without a new event for that device, or five times this many seconds after
         its first event, whichever comes first. C(0) queues every event at once.
+      - The shipped rulebook leaves it at C(0) and gathers events with its own batch window instead.
+    type: float
+    default: 0.0
+  ready_statuses:
+    description:
+      - Device statuses (by name, any letter case) that count as ready. Each event carries the verdict
+        as C(readiness) (C(ready), C(reasons), C(message)), from the same code as the provisioning
+        module's live re-check.
+    type: list
+    elements: str
+    default: [Active, Planned, Staged]
+  lone_event_seconds:
+    description:
+      - An event that arrives at least this many seconds after the previous one is marked
+        C(burst=false), a lone change; the others C(burst=true). The shipped rulebook provisions a lone
+        change at once and gathers a burst into one batch. C(0) marks every event lone.
     type: float
     default: 2.0
   models:
@@ -217,6 +233,7 @@ class _Receiver:
         self.queue = queue
         self.lookup = lookup
         self.coalescer = logic.Coalescer(settings.coalesce_seconds, self._put, LOGGER)
+        self.bursts = logic.BurstMarker(settings.lone_event_seconds)
         self._tasks = set()
         self._lookups = asyncio.Semaphore(LOOKUP_CONCURRENCY)
 
@@ -336,7 +353,14 @@ class _Receiver:
             LOGGER.exception("Dropped ipaddress updated %s: unexpected error", address)
 
     async def _accept(self, event, via=None):
-        LOGGER.info("Accepted %s%s", logic.describe(event), f" (via {via})" if via else "")
+        logic.add_readiness(event, self.settings.ready_statuses)
+        self.bursts.mark(event)
+        LOGGER.info(
+            "Accepted %s%s%s",
+            logic.describe(event),
+            " (burst)" if event["nautobot"]["burst"] else "",
+            f" (via {via})" if via else "",
+        )
         await self.coalescer.add(event)
 
     async def close(self):

@@ -1,0 +1,76 @@
+# -*- coding: utf-8 -*-
+# Copyright: sotsync team
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Controller side of sotsync.nautobot.golden_config_deploy: the whole batch in this one process.
+
+The work is ``module_utils.batch.run_batch`` (plain Python). Running it here, not as a module, means one
+Python process and one napalm import for the whole batch, and a line per device as it finishes.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import threading
+
+from ansible.errors import AnsibleActionFail
+from ansible.plugins.action import ActionBase
+from ansible.utils.display import Display
+
+from ansible_collections.sotsync.nautobot.plugins.module_utils.arguments import (
+    GOLDEN_CONFIG_DEPLOY_ARGUMENT_SPEC,
+    GOLDEN_CONFIG_DEPLOY_REQUIRED_ONE_OF,
+)
+from ansible_collections.sotsync.nautobot.plugins.module_utils.batch import format_outcome, module_result, run_batch
+from ansible_collections.sotsync.nautobot.plugins.module_utils.errors import ProvisionError
+
+display = Display()
+
+
+def _import_napalm():
+    """napalm takes about a second to import (it loads every driver): start it while Nautobot answers."""
+    try:
+        import napalm  # noqa: F401 pylint: disable=unused-import
+    except ImportError:
+        pass  # make_driver reports the missing dependency
+
+
+class ActionModule(ActionBase):
+    TRANSFERS_FILES = False
+    _requires_connection = False
+
+    def run(self, tmp=None, task_vars=None):
+        result = super(ActionModule, self).run(tmp, task_vars)
+        del tmp
+        threading.Thread(target=_import_napalm, name="sotsync-import-napalm", daemon=True).start()
+        _validation, params = self.validate_argument_spec(
+            argument_spec=GOLDEN_CONFIG_DEPLOY_ARGUMENT_SPEC,
+            required_one_of=GOLDEN_CONFIG_DEPLOY_REQUIRED_ONE_OF,
+        )
+        check_mode = bool(self._task.check_mode)
+        single = bool(params.get("device")) and not params.get("devices") and not params.get("device_filter")
+
+        def show(outcome):
+            display.display("\n".join(format_outcome(outcome)), color="red" if outcome.get("failed") else None)
+
+        try:
+            batch = run_batch(params, check_mode=check_mode, on_result=show, log=display.vvv)
+        except ProvisionError as error:
+            failure = error.to_result()
+            failure["failed"] = True
+            result.update(failure)
+            return result
+        except Exception as error:  # noqa: BLE001 - the last resort keeps the error shape
+            raise AnsibleActionFail(
+                "golden_config_deploy failed unexpectedly: {0}: {1}".format(type(error).__name__, error)
+            ) from error
+        task_result, failed = module_result(batch, single=single)
+        for warning in task_result.pop("warnings", []):
+            display.warning(warning)
+        display.display(task_result["summary"]["msg"])
+        if self._task.diff and single and task_result.get("config_diff"):
+            task_result["diff"] = {"prepared": task_result["config_diff"]}
+        task_result["check_mode"] = check_mode
+        task_result["failed"] = failed
+        result.update(task_result)
+        return result

@@ -1,0 +1,335 @@
+# -*- coding: utf-8 -*-
+# Copyright: sotsync team
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Provision many devices in one run, paying per device only for what that device needs.
+
+1. the devices: a few Nautobot queries for all of them (names and UUIDs ``100`` per request, or a
+   Nautobot device filter such as ``{"location": "Site A"}``), each with its config context;
+2. readiness of each (live data, ``readiness.check_readiness``): an unready device fails alone;
+3. the intents: for a few devices, Golden Config's on-demand render one device at a time (the endpoint
+   re-syncs the template repository on every call and has no lock, so renders must not overlap); for
+   more, one "Generate Intended Configurations" job per chunk of devices and the stored results read
+   in a few requests (``intent.render_by_job``), the next chunk rendering while the previous one deploys;
+4. NAPALM: ``provision.provision_one`` on a bounded pool of threads (one session per device, never
+   more than ``workers`` at once), results handed to ``on_result`` as each device finishes;
+5. journal entries: queued and written in bulk by a background thread, never holding up a device.
+
+A failing device fails only itself; Nautobot being unreachable or refusing the token fails the run.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import threading
+import time
+
+try:
+    import queue
+except ImportError:  # pragma: no cover - Python 2 is not supported, this keeps sanity's compile test quiet
+    import Queue as queue  # noqa: N813
+
+from concurrent.futures import ThreadPoolExecutor, as_completed
+
+from ansible_collections.sotsync.nautobot.plugins.module_utils.deploy import make_driver
+from ansible_collections.sotsync.nautobot.plugins.module_utils.errors import (
+    InvalidParameter,
+    NautobotAuthenticationFailed,
+    NautobotUnreachable,
+    ProvisionError,
+)
+from ansible_collections.sotsync.nautobot.plugins.module_utils.intent import fetch_intent, render_by_job
+from ansible_collections.sotsync.nautobot.plugins.module_utils.provision import (
+    check_parameters,
+    make_client,
+    provision_one,
+)
+from ansible_collections.sotsync.nautobot.plugins.module_utils import messages
+from ansible_collections.sotsync.nautobot.plugins.module_utils.readiness import check_readiness
+
+INTENT_SOURCES = ("auto", "regenerate", "job", "stored")
+# With intent_source=auto, batches of up to this many devices are rendered on demand one by one
+# (about 0.15 s each, no job start-up), larger ones by Golden Config's job.
+AUTO_JOB_THRESHOLD = 4
+# Devices per Golden Config job run: the next chunk renders while the previous one deploys.
+JOB_CHUNK = 100
+NOTE_CHUNK = 50
+
+
+def target_list(value):
+    """``"a,b"`` / ``["a", "b"]`` / ``None`` -> a list of unique, non-empty names or UUIDs."""
+    if value is None:
+        return []
+    items = value.split(",") if isinstance(value, str) else list(value)
+    result = []
+    for item in items:
+        text = str(item).strip()
+        if text and text not in result:
+            result.append(text)
+    return result
+
+
+def check_batch_parameters(params):
+    """What the batch needs on top of ``check_parameters``: something to provision."""
+    check_parameters(dict(params, device=params.get("device") or "batch"))
+    if params.get("intent_source", "auto") not in INTENT_SOURCES:
+        raise InvalidParameter("intent_source must be one of {0}".format(", ".join(INTENT_SOURCES)))
+    targets = target_list(params.get("devices")) + target_list(params.get("device"))
+    device_filter = params.get("device_filter") or {}
+    if not isinstance(device_filter, dict):
+        raise InvalidParameter("device_filter must be a dict of Nautobot device filters, e.g. {location: Site A}")
+    if not targets and not device_filter:
+        raise InvalidParameter(
+            "Name the devices to provision (device or devices: names or UUIDs) or select them with device_filter "
+            "(Nautobot device filters, e.g. {location: Site A})"
+        )
+    workers = params.get("workers") or 8
+    if not 1 <= workers <= 64:
+        raise InvalidParameter("workers must be 1 to 64")
+    return targets, device_filter
+
+
+class JournalWriter(object):
+    """Writes journal entries in bulk from a background thread; ``submit`` never blocks a device."""
+
+    def __init__(self, client, chunk=NOTE_CHUNK):
+        self.client = client
+        self.chunk = chunk
+        self.queue = queue.Queue()
+        self.ids = {}
+        self.errors = []
+        self.thread = threading.Thread(target=self._run, name="sotsync-journal", daemon=True)
+        self.thread.start()
+
+    def submit(self, device_id, kind, comments):
+        self.queue.put((device_id, kind, comments))
+        return None  # the id is known once written: see ``ids``
+
+    def _run(self):
+        done = False
+        while not done:
+            entries = [self.queue.get()]
+            while len(entries) < self.chunk:
+                try:
+                    entries.append(self.queue.get(timeout=0.2))
+                except queue.Empty:
+                    break
+            if entries[-1] is None:
+                entries.pop()
+                done = True
+            if None in entries:
+                entries = [e for e in entries if e is not None]
+                done = True
+            if not entries:
+                continue
+            try:
+                entry_ids = self.client.create_journal_entries(entries)
+                for index, entry_id in enumerate(entry_ids):
+                    self.ids[entries[index][0]] = entry_id
+            except ProvisionError as exc:
+                self.errors.append("Could not write {0} journal entries: {1}".format(len(entries), exc.message))
+            except Exception as exc:  # noqa: BLE001 - a journal failure is a warning, never a device failure
+                self.errors.append("Could not write {0} journal entries: {1}".format(len(entries), exc))
+
+    def close(self, timeout=120):
+        self.queue.put(None)
+        self.thread.join(timeout)
+
+
+def outcome_of(result=None, error=None):
+    """One device's line in ``results``: the result dict, or the failure with its error code."""
+    if error is None:
+        outcome = dict(result)
+        outcome["failed"] = False
+        return outcome
+    outcome = dict(error.details)
+    outcome.update({"failed": True, "msg": error.message, "error": error.code})
+    return outcome
+
+
+def summarise(results):
+    """Counts by outcome and the line that says them."""
+    counts = {"devices": len(results), "failed": 0, "committed": 0, "dry_run": 0, "unchanged": 0, "skipped": 0}
+    for result in results:
+        if result.get("failed"):
+            counts["failed"] += 1
+        elif result.get("skipped"):
+            counts["skipped"] += 1
+        elif not result.get("changed"):
+            counts["unchanged"] += 1
+        elif result.get("committed"):
+            counts["committed"] += 1
+        else:
+            counts["dry_run"] += 1
+    counts["msg"] = (
+        "{devices} device(s): {committed} committed, {dry_run} with differences (dry run), "
+        "{unchanged} already as intended, {skipped} skipped (not ready), {failed} failed".format(**counts)
+    )
+    return counts
+
+
+def run_batch(params, check_mode=False, client=None, driver_factory=make_driver, log=None, on_result=None):
+    """Provision every device ``params`` names or selects; return ``{"results": [...], "summary": {...}}``.
+
+    ``on_result(outcome)`` is called in the caller's thread as each device finishes (progress lines).
+    Raises ``ProvisionError`` only for what concerns the whole run (parameters, Nautobot unreachable or
+    refusing the token); each device's failure is in its outcome.
+    """
+    log = log or (lambda _msg: None)
+    on_result = on_result or (lambda _outcome: None)
+    targets, device_filter = check_batch_parameters(params)
+    client = client or make_client(params)
+    started = time.monotonic()
+    named, selected, missing = client.get_devices(targets, device_filter)
+    devices = named + selected
+    results = []
+    timings = {"lookup_seconds": round(time.monotonic() - started, 3)}
+
+    def finish(outcome):
+        results.append(outcome)
+        on_result(outcome)
+
+    for error in missing.values():
+        finish(outcome_of(error=error))
+    if device_filter and not selected:
+        log("No device matches the filter {0}".format(device_filter))
+
+    statuses = params.get("ready_statuses") or messages.DEFAULT_READY_STATUSES
+    ready = [d for d in devices if check_readiness(d, statuses).ready]
+    source = params.get("intent_source") or "auto"
+    if source == "auto":
+        source = "job" if len(ready) > AUTO_JOB_THRESHOLD else "regenerate"
+    device_params = dict(params, intent_source=source)
+    journal = JournalWriter(client) if params.get("journal", True) and not check_mode else None
+    intents = {}
+    intents_ready = {}
+    render_lock = threading.Lock()
+    fatal = []
+
+    def intent_for(device_id, name):
+        if source == "job":
+            intents_ready[device_id].wait()
+            intent = intents[device_id]
+            if isinstance(intent, ProvisionError):
+                raise intent
+            return intent
+        with render_lock:  # the on-demand render must not run twice at once
+            return fetch_intent(client, device_id, name, source)
+
+    named_ids = set(str(d.get("id")) for d in named)
+
+    def provision(device):
+        if str(device.get("id")) not in named_ids and not check_readiness(device, statuses).ready:
+            # Selected by the filter, not named: an unready device is reported and skipped, not failed.
+            verdict = check_readiness(device, statuses)
+            return {
+                "device": str(device.get("name") or device.get("id")),
+                "device_id": str(device.get("id")),
+                "failed": False,
+                "skipped": True,
+                "changed": False,
+                "msg": verdict.message,
+                "reasons": list(verdict.reasons),
+            }
+        try:
+            return outcome_of(
+                provision_one(
+                    device,
+                    device_params,
+                    check_mode,
+                    intent_for,
+                    journal.submit if journal else (lambda *_a: None),
+                    driver_factory,
+                    log,
+                )
+            )
+        except (NautobotUnreachable, NautobotAuthenticationFailed) as error:
+            fatal.append(error)
+            return outcome_of(error=error)
+        except ProvisionError as error:
+            return outcome_of(error=error)
+
+    def render_jobs():
+        chunks = [ready[i : i + JOB_CHUNK] for i in range(0, len(ready), JOB_CHUNK)]
+        for chunk in chunks:
+            pairs = [(str(d.get("id")), str(d.get("name") or d.get("id"))) for d in chunk]
+            try:
+                intents.update(render_by_job(client, pairs))
+            except ProvisionError as error:
+                for device_id, _name in pairs:
+                    intents[device_id] = error
+            finally:
+                for device_id, _name in pairs:
+                    intents.setdefault(device_id, ProvisionError("no intent"))
+                    intents_ready[device_id].set()
+
+    if source == "job":
+        for device in ready:
+            intents_ready[str(device.get("id"))] = threading.Event()
+        threading.Thread(target=render_jobs, name="sotsync-render", daemon=True).start()
+
+    # Unready devices first (no wait), then the ready ones in the order their intents arrive.
+    order = [d for d in devices if not check_readiness(d, statuses).ready] + ready
+    workers = params.get("workers") or 8
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sotsync-device") as pool:
+        futures = [pool.submit(provision, device) for device in order]
+        for future in as_completed(futures):
+            finish(future.result())
+    timings["total_seconds"] = round(time.monotonic() - started, 3)
+    warnings = []
+    if journal is not None:
+        journal.close()
+        warnings.extend(journal.errors)
+        for result in results:
+            if result.get("device_id") in journal.ids:
+                result["journal_entry_id"] = journal.ids[result["device_id"]]
+    if fatal:
+        raise fatal[0]
+    summary = summarise(results)
+    summary.update(timings)
+    summary["intent_source"] = source
+    return {"results": results, "summary": summary, "warnings": warnings}
+
+
+def module_result(batch, single=False):
+    """The task result of a batch: ``results``, ``summary``, and for one device its keys at the top too.
+
+    Returns ``(result, failed)``. With one device named (``single``), the result is what the module
+    returned before batches existed (``msg``, ``config_diff``, ``error``...), plus ``results``.
+    """
+    results = batch["results"]
+    summary = batch["summary"]
+    result = {
+        "results": results,
+        "summary": summary,
+        "changed": any(r.get("changed") for r in results if not r.get("failed")),
+        "warnings": list(batch.get("warnings") or []),
+    }
+    failed_devices = [r.get("device") or r.get("device_id") for r in results if r.get("failed")]
+    if single and len(results) == 1:
+        only = dict(results[0])
+        result["warnings"].extend(only.pop("warnings", None) or [])
+        only.pop("failed", None)
+        result.update(only)
+    else:
+        result["msg"] = summary["msg"]
+        if failed_devices:
+            result["failed_devices"] = failed_devices
+            result["msg"] += ": " + ", ".join(str(d) for d in failed_devices)
+    return result, bool(failed_devices)
+
+
+def format_outcome(outcome):
+    """The lines a user reads for one device: its outcome, then its diff (or why it failed)."""
+    name = outcome.get("device") or outcome.get("device_id") or "?"
+    lines = ["{0}: {1}".format(name, outcome.get("msg") or ("failed" if outcome.get("failed") else "done"))]
+    if outcome.get("failed"):
+        lines[0] = "{0}: FAILED ({1}): {2}".format(name, outcome.get("error"), outcome.get("msg"))
+    elif outcome.get("skipped"):
+        return ["{0}: SKIPPED: {1}".format(name, outcome.get("msg"))]
+    diff = outcome.get("config_diff") or ""
+    if diff:
+        lines.extend(diff.splitlines())
+    elif not outcome.get("failed"):
+        lines.append("(no differences)")
+    return lines
