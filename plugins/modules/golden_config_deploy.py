@@ -70,8 +70,8 @@ options:
     elements: str
   device_filter:
     description:
-      - Select devices with Nautobot's device filters, as the REST API takes them, for example
-        C({location: Site A}), C({role: Access, status: Active}) or C({tag: core}).
+      - "Select devices with Nautobot's device filters, as the REST API takes them, for example
+        C({location: Site A}), C({role: Access, status: Active}) or C({tag: core})."
       - An unknown filter fails the task with Nautobot's message.
     type: dict
   workers:

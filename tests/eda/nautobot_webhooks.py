@@ -450,8 +450,11 @@ EVENT_KEYS = {
     "username",
     "request_id",
     "events_coalesced",
+    "burst",
     "device",
 }
+# Added by the source's receiver (the readiness verdict), not by the normalisation itself.
+RECEIVER_KEYS = {"readiness"}
 DEVICE_KEYS = {"id", "name", "status", "role", "location", "platform", "primary_ip4", "primary_ip4_host"}
 
 

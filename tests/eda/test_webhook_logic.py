@@ -2,11 +2,13 @@
 
 import asyncio
 import copy
+import json
 import logging
 
 import nautobot_webhooks as nw
 import pytest
 
+from ansible_collections.sotsync.nautobot.plugins.module_utils import messages as msg
 from ansible_collections.sotsync.nautobot.plugins.plugin_utils import webhook as wh
 
 EVENT_KEYS, DEVICE_KEYS = nw.EVENT_KEYS, nw.DEVICE_KEYS
@@ -195,7 +197,9 @@ def test_args_defaults():
     assert settings.path == "/"
     assert settings.secret == b"k"
     assert settings.max_body_bytes == 1024 * 1024
-    assert settings.coalesce_seconds == 2.0
+    assert settings.coalesce_seconds == 0.0
+    assert settings.lone_event_seconds == 2.0
+    assert settings.ready_statuses == ("Active", "Planned", "Staged")
     assert settings.models == ("dcim.device",)
     assert settings.nautobot_url is None
 
@@ -667,3 +671,59 @@ async def test_coalescer_never_holds_longer_than_max_hold():
     await asyncio.sleep(0.2)
     assert len(out) >= 2, "a continuous stream must still be emitted after max_hold"
     assert sum(e["nautobot"]["events_coalesced"] for e in out) == 8
+
+
+# --- readiness on the event, lone changes and bursts -------------------------------------------------
+def test_readiness_verdict_is_the_modules():
+    ready = wh.add_readiness(wh.normalize_device_event(wh.validate_payload(nw.rename())))
+    assert ready["nautobot"]["readiness"] == {
+        "ready": True,
+        "reasons": [],
+        "message": msg.DEVICE_READY.format(name=ready["nautobot"]["device"]["name"]),
+    }
+    offline = wh.add_readiness(
+        wh.normalize_device_event(wh.validate_payload(nw.status_offline())), ready_statuses=("active",)
+    )
+    verdict = offline["nautobot"]["readiness"]
+    assert verdict["ready"] is False
+    assert verdict["reasons"] == [msg.bad_status_reason(("active",), "Offline")]
+    # any letter case: the module's rule, now also the rulebook's
+    staged = wh.add_readiness(wh.normalize_device_event(wh.validate_payload(nw.rename())), ready_statuses=("ACTIVE",))
+    assert staged["nautobot"]["readiness"]["ready"] is True
+
+
+def test_ready_statuses_argument_is_checked():
+    assert wh.validate_args({"port": 5001, "secret": "k", "models": ["device"], "ready_statuses": "Active, Staged"})
+    with pytest.raises(ValueError, match="ready_statuses"):
+        wh.validate_args({"port": 5001, "secret": "k", "models": ["device"], "ready_statuses": [1]})
+
+
+class Clock:
+    def __init__(self):
+        self.now = 100.0
+
+    def __call__(self):
+        return self.now
+
+
+def test_burst_marker_tells_a_lone_change_from_a_burst():
+    clock = Clock()
+    marker = wh.BurstMarker(2.0, clock=clock)
+
+    def mark():
+        return marker.mark({"nautobot": {}})["nautobot"]["burst"]
+
+    assert mark() is False  # the first event: lone
+    clock.now += 0.5
+    assert mark() is True  # 0.5 s later: a burst
+    clock.now += 1.9
+    assert mark() is True  # still within 2 s of the previous one
+    clock.now += 2.0
+    assert mark() is False  # 2 s of quiet: lone again
+    assert wh.BurstMarker(0, clock=clock).mark({"nautobot": {}})["nautobot"]["burst"] is False
+
+
+def test_a_coalesced_event_is_a_burst():
+    one = wh.normalize_device_event(wh.validate_payload(nw.rename()))
+    merged = wh.merge_events(one, json.loads(json.dumps(one)))
+    assert merged["nautobot"]["burst"] is True

@@ -93,8 +93,10 @@ async def start(source):
 def assert_contract(event):
     assert set(event) == {"nautobot", "meta"}
     nb = event["nautobot"]
-    assert set(nb) == nw.EVENT_KEYS
+    assert set(nb) == nw.EVENT_KEYS | nw.RECEIVER_KEYS
     assert set(nb["device"]) == nw.DEVICE_KEYS
+    assert set(nb["readiness"]) == {"ready", "reasons", "message"}
+    assert isinstance(nb["burst"], bool)
     assert nb["model"] == "dcim.device"
     datetime.datetime.fromisoformat(nb["timestamp"])
     headers = {k.lower() for k in event["meta"]["headers"]}

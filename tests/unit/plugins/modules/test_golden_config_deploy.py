@@ -60,6 +60,9 @@ def test_documentation_matches_the_argument_spec(docs):
         "intent_age_seconds",
         "journal_entry_id",
         "error",
+        "results",
+        "summary",
+        "failed_devices",
     } <= set(docs["return"])
 
 
@@ -103,26 +106,62 @@ def test_credentials_fall_back_to_the_environment(capsys, monkeypatch):
     assert PASSWORD not in out and TOKEN not in out
 
 
-def test_typed_error_becomes_fail_json(capsys, monkeypatch):
-    def not_ready(params, check_mode=False, log=None):
-        raise DeviceNotReady(
-            "Device is not ready for provisioning: no primary IPv4",
-            reasons=["no primary IPv4"],
-            device="access1",
-            journal_entry_id="j-1",
-        )
+def batch_of(*results, warnings=()):
+    from ansible_collections.sotsync.nautobot.plugins.module_utils.batch import summarise
 
-    monkeypatch.setattr(golden_config_deploy, "run_provision", not_ready)
+    return {"results": list(results), "summary": summarise(list(results)), "warnings": list(warnings)}
+
+
+def test_whole_run_error_becomes_fail_json(capsys, monkeypatch):
+    def unreachable(params, check_mode=False, log=None):
+        raise DeviceNotReady("Device is not ready for provisioning: no primary IPv4", reasons=["no primary IPv4"])
+
+    monkeypatch.setattr(golden_config_deploy, "run_batch", unreachable)
+    code, result, _out = run_main(dict(BASE, username="u", password=PASSWORD), capsys)
+    assert (code, result["failed"], result["error"]) == (1, True, "device_not_ready")
+    assert result["reasons"] == ["no primary IPv4"]
+
+
+def test_one_device_failure_is_the_task_failure_with_its_keys(capsys, monkeypatch):
+    failed = {
+        "failed": True,
+        "error": "device_not_ready",
+        "msg": "Device is not ready for provisioning: no primary IPv4",
+        "reasons": ["no primary IPv4"],
+        "device": "access1",
+        "journal_entry_id": "j-1",
+    }
+    monkeypatch.setattr(golden_config_deploy, "run_batch", lambda params, check_mode=False, log=None: batch_of(failed))
     code, result, _out = run_main(dict(BASE, username="u", password=PASSWORD), capsys)
     assert (code, result["failed"], result["error"]) == (1, True, "device_not_ready")
     assert result["reasons"] == ["no primary IPv4"] and result["journal_entry_id"] == "j-1"
+    assert result["results"] == [failed]
+
+
+def test_a_batch_fails_naming_its_failed_devices_only(capsys, monkeypatch):
+    ok = {
+        "failed": False,
+        "changed": True,
+        "committed": False,
+        "device": "access2",
+        "msg": "DRY RUN",
+        "config_diff": "x",
+    }
+    bad = {"failed": True, "error": "device_unreachable", "msg": "unreachable", "device": "access1"}
+    monkeypatch.setattr(golden_config_deploy, "run_batch", lambda params, check_mode=False, log=None: batch_of(ok, bad))
+    args = dict(BASE, device=None, devices=["access1", "access2"], username="u", password=PASSWORD)
+    code, result, _out = run_main(args, capsys)
+    assert (code, result["failed"]) == (1, True)
+    assert result["failed_devices"] == ["access1"]
+    assert result["summary"]["failed"] == 1 and result["summary"]["dry_run"] == 1
+    assert "error" not in result  # a batch's keys are per device, in results
 
 
 def test_unexpected_error_keeps_the_shape(capsys, monkeypatch):
     def boom(params, check_mode=False, log=None):
         raise KeyError("surprise")
 
-    monkeypatch.setattr(golden_config_deploy, "run_provision", boom)
+    monkeypatch.setattr(golden_config_deploy, "run_batch", boom)
     code, result, _out = run_main(dict(BASE, username="u", password=PASSWORD), capsys)
     assert (code, result["failed"], result["error"]) == (1, True, "unexpected")
 
@@ -133,16 +172,19 @@ def test_success_and_diff_mode(capsys, monkeypatch, diff_mode, check_mode):
 
     def ok(params, check_mode=False, log=None):
         seen["check_mode"] = check_mode
-        return {
-            "changed": True,
-            "msg": "DRY RUN mode: Discarding configuration changes",
-            "config_diff": "-a\n+b",
-            "committed": False,
-            "dry_run": True,
-            "warnings": ["careful"],
-        }
+        return batch_of(
+            {
+                "failed": False,
+                "changed": True,
+                "msg": "DRY RUN mode: Discarding configuration changes",
+                "config_diff": "-a\n+b",
+                "committed": False,
+                "dry_run": True,
+                "warnings": ["careful"],
+            }
+        )
 
-    monkeypatch.setattr(golden_config_deploy, "run_provision", ok)
+    monkeypatch.setattr(golden_config_deploy, "run_batch", ok)
     args = dict(BASE, username="u", password=PASSWORD, _ansible_diff=diff_mode, _ansible_check_mode=check_mode)
     code, result, _out = run_main(args, capsys)
     assert code == 0 and result["changed"] is True and result["config_diff"] == "-a\n+b"
