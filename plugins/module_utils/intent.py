@@ -260,11 +260,22 @@ def job_record_intent(record, job_started, device_name, job_id=None):
     return Intent(config, "job", age_seconds=0, last_success=record.get("intended_last_success_date"))
 
 
-def render_by_job(client, devices, clock=time.monotonic):
+def render_by_job(client, devices, clock=time.monotonic, retry=True):
     """Render many devices with one Golden Config job run; ``{device_id: Intent or ProvisionError}``.
 
     ``devices`` is a list of ``(device_id, name)``. A job that fails as a whole fails every device.
+    Devices the run did not render are tried once more in a run of their own (a job can lose a device
+    to a transient fault, e.g. a concurrent render's template repository sync); what still fails then
+    fails with the job's word for it.
     """
+    outcomes = _render_by_job_once(client, devices, clock)
+    failed = [(device_id, name) for device_id, name in devices if isinstance(outcomes.get(device_id), RenderFailed)]
+    if retry and failed:
+        outcomes.update(_render_by_job_once(client, failed, clock))
+    return outcomes
+
+
+def _render_by_job_once(client, devices, clock):
     outcomes = {}
     if not devices:
         return outcomes

@@ -41,6 +41,14 @@ UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA
 JOURNAL_KINDS = ("info", "success", "warning", "danger")
 # Devices (or Golden Config records) asked for in one request: short URLs, few round trips.
 DEVICE_QUERY_CHUNK = 100
+FILTER_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
+# What the batch reads of each device: readiness (platform, primary IPv4, status), the connection
+# (config context's napalm.optional_args), its names. The shape of the REST API's depth-1 device.
+DEVICE_FIELDS = (
+    "id name status { name } role { name } location { name } "
+    "platform { name napalm_driver network_driver network_driver_mappings } "
+    "primary_ip4 { address } config_context"
+)
 
 
 def _describe_filter(filters):
@@ -217,37 +225,56 @@ class NautobotClient(object):
         record = records[0]
         return dict(record) if not isinstance(record, dict) else record
 
-    def get_devices(self, idents=None, filters=None, chunk=DEVICE_QUERY_CHUNK):
-        """Many devices in few queries (depth 1, with ``config_context``).
+    def graphql(self, query, variables=None, what="querying GraphQL"):
+        """POST a GraphQL query; return its ``data`` or raise ``NautobotError`` with GraphQL's message."""
+        url = "{0}/graphql/".format(self.api.base_url)
+        try:
+            response = self.api.http_session.post(
+                url, json={"query": query, "variables": variables or {}}, headers=self._headers()
+            )
+        except Exception as exc:  # noqa: BLE001 - translated or re-raised by _raise_for
+            self._raise_for(exc, what)
+        if response.status_code in (401, 403) or response.status_code >= 300:
+            self._raise_for_status(response.status_code, _response_detail(response), what)
+        body = response.json()
+        if body.get("errors"):
+            messages = "; ".join(str(e.get("message", e)) for e in body["errors"])
+            raise NautobotError("Nautobot refused the query while {0}: {1}".format(what, messages))
+        return body.get("data") or {}
 
-        ``idents``: names and/or UUIDs, looked up ``chunk`` at a time (``?id=..&id=..`` / ``?name=..``).
-        ``filters``: Nautobot device filters (``{"location": "Site A", "role": "Access"}``), paged.
+    def _query_devices(self, args, variables, what):
+        query = "query ({0}) {{ devices({1}) {{ {2} }} }}".format(
+            ", ".join("${0}: [String]".format(name) for name in args),
+            ", ".join("{0}: ${0}".format(name) for name in args),
+            DEVICE_FIELDS,
+        )
+        return self.graphql(query, variables, what).get("devices") or []
+
+    def get_devices(self, idents=None, filters=None, chunk=DEVICE_QUERY_CHUNK):
+        """Many devices in few GraphQL queries, with what readiness and a connection need.
+
+        ``idents``: names and/or UUIDs, ``chunk`` per query. ``filters``: Nautobot device filters
+        (``{"location": "Site A", "role": ["Access"]}``), as GraphQL's ``devices`` takes them.
+        Each device is a dict shaped like the REST API's at depth 1 (``platform``, ``primary_ip4``,
+        ``status``, ``config_context``...). One GraphQL query costs about what a REST call with
+        ``include=config_context`` costs for a single device.
+
         Returns ``(named, selected, missing)``: the devices named, in the order asked; the devices the
         filters add; a dict ``ident -> DeviceNotFound`` for names or UUIDs Nautobot does not know or that
         are ambiguous. Connection and permission faults raise (they concern the whole batch).
         """
         idents = [str(i).strip() for i in (idents or []) if str(i or "").strip()]
         devices, selected, missing, seen = [], [], {}, set()
-
-        def query(what, **params):
-            try:
-                return [
-                    dict(r) if not isinstance(r, dict) else r
-                    for r in self.api.dcim.devices.filter(depth=1, include="config_context", **params)
-                ]
-            except Exception as exc:  # noqa: BLE001 - translated or re-raised by _raise_for
-                self._raise_for(exc, what)
-
         by_key = {}
         uuids = [i for i in idents if is_uuid(i)]
         names = [i for i in idents if not is_uuid(i)]
         for start in range(0, len(uuids), chunk):
             part = uuids[start : start + chunk]
-            for record in query("looking up {0} device(s) by id".format(len(part)), id=part):
+            for record in self._query_devices(["id"], {"id": part}, "looking up {0} device(s)".format(len(part))):
                 by_key[str(record.get("id")).lower()] = [record]
         for start in range(0, len(names), chunk):
             part = names[start : start + chunk]
-            for record in query("looking up {0} device(s) by name".format(len(part)), name=part):
+            for record in self._query_devices(["name"], {"name": part}, "looking up {0} device(s)".format(len(part))):
                 by_key.setdefault("name:" + str(record.get("name")), []).append(record)
         for ident in idents:
             found = by_key.get(ident.lower() if is_uuid(ident) else "name:" + ident) or []
@@ -263,7 +290,15 @@ class NautobotClient(object):
                 seen.add(str(found[0].get("id")))
                 devices.append(found[0])
         if filters:
-            for record in query("selecting devices by filter {0}".format(_describe_filter(filters)), **filters):
+            args, variables = [], {}
+            for key, value in sorted(filters.items()):
+                if not FILTER_NAME.match(str(key)):
+                    raise NautobotError("Not a Nautobot device filter name: {0!r}".format(key))
+                args.append(str(key))
+                values = value if isinstance(value, (list, tuple)) else [value]
+                variables[str(key)] = [str(v) for v in values]
+            what = "selecting devices by filter {0}".format(_describe_filter(filters))
+            for record in self._query_devices(args, variables, what):
                 if str(record.get("id")) not in seen:
                     seen.add(str(record.get("id")))
                     selected.append(record)
