@@ -97,8 +97,7 @@ def ensure(api: pynautobot.api, n: int, sim_control: str, sim_port: int, log: Lo
         log(f"fleet: {len(missing_ip)} management interface(s) and address(es) (bulk)")
         ids = {i: have[SERIAL.format(i)]["id"] for i in missing_ip}
         ifaces = {
-            str(f.device.id): f
-            for f in api.dcim.interfaces.filter(device_id=list(ids.values()), name="Management1")
+            str(f.device.id): f for f in api.dcim.interfaces.filter(device_id=list(ids.values()), name="Management1")
         }
         new_ifaces = [
             {"device": ids[i], "name": "Management1", "type": "virtual", "status": active}

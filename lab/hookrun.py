@@ -59,6 +59,7 @@ class RulebookDaemon:
         self.rulebook = rulebook
         self.log_path = LAB / "logs" / f"{log_name}.log"
         self.lines: list[str] = []
+        self.times: list[float] = []  # time.time() each line was read, for latency measurements
         self._lock = threading.Lock()
         self.proc: subprocess.Popen | None = None
 
@@ -149,6 +150,7 @@ class RulebookDaemon:
         for line in self.proc.stdout:
             with self._lock:
                 self.lines.append(line.rstrip("\n"))
+                self.times.append(time.time())
             if self._log:
                 self._log.write(line)
                 self._log.flush()
@@ -160,6 +162,11 @@ class RulebookDaemon:
 
     def count(self, needle: str) -> int:
         return self.text().count(needle)
+
+    def timed_lines(self, start: int = 0) -> list[tuple[float, str]]:
+        """``(time.time() read, line)`` of every line from ``start``."""
+        with self._lock:
+            return list(zip(self.times[start:], self.lines[start:], strict=True))
 
     def mark(self) -> int:
         with self._lock:

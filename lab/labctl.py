@@ -400,7 +400,9 @@ def nautobot_services_up(sec: dict, state: dict) -> None:
     if not pid_alive("celery"):
         log("starting the Celery worker")
         (LOGS / "celery.log").open("a").write("\n--- celery@ start ---\n")
-        spawn("celery", server + ["celery", "worker", "-l", "INFO", "--concurrency", "1"], env=env, cwd=LAB)
+        # Two worker processes (Celery's default on this 2-core machine): webhooks keep flowing while a
+        # Golden Config job renders.
+        spawn("celery", server + ["celery", "worker", "-l", "INFO", "--concurrency", "2"], env=env, cwd=LAB)
     wait_for("Nautobot API", lambda: nautobot_api_ready(sec), 180, 1, LOGS / "nautobot.log")
     wait_for("Celery worker", worker_ready, 120, 1, LOGS / "celery.log")
 

@@ -67,7 +67,15 @@ class ActionModule(ActionBase):
         task_result, failed = module_result(batch, single=single)
         for warning in task_result.pop("warnings", []):
             display.warning(warning)
-        display.display(task_result["summary"]["msg"])
+        summary = task_result["summary"]
+        display.display(
+            "{0} (devices read in {1} s, intents from {2}, {3} s in all)".format(
+                summary["msg"],
+                summary.get("lookup_seconds"),
+                summary.get("intent_source"),
+                summary.get("total_seconds"),
+            )
+        )
         if self._task.diff and single and task_result.get("config_diff"):
             task_result["diff"] = {"prepared": task_result["config_diff"]}
         task_result["check_mode"] = check_mode

@@ -36,7 +36,7 @@ NAPALM_ARGUMENT_SPEC = {
 GOLDEN_CONFIG_DEPLOY_ARGUMENT_SPEC = {
     "device": {"type": "str"},
     "devices": {"type": "list", "elements": "str"},
-    "device_filter": {"type": "dict"},
+    "device_filter": {"type": "raw"},
     "workers": {"type": "int", "default": 8},
     "intent_source": {"type": "str", "default": "auto", "choices": ["auto", "regenerate", "job", "stored"]},
     "dry_run": {"type": "bool", "default": True},

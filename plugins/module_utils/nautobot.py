@@ -165,7 +165,7 @@ class NautobotClient(object):
             body = {"detail": (response.text or "").strip()[:300]}
         return response.status_code, body
 
-    def run_job(self, name, data, timeout=120, interval=0.5, clock=None, sleep=None):
+    def run_job(self, name, data, timeout=120, interval=0.25, clock=None, sleep=None):
         """Run the Nautobot job called ``name`` with ``data`` and wait for it; return its job result.
 
         The job result is Nautobot's dict (``status.value`` is ``SUCCESS``, ``FAILURE`` or ``REVOKED``;

@@ -72,8 +72,9 @@ options:
     description:
       - "Select devices with Nautobot's device filters, as the REST API takes them, for example
         C({location: Site A}), C({role: Access, status: Active}) or C({tag: core})."
+      - A JSON string of such a dict is accepted too (what C(-e filter=...) gives).
       - An unknown filter fails the task with Nautobot's message.
-    type: dict
+    type: raw
   workers:
     description:
       - NAPALM sessions open at once (1 to 64).
@@ -89,7 +90,7 @@ options:
         and reads the stored results; the next chunk renders while the previous one deploys. The same
         templates, GraphQL query and Jinja environment as V(regenerate). The token needs permission to run
         the job.
-      - V(auto) is V(regenerate) for up to 4 devices and V(job) for more.
+      - V(auto) is V(regenerate) for up to 8 devices and V(job) for more.
       - V(stored) uses the intended configuration stored by Golden Config's last
         "Generate Intended Configurations" job; its age is returned as RV(intent_age_seconds).
     type: str
