@@ -95,9 +95,9 @@ def check_batch_parameters(params):
             device_filter = None
     if not isinstance(device_filter, dict):
         raise InvalidParameter(
-            'The device filter must be a dict of Nautobot device filters, e.g. -e \'{"filter": {"location": '
-            '"Lab Site A"}}\' or -e \'filter={"role":"Access"}\' (no spaces: -e key=value splits at spaces); '
-            "got {0!r}".format(params.get("device_filter"))
+            "The device filter must be a dict of Nautobot device filters, e.g. "
+            + FILTER_EXAMPLES
+            + "; got {0!r}".format(params.get("device_filter"))
         )
     if not targets and not device_filter:
         raise InvalidParameter(

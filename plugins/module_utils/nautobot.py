@@ -234,9 +234,12 @@ class NautobotClient(object):
             )
         except Exception as exc:  # noqa: BLE001 - translated or re-raised by _raise_for
             self._raise_for(exc, what)
-        if response.status_code in (401, 403) or response.status_code >= 300:
+        try:
+            body = response.json()
+        except ValueError:
+            body = {}
+        if response.status_code in (401, 403) or (response.status_code >= 300 and not body.get("errors")):
             self._raise_for_status(response.status_code, _response_detail(response), what)
-        body = response.json()
         if body.get("errors"):
             messages = "; ".join(str(e.get("message", e)) for e in body["errors"])
             raise NautobotError("Nautobot refused the query while {0}: {1}".format(what, messages))
