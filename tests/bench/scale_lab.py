@@ -1,0 +1,323 @@
+#!/usr/bin/env python3
+"""The hook at network scale, on the lab: one bulk edit of N devices, end to end.
+
+    .venv/bin/python tests/bench/scale_lab.py                       # N = 50, 200, 500; baseline at 50; 20 renames
+    .venv/bin/python tests/bench/scale_lab.py --sizes 20 --baseline 0 --renames 3  # a quick look
+
+For each N: N extra devices in Nautobot (``lab/fleet.py``: bench-0001..., each on its own simulated EOS
+device running its intended configuration), the real ``ansible-rulebook`` with the shipped rulebook,
+then ONE bulk PATCH of ``/api/dcim/devices/`` renaming all N (a configuration-relevant field), in dry
+run and then live. Measured: Nautobot's own time to save the edit (the floor of any hook); from the
+edit's start to the last device's result line; the hook's own part (from Nautobot's answer to the last
+result) and its devices/s; p50/p95 of each device's latency (from Nautobot's answer to its result line);
+failures; provisioning runs; the peak RSS of the daemon's whole process tree (sampled every 0.25 s).
+
+Baseline in the same run: the per-event path as it was (the same rulebook with the batch window taken
+out, so every event starts its own ``run_playbook``, runs of different devices in parallel), at the
+baseline's N, dry run, bounded in time. One change: p50/p95 over single renames (dry run and live),
+from Nautobot's answer to the result line.
+
+Figures are printed against the issue's targets, never asserted; ``run()`` returns them and raises
+only when a result is wrong (a device missing or failed). Everything is bounded in count and time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "lab"))
+import fleet  # noqa: E402
+import hookrun  # noqa: E402
+import seed  # noqa: E402
+
+RESULT = re.compile(r"^(bench-\d{4}\S*): (DRY RUN|Configuration committed|No configuration|FAILED|SKIPPED)")
+PAGE = os.sysconf("SC_PAGE_SIZE")
+TARGETS = {
+    "failures": "0",
+    "hook devices/s": ">= 20",
+    "end to end": "<= 2x Nautobot's save",
+    "peak daemon-tree RSS": "<= 1 GB",
+    "vs per-event path": ">= 10x devices/s",
+    "one change dry run p50": "<= 1.5 s",
+    "one change live p50": "<= 2.0 s",
+}
+
+
+# --- measuring ------------------------------------------------------------------------------------
+def tree_rss(root_pid: int) -> int:
+    """RSS in bytes of a process and all its descendants (from /proc)."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as handle:
+                stat = handle.read()
+            with open(f"/proc/{entry}/statm") as handle:
+                pages = int(handle.read().split()[1])
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(ppid, []).append(int(entry))
+        rss[int(entry)] = pages * PAGE
+    total, todo = 0, [root_pid]
+    while todo:
+        pid = todo.pop()
+        total += rss.get(pid, 0)
+        todo.extend(children.get(pid, []))
+    return total
+
+
+class RssSampler:
+    def __init__(self, pid: int, interval: float = 0.25):
+        self.pid, self.interval, self.peak = pid, interval, 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, tree_rss(self.pid))
+            self._stop.wait(self.interval)
+
+    def __enter__(self) -> RssSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def celery_idle(log=print, timeout: float = 300) -> None:
+    """Wait until Nautobot's Celery queue is empty: webhooks of an earlier edit must not reach a new daemon."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        out = subprocess.run(["redis-cli", "llen", "celery"], capture_output=True, text=True, check=False).stdout
+        if out.strip() == "0":
+            time.sleep(1.0)
+            return
+        time.sleep(0.5)
+    log("Celery's queue did not empty within the timeout; going on")
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    rank = max(1, min(len(ordered), round(fraction * len(ordered) + 0.5)))
+    return ordered[rank - 1]
+
+
+def lab_facts() -> dict:
+    lab_json = ROOT / ".lab" / "lab.json"
+    if not lab_json.exists():
+        raise SystemExit("the lab is not up: run scripts/lab up")
+    return json.loads(lab_json.read_text())
+
+
+def wait_results(daemon, start: int, names: set[str], timeout: float) -> dict[str, tuple[float, str]]:
+    """Each device's first result line after ``start``: ``name -> (time, outcome)``."""
+    seen: dict[str, tuple[float, str]] = {}
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and len(seen) < len(names):
+        for when, line in daemon.timed_lines(start):
+            match = RESULT.match(line)
+            if match and match.group(1) in names and match.group(1) not in seen:
+                seen[match.group(1)] = (when, match.group(2))
+        time.sleep(0.25)
+    return seen
+
+
+def bulk_edit(
+    lab: dict,
+    api,
+    devices: list[dict],
+    suffix: str,
+    dry_run: bool,
+    rulebook=hookrun.RULEBOOK,
+    timeout: float | None = None,
+    label: str = "batch",
+) -> dict:
+    """Start the daemon, rename every device in one bulk PATCH, wait for every result; the figures."""
+    names = {f"{d['name']}{suffix}" for d in devices}
+    timeout = timeout or 120 + 1.5 * len(devices)
+    with (
+        hookrun.RulebookDaemon(
+            lab, log_name=f"bench-{label}-{len(devices)}", rulebook=rulebook, dry_run=dry_run
+        ) as daemon,
+        RssSampler(daemon.proc.pid) as rss,
+    ):
+        start = daemon.mark()
+        body = [{"id": d["id"], "name": f"{d['name']}{suffix}"} for d in devices]
+        edit_start = time.time()
+        response = api.http_session.patch(f"{api.base_url}/dcim/devices/", json=body, timeout=900)
+        response.raise_for_status()
+        saved = time.time()
+        seen = wait_results(daemon, start, names, timeout)
+        text = daemon.text(start)
+    last = max((when for when, _ in seen.values()), default=saved)
+    latencies = [when - saved for when, _ in seen.values()]
+    hook = max(last - saved, 1e-9)
+    return {
+        "label": label,
+        "n": len(devices),
+        "mode": "dry run" if dry_run else "live",
+        "save_s": saved - edit_start,
+        "end_to_end_s": last - edit_start,
+        "hook_s": hook,
+        "devices_per_s": len(seen) / hook,
+        "p50_s": percentile(latencies, 0.5) if latencies else None,
+        "p95_s": percentile(latencies, 0.95) if latencies else None,
+        "results": len(seen),
+        "failures": sum(1 for _, outcome in seen.values() if outcome == "FAILED") + len(names) - len(seen),
+        "runs": text.count("Provisioning triggered"),
+        "peak_rss_mb": rss.peak / 2**20,
+        "missing": sorted(names - set(seen))[:5],
+    }
+
+
+def per_event_rulebook(directory: Path) -> Path:
+    """The shipped rulebook with the batch window taken out: one run_playbook per event, in parallel."""
+    text = (ROOT / "rulebooks" / "device_config_hook.yml").read_text()
+    window = re.compile(r"^      throttle:\n(?:^        .*\n)+", re.M)
+    assert len(window.findall(text)) == 1, "the rulebook's batch window was not found"
+    text = window.sub("", text)
+    text = text.replace("lock: sotsync.nautobot.provision", 'lock: "{{ event.nautobot.object_id }}"')
+    path = directory / "per_event_rulebook.yml"
+    path.write_text(text)
+    return path
+
+
+def one_change(lab: dict, api, device: dict, count: int, dry_run: bool) -> dict:
+    """``count`` renames of one device, each alone; latency from Nautobot's answer to the result line."""
+    latencies, failures = [], 0
+    with hookrun.RulebookDaemon(lab, log_name="bench-one-change", dry_run=dry_run) as daemon:
+        for index in range(count):
+            name = f"{device['name']}-{'d' if dry_run else 'l'}{index}"
+            start = daemon.mark()
+            response = api.http_session.patch(
+                f"{api.base_url}/dcim/devices/{device['id']}/", json={"name": name}, timeout=60
+            )
+            response.raise_for_status()
+            saved = time.time()
+            seen = wait_results(daemon, start, {name}, 60)
+            if name in seen and seen[name][1] != "FAILED":
+                latencies.append(seen[name][0] - saved)
+            else:
+                failures += 1
+            time.sleep(2.5)  # longer than lone_event_seconds: the next rename comes alone
+    return {
+        "mode": "dry run" if dry_run else "live",
+        "n": count,
+        "p50_s": percentile(latencies, 0.5) if latencies else None,
+        "p95_s": percentile(latencies, 0.95) if latencies else None,
+        "failures": failures,
+    }
+
+
+# --- report ---------------------------------------------------------------------------------------
+def fmt(value, spec=".2f"):
+    return "-" if value is None else format(value, spec)
+
+
+def print_batches(rows: list[dict], baseline: dict | None) -> None:
+    head = (
+        f"{'path':<10} {'mode':<8} {'N':>4} {'save s':>7} {'e2e s':>7} {'e2e/save':>8} {'hook s':>7} "
+        f"{'dev/s':>6} {'p50 s':>6} {'p95 s':>6} {'fail':>4} {'runs':>4} {'RSS MB':>7} {'vs base':>7}"
+    )
+    print(head)
+    print("-" * len(head))
+    for row in ([baseline] if baseline else []) + rows:
+        ratio = (
+            row["devices_per_s"] / baseline["devices_per_s"]
+            if baseline and row is not baseline and row["n"] == baseline["n"] and baseline["devices_per_s"]
+            else None
+        )
+        print(
+            f"{row['label']:<10} {row['mode']:<8} {row['n']:>4} {fmt(row['save_s']):>7} "
+            f"{fmt(row['end_to_end_s']):>7} {fmt(row['end_to_end_s'] / row['save_s']):>8} {fmt(row['hook_s']):>7} "
+            f"{fmt(row['devices_per_s'], '.1f'):>6} "
+            f"{fmt(row['p50_s']):>6} {fmt(row['p95_s']):>6} {row['failures']:>4} {row['runs']:>4} "
+            f"{fmt(row['peak_rss_mb'], '.0f'):>7} {fmt(ratio, '.1f') + 'x' if ratio else '-':>7}"
+        )
+    print("targets: " + "; ".join(f"{k} {v}" for k, v in TARGETS.items()))
+
+
+def run(sizes=(50, 200, 500), baseline_n=50, renames=20, live=True, log=print) -> dict:
+    lab = lab_facts()
+    api = seed.connect(lab["nautobot_url"], lab["nautobot_token"])
+    figures: dict = {"batches": [], "baseline": None, "one_change": []}
+    biggest = max(list(sizes) + [baseline_n, 1])
+    devices = fleet.ensure(api, biggest, lab["sim_control_url"], lab["sim_port"], log=log)
+    stamp = time.strftime("%H%M%S")
+    celery_idle(log)
+    if baseline_n:
+        with tempfile.TemporaryDirectory() as tmp:
+            log(f"baseline: the per-event path, N = {baseline_n}, dry run (bounded to 300 s)")
+            figures["baseline"] = bulk_edit(
+                lab,
+                api,
+                devices[:baseline_n],
+                f"-b{stamp}",
+                True,
+                rulebook=str(per_event_rulebook(Path(tmp))),
+                timeout=300,
+                label="per-event",
+            )
+    for n in sizes:
+        for dry_run in (True, False) if live else (True,):
+            celery_idle(log)
+            log(f"batch: N = {n}, {'dry run' if dry_run else 'live'}")
+            figures["batches"].append(
+                bulk_edit(lab, api, devices[:n], f"-{'d' if dry_run else 'l'}{stamp}", dry_run, label="batch")
+            )
+    if renames:
+        celery_idle(log)
+        for dry_run in (True, False) if live else (True,):
+            log(f"one change: {renames} renames, {'dry run' if dry_run else 'live'}")
+            figures["one_change"].append(one_change(lab, api, devices[0], renames, dry_run))
+    fleet.ensure(api, biggest, lab["sim_control_url"], lab["sim_port"], log=log)  # names back
+    print()
+    print_batches(figures["batches"], figures["baseline"])
+    for row in figures["one_change"]:
+        print(
+            f"one change, {row['mode']}: p50 {fmt(row['p50_s'])} s, p95 {fmt(row['p95_s'])} s over {row['n']} "
+            f"renames, {row['failures']} failed"
+        )
+    return figures
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="50,200,500", help="comma-separated N (default 50,200,500)")
+    parser.add_argument("--baseline", type=int, default=50, help="N of the per-event baseline; 0 skips it")
+    parser.add_argument("--renames", type=int, default=20, help="single renames for the one-change figures")
+    parser.add_argument("--dry-run-only", action="store_true", help="skip the live rounds")
+    parser.add_argument("--json", help="also write the figures to this file")
+    args = parser.parse_args()
+    sizes = [int(x) for x in args.sizes.split(",") if x.strip()]
+    started = time.monotonic()
+    figures = run(
+        sizes,
+        args.baseline,
+        args.renames,
+        live=not args.dry_run_only,
+        log=lambda m: print(f"[{time.monotonic() - started:7.1f}s] {m}", flush=True),
+    )
+    if args.json:
+        Path(args.json).write_text(json.dumps(figures, indent=2))
+    wrong = [r for r in figures["batches"] if r["failures"]]
+    return 1 if wrong else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
