@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import re
 import socket
 import subprocess
 import time
@@ -20,7 +19,7 @@ PLAYBOOK = "sotsync.nautobot.provision_device"
 
 
 class PlaybookRun:
-    """One ``ansible-playbook`` run: exit code, output and the PLAY RECAP per host."""
+    """One ``ansible-playbook`` run: exit code, output and each device's outcome."""
 
     def __init__(self, args, returncode, stdout, seconds):
         self.args = args
@@ -28,14 +27,23 @@ class PlaybookRun:
         self.stdout = stdout
         self.seconds = seconds
 
-    def recap(self, host):
-        match = re.search(rf"^{re.escape(host)}\s+:\s+(.*)$", self.stdout, re.M)
-        assert match, f"no PLAY RECAP line for {host} in:\n{self.stdout[-3000:]}"
-        return {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", match.group(1))}
+    def recap(self, device):
+        """The device's outcome from the line the module printed for it: ``{"failed": 0|1, "changed": 0|1}``.
+
+        ``name: <outcome>`` then its diff, or ``(no differences)``; ``name: FAILED (code): ...``.
+        """
+        lines = self.stdout.splitlines()
+        for index, line in enumerate(lines):
+            if line.startswith(f"{device}: "):
+                failed = line.startswith(f"{device}: FAILED (")
+                after = lines[index + 1] if index + 1 < len(lines) else ""
+                changed = not failed and not line.startswith(f"{device}: SKIPPED") and after != "(no differences)"
+                return {"failed": int(failed), "changed": int(changed)}
+        raise AssertionError(f"no outcome line for {device} in:\n{self.stdout[-3000:]}")
 
     def shows(self, line):
-        """True when the role printed ``line`` as one line of its ruler-framed output."""
-        return json.dumps(line) in self.stdout
+        """True when the module printed ``line`` as one line of a device's outcome."""
+        return line in self.stdout.splitlines()
 
     def __repr__(self):
         return f"PlaybookRun(rc={self.returncode}, {self.seconds:.1f}s)\n{self.stdout[-4000:]}"

@@ -76,7 +76,7 @@ def test_molecule_test_provision(lab, molecule_env):
 
     converge, status = step(out, "converge")
     assert status == "Successful"
-    assert '"dist1: Configuration committed successfully"' in converge, converge
+    assert "\ndist1: Configuration committed successfully\n" in converge, converge
     assert re.search(r"^localhost\s+:.*\bchanged=1\b.*\bfailed=0\b", converge, re.M), converge
 
     idempotence, status = step(out, "idempotence")
@@ -86,7 +86,7 @@ def test_molecule_test_provision(lab, molecule_env):
 
     check, status = step(out, "check")
     assert status == "Successful", check
-    assert '"dist1: DRY RUN mode: Discarding configuration changes"' in check, check  # --check is a dry run
+    assert "\ndist1: DRY RUN mode: Discarding configuration changes\n" in check, check  # --check is a dry run
     assert '"(no differences)"' in check, check
     assert re.search(r"^localhost\s+:.*\bchanged=0\b.*\bfailed=0\b", check, re.M), check
 
