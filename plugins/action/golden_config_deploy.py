@@ -22,17 +22,10 @@ from ansible_collections.sotsync.nautobot.plugins.module_utils.arguments import 
     GOLDEN_CONFIG_DEPLOY_REQUIRED_ONE_OF,
 )
 from ansible_collections.sotsync.nautobot.plugins.module_utils.batch import format_outcome, module_result, run_batch
+from ansible_collections.sotsync.nautobot.plugins.module_utils.deploy import libraries
 from ansible_collections.sotsync.nautobot.plugins.module_utils.errors import ProvisionError
 
 display = Display()
-
-
-def _import_napalm():
-    """napalm takes about a second to import (it loads every driver): start it while Nautobot answers."""
-    try:
-        import napalm  # noqa: F401 pylint: disable=unused-import
-    except ImportError:
-        pass  # make_driver reports the missing dependency
 
 
 class ActionModule(ActionBase):
@@ -42,7 +35,8 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super(ActionModule, self).run(tmp, task_vars)
         del tmp
-        threading.Thread(target=_import_napalm, name="sotsync-import-napalm", daemon=True).start()
+        # napalm takes about a second to import (it loads every driver): import it while Nautobot answers.
+        threading.Thread(target=libraries, name="sotsync-import-napalm", daemon=True).start()
         _validation, params = self.validate_argument_spec(
             argument_spec=GOLDEN_CONFIG_DEPLOY_ARGUMENT_SPEC,
             required_one_of=GOLDEN_CONFIG_DEPLOY_REQUIRED_ONE_OF,

@@ -241,15 +241,15 @@ def run_batch(params, check_mode=False, client=None, driver_factory=make_driver,
     fatal = []
 
     def intent_for(device_id, name):
-        if source in ("job", "stored"):
-            if source == "job":
+        if source == "stored" or device_id in intents_ready:
+            if device_id in intents_ready:
                 intents_ready[device_id].wait()
             intent = intents[device_id]
             if isinstance(intent, ProvisionError):
                 raise intent
             return intent
         with render_lock:  # the on-demand render must not run twice at once
-            return fetch_intent(client, device_id, name, source)
+            return fetch_intent(client, device_id, name, "regenerate")
 
     named_ids = set(str(d.get("id")) for d in named)
 
@@ -284,8 +284,12 @@ def run_batch(params, check_mode=False, client=None, driver_factory=make_driver,
         except ProvisionError as error:
             return outcome_of(error=error)
 
+    # Golden Config's job fails as a whole when one device's platform has no network driver (its
+    # template path needs it): such devices are rendered on demand, alone, and fail alone.
+    by_job = [d for d in ready if ((d.get("platform") or {}).get("network_driver") or "").strip()]
+
     def render_jobs():
-        chunks = [ready[i : i + JOB_CHUNK] for i in range(0, len(ready), JOB_CHUNK)]
+        chunks = [by_job[i : i + JOB_CHUNK] for i in range(0, len(by_job), JOB_CHUNK)]
         for chunk in chunks:
             pairs = [(str(d.get("id")), str(d.get("name") or d.get("id"))) for d in chunk]
             try:
@@ -299,7 +303,7 @@ def run_batch(params, check_mode=False, client=None, driver_factory=make_driver,
                     intents_ready[device_id].set()
 
     if source == "job":
-        for device in ready:
+        for device in by_job:
             intents_ready[str(device.get("id"))] = threading.Event()
         threading.Thread(target=render_jobs, name="sotsync-render", daemon=True).start()
 

@@ -41,23 +41,41 @@ from ansible_collections.sotsync.nautobot.plugins.module_utils.errors import (
     ProvisionError,
 )
 
-try:
-    from napalm import get_network_driver
-    from napalm.base import NetworkDriver
-    from napalm.base import exceptions as napalm_exc
 
-    HAS_NAPALM = True
-    NAPALM_IMPORT_ERROR = None
-except ImportError:  # pragma: no cover - exercised only without the dependency
-    HAS_NAPALM = False
-    NAPALM_IMPORT_ERROR = traceback.format_exc()
+class _Libraries(object):
+    """napalm and pyeapi, imported on first use: importing napalm loads every driver (about a second),
+    so a caller can start it in the background while it talks to Nautobot (see the action plugin)."""
+
+    loaded = False
+    error = None
+    get_network_driver = None
     NetworkDriver = None
-    napalm_exc = None
-
-try:
-    from pyeapi import eapilib
-except ImportError:  # pragma: no cover - pyeapi comes with napalm's eos driver
+    exc = None
     eapilib = None
+
+
+def libraries():
+    """The napalm and pyeapi names the flow uses; ``error`` holds the traceback when napalm is missing."""
+    if not _Libraries.loaded:
+        try:
+            from napalm import get_network_driver
+            from napalm.base import NetworkDriver
+            from napalm.base import exceptions as napalm_exc
+
+            _Libraries.get_network_driver = staticmethod(get_network_driver)
+            _Libraries.NetworkDriver = NetworkDriver
+            _Libraries.exc = napalm_exc
+        except ImportError:  # pragma: no cover - exercised only without the dependency
+            _Libraries.error = traceback.format_exc()
+        try:
+            from pyeapi import eapilib
+
+            _Libraries.eapilib = eapilib
+        except ImportError:  # pragma: no cover - pyeapi comes with napalm's eos driver
+            pass
+        _Libraries.loaded = True
+    return _Libraries
+
 
 # pyeapi logs every connection fault with a traceback (logging.exception); with no handler configured
 # Python prints it on stderr. The flow reports these faults itself, as typed errors.
@@ -92,12 +110,11 @@ class DeployResult(object):
 # --- helpers ---------------------------------------------------------------------------------------
 def make_driver(driver_name, host, username, password, timeout=60, optional_args=None):
     """Instantiate (not open) a NAPALM driver."""
-    if not HAS_NAPALM:
-        raise MissingDependency(
-            "The Python library napalm is required (pip install napalm)", exception=NAPALM_IMPORT_ERROR
-        )
+    libs = libraries()
+    if libs.get_network_driver is None:
+        raise MissingDependency("The Python library napalm is required (pip install napalm)", exception=libs.error)
     try:
-        driver_class = get_network_driver(driver_name)
+        driver_class = libs.get_network_driver(driver_name)
     except Exception as exc:  # noqa: BLE001 - napalm raises ModuleImportError or others
         raise DeviceError(
             "NAPALM has no usable driver {0!r}: {1}".format(driver_name, exc), napalm_driver=driver_name
@@ -177,7 +194,9 @@ def classify_device_error(exc, host=None, stage=None, intent=None):
     text = _device_error_text(exc)
     where = " ({0})".format(stage) if stage else ""
     details = {"host": host}
-    if HAS_NAPALM:
+    libs = libraries()
+    napalm_exc, eapilib = libs.exc, libs.eapilib
+    if napalm_exc is not None:
         if isinstance(exc, napalm_exc.ConnectAuthError):
             return DeviceAuthenticationFailed(
                 "The device {0} refused the NAPALM credentials{1}: {2}".format(host, where, text), **details
@@ -224,7 +243,8 @@ def supports_commit_confirm(driver):
         method = getattr(type(driver), name, None)
         if method is None:
             return False
-        if NetworkDriver is not None and isinstance(driver, NetworkDriver) and method is getattr(NetworkDriver, name):
+        base = libraries().NetworkDriver
+        if base is not None and isinstance(driver, base) and method is getattr(base, name):
             return False
     return True
 

@@ -288,16 +288,27 @@ def _render_by_job_once(client, devices, clock):
     state = ((result or {}).get("status") or {}).get("value")
     job_id = (result or {}).get("id")
     job_started = parse_timestamp((result or {}).get("date_created"))
-    if state != "SUCCESS":
-        for device_id, name in devices:
-            outcomes[device_id] = RenderFailed(
-                "Golden Config's '{0}' job ended {1} (job result {2}); {3} was not rendered".format(
-                    INTENDED_JOB, state, job_id, name
-                ),
-                device=name,
-                intent_source="job",
-            )
-        return outcomes
+    # Judge each device by its stored record even when the job as a whole failed: Golden Config stores
+    # each device's result as it goes, and a job can end FAILURE for one device's sake.
+    records = read_stored_records(client, [device_id for device_id, _name in devices])
+    seconds = round(clock() - started, 3)
+    for device_id, name in devices:
+        try:
+            intent = job_record_intent(records.get(str(device_id)), job_started, name, job_id)
+            intent.render_seconds = seconds
+            outcomes[device_id] = intent
+        except ProvisionError as refusal:
+            error = refusal
+            if state != "SUCCESS":
+                error = RenderFailed(
+                    "Golden Config's '{0}' job ended {1} (job result {2}); {3} was not rendered".format(
+                        INTENDED_JOB, state, job_id, name
+                    ),
+                    device=name,
+                    intent_source="job",
+                )
+            outcomes[device_id] = error
+    return outcomes
     records = read_stored_records(client, [device_id for device_id, _name in devices])
     seconds = round(clock() - started, 3)
     for device_id, name in devices:

@@ -30,7 +30,13 @@ def test_job_render_is_exactly_the_on_demand_render_for_every_lab_device(lab):
     Golden Config's on-demand render gives, for every seeded device; a device neither can render fails
     both ways."""
     client = NautobotClient(lab["nautobot_url"], lab["nautobot_token"])
-    devices = [seeded_device(lab["api"], name) for name in seed.DEVICES]
+    # Every seeded device whose platform has a network driver: Golden Config's job fails as a whole when
+    # one device has no platform or no network driver, so the batch sends it only such devices.
+    devices = [
+        d
+        for d in (seeded_device(lab["api"], name) for name in seed.DEVICES)
+        if d.platform and d.platform.network_driver
+    ]
     pairs = [(str(d.id), d.name) for d in devices]
     by_job = intents.render_by_job(client, pairs)
     compared = 0
@@ -43,7 +49,7 @@ def test_job_render_is_exactly_the_on_demand_render_for_every_lab_device(lab):
         assert isinstance(by_job[device_id], intents.Intent), (name, by_job[device_id])
         assert by_job[device_id].config == on_demand, name
         compared += 1
-    assert compared >= len(seed.READY_DEVICES)
+    assert compared >= len(seed.READY_DEVICES) and len(devices) >= 4
 
 
 def test_a_filter_selects_a_whole_site(lab):
@@ -61,13 +67,16 @@ def test_a_bulk_edit_is_provisioned_once_per_device_in_few_runs(lab):
     """One bulk PATCH renames the three ready devices: the first is provisioned at once (lone), the
     others in one batch; every device exactly once, on its new name; nothing runs afterwards."""
     api = lab["api"]
+    headers = {"Authorization": f"Token {lab['nautobot_token']}", "Accept": "application/json"}
     devices = [seeded_device(api, name) for name in seed.READY_DEVICES]
     renamed = {d.name: f"{d.name}-bulk" for d in devices}
     with hookrun.RulebookDaemon(lab, log_name="test-batch") as daemon:
         start = daemon.mark()
         body = [{"id": str(d.id), "name": renamed[d.name]} for d in devices]
         try:
-            api.http_session.patch(f"{api.base_url}/dcim/devices/", json=body, timeout=60).raise_for_status()
+            api.http_session.patch(
+                f"{api.base_url}/dcim/devices/", json=body, headers=headers, timeout=60
+            ).raise_for_status()
             daemon.wait_for(
                 lambda _: all(f"{new}: DRY RUN mode" in daemon.text(start) for new in renamed.values()),
                 120,
@@ -87,7 +96,9 @@ def test_a_bulk_edit_is_provisioned_once_per_device_in_few_runs(lab):
             assert sum(sizes) == len(devices) and len(sizes) <= 2, text[-4000:]
         finally:
             restore = [{"id": str(d.id), "name": d.name} for d in devices]
-            api.http_session.patch(f"{api.base_url}/dcim/devices/", json=restore, timeout=60).raise_for_status()
+            api.http_session.patch(
+                f"{api.base_url}/dcim/devices/", json=restore, headers=headers, timeout=60
+            ).raise_for_status()
             mark = daemon.mark()
             daemon.wait_for(
                 lambda _: sum(int(n) for n in RUN_SUMMARY.findall(daemon.text(mark))) >= len(devices),

@@ -81,16 +81,23 @@ def save(obj, data: dict) -> None:
     obj.endpoint.get(obj.id).update(data)
 
 
-def change_and_restore(daemon, obj, change: dict, restore: dict, expect_runs: int, decision: str) -> str:
+def change_and_restore(
+    daemon, obj, change: dict, restore: dict, expect_runs: int, decision: str, at_most: int | None = None
+) -> str:
     """Apply ``change`` to a Nautobot record, wait for ``decision`` and ``expect_runs`` runs, check no
-    more come, then restore and wait for the restore's decision. Returns the change's output."""
+    more than ``at_most`` (default ``expect_runs``) come, then restore and wait for the restore's
+    decision. Returns the change's output."""
     window = Window(daemon)
     save(obj, change)
     try:
         window.wait(decision)
-        text = window.wait_runs(expect_runs) if expect_runs else (time.sleep(SETTLE) or window.text())
-        assert window.runs() == expect_runs, f"expected {expect_runs} run(s):\n{window.text()[-4000:]}"
-        return text
+        if expect_runs:
+            window.wait_runs(expect_runs)
+        else:
+            time.sleep(SETTLE)
+        runs = window.runs()
+        assert expect_runs <= runs <= (at_most or expect_runs), f"{runs} run(s):\n{window.text()[-4000:]}"
+        return window.text()
     finally:
         after = Window(daemon)
         save(obj, restore)
@@ -216,6 +223,10 @@ def test_primary_ip_reassigned_shows_both_ip_lines(lab, hook):
             {"primary_ip4": old_ip.id},
             1,
             "Device access1 is ready for provisioning",
+            # The device webhook is a lone change, provisioned at once; the ipaddress webhook of the IP
+            # attached a moment before can reach the device only now (the source's look-up sees the new
+            # primary) and, coming within lone_event_seconds, gets one trailing batch run.
+            at_most=2,
         )
         assert "Configuration-relevant fields changed: ['primary_ip4']" in text
         assert "-   ip address 127.0.1.11/24" in text

@@ -81,13 +81,13 @@ def test_molecule_test_provision(lab, molecule_env):
 
     idempotence, status = step(out, "idempotence")
     assert status == "Successful", idempotence
-    assert '"(no differences)"' in idempotence, idempotence
+    assert "\n(no differences)\n" in idempotence, idempotence
     assert re.search(r"^localhost\s+:.*\bchanged=0\b.*\bfailed=0\b", idempotence, re.M), idempotence
 
     check, status = step(out, "check")
     assert status == "Successful", check
     assert "\ndist1: DRY RUN mode: Discarding configuration changes\n" in check, check  # --check is a dry run
-    assert '"(no differences)"' in check, check
+    assert "\n(no differences)\n" in check, check
     assert re.search(r"^localhost\s+:.*\bchanged=0\b.*\bfailed=0\b", check, re.M), check
 
     for name in ("prepare", "verify", "cleanup"):

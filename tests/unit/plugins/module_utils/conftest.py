@@ -6,7 +6,12 @@ how the code is written. No mock library: plain objects with the same methods.
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
+
+from ansible_collections.sotsync.nautobot.plugins.module_utils.errors import DeviceNotFound
 
 INTENT = """! intended configuration for access1
 hostname access1
@@ -152,4 +157,175 @@ def fakes():
     ns.INTENT = INTENT
     ns.RUNNING = RUNNING
     ns.DIFF = DIFF
+    return ns
+
+
+# --- the batch: a Nautobot double with the batch's calls, and a driver factory ----------------------
+GENERATE_PATH = "plugins/golden-config/generate-intended-config/"
+STORED_PATH = "plugins/golden-config/golden-config/"
+OLD_SUCCESS = "2026-11-24T09:00:00.000000Z"
+
+
+def batch_device(index, **overrides):
+    """A ready device ``dev<index>`` with its own id and address."""
+    device = ready_device(
+        id=f"00000000-0000-4000-8000-{index:012d}",
+        name=f"dev{index}",
+        primary_ip4={"address": f"127.0.2.{index}/24"},
+    )
+    device.update(overrides)
+    return device
+
+
+class FakeBatchNautobot:
+    """What ``run_batch`` and ``render_by_job`` call, thread-safe, with canned answers.
+
+    ``inventory``: every device Nautobot knows (named ones are found by name or id); ``selection``: what
+    the device filter selects. ``render``: ``{device_id: (status, body) or exception}`` overriding the
+    on-demand render. ``job_failures``: ``{device_id: n}``, the next ``n`` job runs fail to render that
+    device (keeping an older success date); ``job_status`` is the run's end state and ``job_stores`` whether
+    it stored anything (a job can end FAILURE having stored the devices it rendered). ``stored``: ``{device_id: record}`` for intent_source stored;
+    job runs write their records there too. ``render_seconds`` keeps each on-demand render busy so that
+    overlapping renders are seen (``max_renders_at_once``).
+    """
+
+    def __init__(
+        self,
+        inventory=(),
+        selection=(),
+        render=None,
+        job_failures=None,
+        job_status="SUCCESS",
+        job_stores=True,
+        stored=None,
+        journal_error=None,
+        render_seconds=0.0,
+    ):
+        self.inventory = list(inventory)
+        self.selection = list(selection)
+        self.render = dict(render or {})
+        self.job_failures = dict(job_failures or {})
+        self.job_status = job_status
+        self.job_stores = job_stores
+        self.stored = dict(stored or {})
+        self.journal_error = journal_error
+        self.render_seconds = render_seconds
+        self.lock = threading.Lock()
+        self.calls: list[tuple] = []
+        self.jobs: list[dict] = []
+        self.journal_calls: list[list] = []
+        self.journal_ids: dict[str, str] = {}  # entry id -> device id
+        self.renders_now = 0
+        self.max_renders_at_once = 0
+
+    def _record(self, *call):
+        with self.lock:
+            self.calls.append(call)
+
+    def get_devices(self, idents, filters):
+        self._record("get_devices", list(idents), dict(filters or {}))
+        named, missing = [], {}
+        for ident in idents:
+            found = [d for d in self.inventory if ident in (d["id"], d["name"])]
+            if not found:
+                missing[ident] = DeviceNotFound(f"Device {ident} was not found in Nautobot", device=ident)
+            elif found[0] not in named:
+                named.append(found[0])
+        selected = [d for d in self.selection if d not in named] if filters else []
+        return named, selected, missing
+
+    def get_json(self, path, params=None):
+        self._record("get_json", path, params)
+        if path == GENERATE_PATH:
+            with self.lock:
+                self.renders_now += 1
+                self.max_renders_at_once = max(self.max_renders_at_once, self.renders_now)
+            try:
+                time.sleep(self.render_seconds)
+                answer = self.render.get(params["device_id"], (200, {"intended_config": INTENT}))
+                if isinstance(answer, Exception):
+                    raise answer
+                return answer
+            finally:
+                with self.lock:
+                    self.renders_now -= 1
+        if path == STORED_PATH:
+            ids = params["device"] if isinstance(params["device"], list) else [params["device"]]
+            with self.lock:
+                results = [self.stored[i] for i in ids if i in self.stored]
+            return 200, {"count": len(results), "results": results}
+        return 404, {"detail": "Not found."}
+
+    def run_job(self, name, data, timeout=120):
+        with self.lock:
+            run = len(self.jobs) + 1
+            self.jobs.append({"name": name, "devices": list(data["device"]), "data": data, "timeout": timeout})
+            created = f"2026-11-25T10:{run:02d}:00.000000Z"
+            attempt = f"2026-11-25T10:{run:02d}:01.000000Z"
+            if self.job_stores:
+                for device_id in data["device"]:
+                    failing = self.job_failures.get(device_id, 0) > 0
+                    if failing:
+                        self.job_failures[device_id] -= 1
+                    previous = self.stored.get(device_id, {}).get("intended_last_success_date") or OLD_SUCCESS
+                    self.stored[device_id] = {
+                        "device": {"id": device_id},
+                        "intended_config": INTENT,
+                        "intended_last_attempt_date": attempt,
+                        "intended_last_success_date": previous if failing else attempt,
+                    }
+        return {"id": f"jr{run}", "status": {"value": self.job_status}, "date_created": created}
+
+    def create_journal_entries(self, entries):
+        with self.lock:
+            self.journal_calls.append(entries)
+            self.calls.append(("create_journal_entries", threading.current_thread().name))
+            if self.journal_error:
+                raise self.journal_error
+            ids = []
+            for device_id, _kind, _comments in entries:
+                entry_id = f"note-{len(self.journal_ids) + 1}"
+                self.journal_ids[entry_id] = device_id
+                ids.append(entry_id)
+            return ids
+
+    def journal_entries(self):
+        """Every entry written, ``(device_id, kind, comments)``, in order."""
+        return [entry for call in self.journal_calls for entry in call]
+
+    def renders(self):
+        """The device ids rendered on demand, in order."""
+        return [c[2]["device_id"] for c in self.calls if c[0] == "get_json" and c[1] == GENERATE_PATH]
+
+
+class DriverFactory:
+    """A new ``FakeDriver`` per device; ``drivers`` maps each host to its driver."""
+
+    def __init__(self, **driver_kwargs):
+        self.driver_kwargs = driver_kwargs
+        self.drivers: dict[str, FakeDriver] = {}
+        self.lock = threading.Lock()
+
+    def __call__(self, driver_name, host, username, password, timeout, optional_args):
+        driver = FakeDriver(**self.driver_kwargs)
+        with self.lock:
+            self.drivers[host] = driver
+        return driver
+
+
+@pytest.fixture
+def batch_fakes():
+    """The batch's fakes, as one namespace."""
+
+    class Namespace:
+        pass
+
+    ns = Namespace()
+    ns.FakeBatchNautobot = FakeBatchNautobot
+    ns.DriverFactory = DriverFactory
+    ns.batch_device = batch_device
+    ns.ready_device = ready_device
+    ns.INTENT = INTENT
+    ns.DIFF = DIFF
+    ns.OLD_SUCCESS = OLD_SUCCESS
     return ns

@@ -1,0 +1,665 @@
+"""Many devices in one run (``batch.run_batch``) and the job-based render (``intent.render_by_job``).
+
+A Nautobot double with the batch's calls (``FakeBatchNautobot``) and a ``FakeDriver`` per device: the
+tests assert on what reached Nautobot and the devices, and on each device's outcome.
+"""
+
+from __future__ import annotations
+
+import datetime
+import threading
+
+import pytest
+
+from ansible_collections.sotsync.nautobot.plugins.module_utils import batch, messages
+from ansible_collections.sotsync.nautobot.plugins.module_utils.batch import (
+    AUTO_JOB_THRESHOLD,
+    FILTER_EXAMPLES,
+    JournalWriter,
+    check_batch_parameters,
+    format_outcome,
+    module_result,
+    outcome_of,
+    summarise,
+    target_list,
+)
+from ansible_collections.sotsync.nautobot.plugins.module_utils.errors import (
+    InvalidParameter,
+    MissingCredentials,
+    NautobotError,
+    NautobotUnreachable,
+    RenderFailed,
+)
+from ansible_collections.sotsync.nautobot.plugins.module_utils.intent import (
+    INTENDED_JOB,
+    STORED_PATH,
+    Intent,
+    job_record_intent,
+    read_stored_records,
+    render_by_job,
+)
+
+PASSWORD = "s3cr3t-device-password"
+TOKEN = "0123456789abcdef0123456789abcdef01234567"
+
+
+def params(**overrides):
+    data = {
+        "device": None,
+        "devices": None,
+        "device_filter": None,
+        "nautobot_url": "http://nautobot.invalid",
+        "nautobot_token": TOKEN,
+        "validate_certs": True,
+        "nautobot_timeout": 30,
+        "intent_source": "auto",
+        "dry_run": True,
+        "username": "admin",
+        "password": PASSWORD,
+        "optional_args": None,
+        "timeout": 60,
+        "ready_statuses": ["Active", "Planned", "Staged"],
+        "commit_confirm_seconds": 60,
+        "verify": True,
+        "journal": True,
+        "trigger": "manual",
+        "workers": 4,
+    }
+    data.update(overrides)
+    return data
+
+
+def run_batch(*args, **kwargs):
+    """``batch.run_batch`` in a thread of its own that must finish within a deadline: a device left waiting
+    for an intent that never comes fails the test instead of hanging it. The thread is ``caller``."""
+    outcome = {}
+
+    def target():
+        try:
+            outcome["result"] = batch.run_batch(*args, **kwargs)
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the test's thread
+            outcome["error"] = exc
+
+    caller = threading.Thread(target=target, name="caller", daemon=True)
+    caller.start()
+    caller.join(DEADLINE)
+    assert not caller.is_alive(), f"run_batch did not finish within {DEADLINE} s"
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["result"]
+
+
+DEADLINE = 30
+
+
+def by_device(results):
+    return {r["device"]: r for r in results}
+
+
+def unready(device):
+    return dict(device, platform=None)
+
+
+def job_devices(nautobot):
+    return [job["devices"] for job in nautobot.jobs]
+
+
+# --- who is provisioned, and how each outcome reads ------------------------------------------------
+def test_named_selected_missing_and_unready_devices(batch_fakes):
+    f = batch_fakes
+    named_ok, named_unready = f.batch_device(1), unready(f.batch_device(2))
+    selected_ok, selected_unready = f.batch_device(3), f.batch_device(4, status={"name": "Offline"})
+    nautobot = f.FakeBatchNautobot(
+        inventory=[named_ok, named_unready, selected_ok, selected_unready],
+        selection=[named_ok, selected_ok, selected_unready],
+    )
+    factory = f.DriverFactory()
+    seen = []
+    batch_run = run_batch(
+        params(devices=["dev1", "dev2", "ghost"], device_filter={"location": "Site A"}, intent_source="regenerate"),
+        client=nautobot,
+        driver_factory=factory,
+        on_result=lambda outcome: seen.append((outcome["device"], threading.current_thread())),
+    )
+    assert nautobot.calls[0] == ("get_devices", ["dev1", "dev2", "ghost"], {"location": "Site A"})
+    results = by_device(batch_run["results"])
+    assert sorted(results) == ["dev1", "dev2", "dev3", "dev4", "ghost"]  # dev1 selected too: once
+
+    assert results["ghost"]["failed"] is True and results["ghost"]["error"] == "device_not_found"
+    assert results["dev2"]["failed"] is True and results["dev2"]["error"] == "device_not_ready"
+    assert results["dev2"]["reasons"] == ["platform missing"]
+    assert results["dev4"]["failed"] is False and results["dev4"]["skipped"] is True
+    assert results["dev4"]["reasons"] == ["status not Active, Planned or Staged (is Offline)"]
+    for name in ("dev1", "dev3"):
+        assert results[name]["failed"] is False and results[name]["msg"] == messages.DRY_RUN
+        assert results[name]["config_diff"] == f.DIFF
+
+    # Only the ready devices are rendered and connected to.
+    assert sorted(nautobot.renders()) == sorted([named_ok["id"], selected_ok["id"]])
+    assert sorted(factory.drivers) == ["127.0.2.1", "127.0.2.3"]
+    # The named unready device is journaled (a warning), the skipped one is not.
+    kinds = {device_id: kind for device_id, kind, _comments in nautobot.journal_entries()}
+    assert kinds == {named_ok["id"]: "info", named_unready["id"]: "warning", selected_ok["id"]: "info"}
+    assert nautobot.journal_ids[results["dev2"]["journal_entry_id"]] == named_unready["id"]
+    assert results["dev4"].get("journal_entry_id") is None
+
+    assert sorted(name for name, _thread in seen) == sorted(results)  # once per device
+    assert {thread.name for _name, thread in seen} == {"caller"}  # in run_batch's caller's thread
+    summary = batch_run["summary"]
+    assert {k: summary[k] for k in ("devices", "failed", "skipped", "dry_run", "committed", "unchanged")} == {
+        "devices": 5,
+        "failed": 2,
+        "skipped": 1,
+        "dry_run": 2,
+        "committed": 0,
+        "unchanged": 0,
+    }
+    assert summary["msg"] == (
+        "5 device(s): 0 committed, 2 with differences (dry run), 0 already as intended, 1 skipped (not ready), 2 failed"
+    )
+    assert summary["intent_source"] == "regenerate"
+
+
+def test_a_filter_that_selects_nothing_is_logged(batch_fakes):
+    f = batch_fakes
+    lines = []
+    batch_run = run_batch(
+        params(device_filter={"location": "Nowhere"}),
+        client=f.FakeBatchNautobot(),
+        driver_factory=f.DriverFactory(),
+        log=lines.append,
+    )
+    assert batch_run["results"] == [] and batch_run["summary"]["devices"] == 0
+    assert lines == ["No device matches the filter {'location': 'Nowhere'}"]
+
+
+@pytest.mark.parametrize(
+    ("dry_run", "diff", "counted"), [(False, None, "committed"), (True, "", "unchanged"), (False, "", "unchanged")]
+)
+def test_commit_and_nothing_to_do_are_counted(batch_fakes, dry_run, diff, counted):
+    f = batch_fakes
+    devices = [f.batch_device(i) for i in (1, 2)]
+    factory = f.DriverFactory() if diff is None else f.DriverFactory(diff=diff)
+    batch_run = run_batch(
+        params(devices=["dev1", "dev2"], dry_run=dry_run, intent_source="regenerate"),
+        client=f.FakeBatchNautobot(inventory=devices),
+        driver_factory=factory,
+    )
+    assert batch_run["summary"][counted] == 2 and batch_run["summary"]["failed"] == 0
+    committed = [host for host, driver in factory.drivers.items() if "commit_config(revert_in)" in driver.calls]
+    assert len(committed) == (2 if counted == "committed" else 0)
+
+
+# --- where the intents come from -------------------------------------------------------------------
+@pytest.mark.parametrize(("ready", "expected"), [(AUTO_JOB_THRESHOLD, "regenerate"), (AUTO_JOB_THRESHOLD + 1, "job")])
+def test_auto_renders_few_devices_on_demand_and_many_by_job(batch_fakes, ready, expected):
+    f = batch_fakes
+    devices = [f.batch_device(i) for i in range(1, ready + 1)]
+    devices.append(unready(f.batch_device(99)))  # an unready device does not count
+    nautobot = f.FakeBatchNautobot(inventory=devices)
+    batch_run = run_batch(
+        params(devices=[d["name"] for d in devices]), client=nautobot, driver_factory=f.DriverFactory()
+    )
+    assert batch_run["summary"]["intent_source"] == expected
+    assert batch_run["summary"]["failed"] == 1  # the unready one
+    ok = [r for r in batch_run["results"] if not r["failed"]]
+    assert len(ok) == ready and {r["intent_source"] for r in ok} == {expected}
+    ready_ids = sorted(d["id"] for d in devices[:-1])
+    if expected == "regenerate":
+        assert sorted(nautobot.renders()) == ready_ids and nautobot.jobs == []
+    else:
+        assert nautobot.renders() == []
+        assert [job["name"] for job in nautobot.jobs] == [INTENDED_JOB]
+        assert sorted(nautobot.jobs[0]["devices"]) == ready_ids
+
+
+def test_job_runs_per_chunk_and_retries_only_the_failed_devices(batch_fakes, monkeypatch):
+    f = batch_fakes
+    monkeypatch.setattr(batch, "JOB_CHUNK", 3)
+    devices = [f.batch_device(i) for i in range(1, 8)]
+    ids = [d["id"] for d in devices]
+    nautobot = f.FakeBatchNautobot(
+        inventory=devices,
+        job_failures={ids[1]: 1, ids[4]: 2},  # dev2 fails once (the retry renders it), dev5 twice
+    )
+    batch_run = run_batch(
+        params(devices=[d["name"] for d in devices], intent_source="job"),
+        client=nautobot,
+        driver_factory=f.DriverFactory(),
+    )
+    assert job_devices(nautobot) == [ids[0:3], [ids[1]], ids[3:6], [ids[4]], [ids[6]]]
+    assert {job["name"] for job in nautobot.jobs} == {INTENDED_JOB}
+    assert nautobot.renders() == []
+    results = by_device(batch_run["results"])
+    assert results["dev5"]["failed"] is True and results["dev5"]["error"] == "render_failed"
+    assert results["dev5"]["msg"] == (
+        "Golden Config failed to render the intended configuration of dev5 (job result jr4); the job's log says why"
+    )
+    assert [name for name, r in sorted(results.items()) if r["failed"]] == ["dev5"]
+    assert {r["intent_source"] for r in results.values() if not r["failed"]} == {"job"}
+    assert results["dev2"]["msg"] == messages.DRY_RUN
+    assert batch_run["summary"]["intent_source"] == "job"
+
+
+def test_job_mode_renders_a_device_without_network_driver_on_demand(batch_fakes):
+    f = batch_fakes
+    devices = [f.batch_device(i) for i in range(1, 4)]
+    devices[1]["platform"] = {
+        "name": "EOS",
+        "napalm_driver": "eos",
+        "network_driver": "",
+        "network_driver_mappings": {},
+    }
+    ids = [d["id"] for d in devices]
+    nautobot = f.FakeBatchNautobot(inventory=devices)
+    batch_run = run_batch(
+        params(devices=["dev1", "dev2", "dev3"], intent_source="job"), client=nautobot, driver_factory=f.DriverFactory()
+    )
+    assert job_devices(nautobot) == [[ids[0], ids[2]]]
+    assert nautobot.renders() == [ids[1]]
+    results = by_device(batch_run["results"])
+    assert batch_run["summary"]["failed"] == 0
+    assert (results["dev1"]["intent_source"], results["dev2"]["intent_source"]) == ("job", "regenerate")
+
+
+def test_a_failed_job_fails_its_devices_not_the_run(batch_fakes):
+    f = batch_fakes
+    devices = [f.batch_device(i) for i in range(1, 4)]
+    nautobot = f.FakeBatchNautobot(inventory=devices, job_status="FAILURE", job_stores=False)
+    factory = f.DriverFactory()
+    batch_run = run_batch(
+        params(devices=[d["name"] for d in devices], intent_source="job"), client=nautobot, driver_factory=factory
+    )
+    assert {r["error"] for r in batch_run["results"]} == {"render_failed"}
+    assert all("job ended FAILURE" in r["msg"] for r in batch_run["results"])
+    assert factory.drivers == {}
+
+
+def test_stored_intents_are_read_in_one_request(batch_fakes):
+    f = batch_fakes
+    devices = [f.batch_device(i) for i in range(1, 6)]
+    stored = {
+        d["id"]: {
+            "device": {"id": d["id"]},
+            "intended_config": f.INTENT,
+            "intended_last_success_date": "2026-11-01T00:00:00Z",
+        }
+        for d in devices[:4]
+    }
+    nautobot = f.FakeBatchNautobot(inventory=devices, stored=stored)
+    batch_run = run_batch(
+        params(devices=[d["name"] for d in devices], intent_source="stored"),
+        client=nautobot,
+        driver_factory=f.DriverFactory(),
+    )
+    reads = [c for c in nautobot.calls if c[0] == "get_json"]
+    assert reads == [("get_json", STORED_PATH, {"device": [d["id"] for d in devices], "limit": 5})]
+    assert nautobot.jobs == []
+    results = by_device(batch_run["results"])
+    assert results["dev5"]["failed"] is True and results["dev5"]["error"] == "intent_unavailable"
+    assert results["dev1"]["intent_source"] == "stored"
+    assert results["dev1"]["intent_last_success"] == "2026-11-01T00:00:00Z"
+    assert results["dev1"]["intent_age_seconds"] is not None
+    assert batch_run["summary"]["dry_run"] == 4
+
+
+def test_on_demand_renders_never_overlap(batch_fakes):
+    f = batch_fakes
+    devices = [f.batch_device(i) for i in range(1, 7)]
+    nautobot = f.FakeBatchNautobot(inventory=devices, render_seconds=0.03)
+    batch_run = run_batch(
+        params(devices=[d["name"] for d in devices], intent_source="regenerate", workers=6),
+        client=nautobot,
+        driver_factory=f.DriverFactory(),
+    )
+    assert batch_run["summary"]["dry_run"] == 6
+    assert sorted(nautobot.renders()) == sorted(d["id"] for d in devices)
+    assert nautobot.max_renders_at_once == 1
+
+
+def test_a_failed_render_fails_only_its_device(batch_fakes):
+    f = batch_fakes
+    devices = [f.batch_device(i) for i in range(1, 4)]
+    nautobot = f.FakeBatchNautobot(
+        inventory=devices, render={devices[1]["id"]: (400, {"detail": "'hostname' is undefined"})}
+    )
+    batch_run = run_batch(
+        params(devices=["dev1", "dev2", "dev3"], intent_source="regenerate"),
+        client=nautobot,
+        driver_factory=f.DriverFactory(),
+    )
+    results = by_device(batch_run["results"])
+    assert results["dev2"]["error"] == "render_failed" and "'hostname' is undefined" in results["dev2"]["msg"]
+    assert not results["dev1"]["failed"] and not results["dev3"]["failed"]
+
+
+@pytest.mark.parametrize("source", ["regenerate", "job"])
+def test_nautobot_unreachable_fails_the_run(batch_fakes, source):
+    f = batch_fakes
+    devices = [f.batch_device(i) for i in range(1, 4)]
+    down = NautobotUnreachable("Nautobot at http://nautobot.invalid is unreachable")
+
+    class Down(f.FakeBatchNautobot):
+        def run_job(self, name, data, timeout=120):
+            raise down
+
+    nautobot = Down(inventory=devices, render={devices[1]["id"]: down})
+    with pytest.raises(NautobotUnreachable, match="unreachable"):
+        run_batch(
+            params(devices=["dev1", "dev2", "dev3"], intent_source=source),
+            client=nautobot,
+            driver_factory=f.DriverFactory(),
+        )
+
+
+# --- journal entries -------------------------------------------------------------------------------
+def test_journal_entries_are_written_in_bulk_off_the_device_threads(batch_fakes):
+    f = batch_fakes
+    devices = [f.batch_device(i) for i in range(1, 21)]
+    nautobot = f.FakeBatchNautobot(inventory=devices)
+    batch_run = run_batch(
+        params(devices=[d["name"] for d in devices], intent_source="regenerate", workers=8),
+        client=nautobot,
+        driver_factory=f.DriverFactory(),
+    )
+    assert all(isinstance(call, list) for call in nautobot.journal_calls)
+    assert len(nautobot.journal_calls) < len(devices)
+    assert sorted(e[0] for e in nautobot.journal_entries()) == sorted(d["id"] for d in devices)
+    assert {c[1] for c in nautobot.calls if c[0] == "create_journal_entries"} == {"sotsync-journal"}
+    for result in batch_run["results"]:
+        assert nautobot.journal_ids[result["journal_entry_id"]] == result["device_id"]
+    assert batch_run["warnings"] == []
+
+
+@pytest.mark.parametrize(("journal", "check_mode"), [(False, False), (True, True)])
+def test_no_journal_entries_without_journal_or_in_check_mode(batch_fakes, journal, check_mode):
+    f = batch_fakes
+    devices = [f.batch_device(1), unready(f.batch_device(2))]
+    nautobot = f.FakeBatchNautobot(inventory=devices)
+    factory = f.DriverFactory()
+    batch_run = run_batch(
+        params(devices=["dev1", "dev2"], journal=journal, dry_run=False, intent_source="regenerate"),
+        check_mode=check_mode,
+        client=nautobot,
+        driver_factory=factory,
+    )
+    assert nautobot.journal_calls == []
+    assert [r.get("journal_entry_id") for r in batch_run["results"]] == [None, None]
+    committed = bool([c for c in factory.drivers["127.0.2.1"].calls if c.startswith("commit")])
+    assert committed is not check_mode
+
+
+def test_a_journal_failure_is_a_warning_not_a_device_failure(batch_fakes):
+    f = batch_fakes
+    devices = [f.batch_device(i) for i in (1, 2)]
+    nautobot = f.FakeBatchNautobot(inventory=devices, journal_error=NautobotError("HTTP 500 writing notes"))
+    batch_run = run_batch(
+        params(devices=["dev1", "dev2"], intent_source="regenerate"), client=nautobot, driver_factory=f.DriverFactory()
+    )
+    assert batch_run["summary"]["failed"] == 0
+    assert batch_run["warnings"] and all(
+        w.startswith("Could not write") and "HTTP 500 writing notes" in w for w in batch_run["warnings"]
+    )
+    assert [r["journal_entry_id"] for r in batch_run["results"]] == [None, None]
+
+
+def test_journal_writer_chunks_and_maps_ids(batch_fakes):
+    nautobot = batch_fakes.FakeBatchNautobot()
+    writer = JournalWriter(nautobot, chunk=3)
+    for index in range(7):
+        assert writer.submit(f"d{index}", "info", f"entry {index}") is None
+    writer.close(timeout=5)
+    assert not writer.thread.is_alive()
+    assert max(len(call) for call in nautobot.journal_calls) <= 3
+    assert [e[0] for e in nautobot.journal_entries()] == [f"d{i}" for i in range(7)]
+    assert {device_id: nautobot.journal_ids[entry_id] for device_id, entry_id in writer.ids.items()} == {
+        f"d{i}": f"d{i}" for i in range(7)
+    }
+
+
+# --- parameters ------------------------------------------------------------------------------------
+def test_nothing_selected_is_refused_before_any_request(batch_fakes):
+    nautobot = batch_fakes.FakeBatchNautobot()
+    with pytest.raises(InvalidParameter, match="Name the devices to provision") as info:
+        run_batch(params(), client=nautobot)
+    assert FILTER_EXAMPLES in info.value.message
+    assert nautobot.calls == []
+
+
+def test_filter_as_a_json_string_is_parsed():
+    assert check_batch_parameters(params(device_filter='{"location": "Site A", "role": ["Access"]}')) == (
+        [],
+        {"location": "Site A", "role": ["Access"]},
+    )
+
+
+@pytest.mark.parametrize("bad", ["location=Site A", '["Site A"]', ["Site A"], "42"])
+def test_a_filter_that_is_not_a_dict_shows_the_examples(bad):
+    with pytest.raises(InvalidParameter) as info:
+        check_batch_parameters(params(device_filter=bad))
+    assert info.value.message.startswith("The device filter must be a dict of Nautobot device filters")
+    assert FILTER_EXAMPLES in info.value.message and repr(bad) in info.value.message
+
+
+@pytest.mark.parametrize("workers", [-1, 65, 1000])
+def test_workers_out_of_range(workers):
+    with pytest.raises(InvalidParameter, match="workers must be 1 to 64"):
+        check_batch_parameters(params(device="dev1", workers=workers))
+
+
+@pytest.mark.parametrize("workers", [1, 64])
+def test_workers_at_the_bounds(workers):
+    assert check_batch_parameters(params(device="dev1", workers=workers)) == (["dev1"], {})
+
+
+def test_names_come_from_devices_then_device():
+    targets, device_filter = check_batch_parameters(params(device="a, b", devices=["c", "a"]))
+    assert list(dict.fromkeys(targets)) == ["c", "a", "b"] and device_filter == {}
+
+
+def test_bad_intent_source_and_missing_credentials():
+    with pytest.raises(InvalidParameter, match="intent_source must be one of auto, regenerate, job, stored"):
+        check_batch_parameters(params(device="dev1", intent_source="cached"))
+    with pytest.raises(MissingCredentials):
+        check_batch_parameters(params(device="dev1", password=None))
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(None, []), ("a,b, a ,,", ["a", "b"]), (["x", " y ", "x", ""], ["x", "y"]), ([], [])],
+)
+def test_target_list(value, expected):
+    assert target_list(value) == expected
+
+
+# --- the task result and the lines a user reads ----------------------------------------------------
+OK = {
+    "device": "dev1",
+    "device_id": "id1",
+    "failed": False,
+    "changed": True,
+    "committed": False,
+    "msg": messages.DRY_RUN,
+    "config_diff": "-hostname old\n+hostname dev1",
+    "warnings": ["device warning"],
+}
+FAILED = {"device": "dev2", "device_id": "id2", "failed": True, "error": "render_failed", "msg": "boom"}
+
+
+def test_single_device_result_is_flat():
+    result, failed = module_result(
+        {"results": [dict(OK)], "summary": summarise([OK]), "warnings": ["run warning"]}, single=True
+    )
+    assert failed is False
+    assert (result["device"], result["msg"], result["config_diff"]) == ("dev1", messages.DRY_RUN, OK["config_diff"])
+    assert result["changed"] is True and "failed" not in result
+    assert result["warnings"] == ["run warning", "device warning"]
+    assert result["results"] == [OK]
+
+
+def test_single_failed_device_result_is_flat_and_failed():
+    result, failed = module_result({"results": [dict(FAILED)], "summary": summarise([FAILED])}, single=True)
+    assert failed is True
+    assert (result["msg"], result["error"], result["changed"]) == ("boom", "render_failed", False)
+    assert "failed" not in result
+
+
+def test_batch_result_names_the_failed_devices():
+    results = [OK, FAILED, dict(FAILED, device=None, device_id="id3")]
+    result, failed = module_result({"results": results, "summary": summarise(results)}, single=True)
+    assert failed is True
+    assert result["failed_devices"] == ["dev2", "id3"]
+    assert result["msg"] == summarise(results)["msg"] + ": dev2, id3"
+    assert result["changed"] is True
+    assert "device" not in result
+
+
+def test_batch_result_without_failures():
+    result, failed = module_result({"results": [OK], "summary": summarise([OK])})
+    assert failed is False and "failed_devices" not in result and result["msg"] == summarise([OK])["msg"]
+
+
+def test_summarise_counts_each_outcome_once():
+    results = [
+        OK,
+        FAILED,
+        dict(OK, committed=True),
+        dict(OK, changed=False),
+        {"device": "s", "failed": False, "skipped": True, "changed": False},
+    ]
+    counts = summarise(results)
+    assert (counts["devices"], counts["dry_run"], counts["failed"], counts["committed"]) == (5, 1, 1, 1)
+    assert (counts["unchanged"], counts["skipped"]) == (1, 1)
+
+
+def test_outcome_of_an_error_carries_its_code_and_details():
+    outcome = outcome_of(error=RenderFailed("no template", device="dev1", intent_source="job"))
+    assert outcome == {
+        "device": "dev1",
+        "intent_source": "job",
+        "failed": True,
+        "msg": "no template",
+        "error": "render_failed",
+    }
+    assert outcome_of({"device": "dev1", "changed": True}) == {"device": "dev1", "changed": True, "failed": False}
+
+
+@pytest.mark.parametrize(
+    ("outcome", "lines"),
+    [
+        (OK, [f"dev1: {messages.DRY_RUN}", "-hostname old", "+hostname dev1"]),
+        (dict(OK, config_diff="", msg=messages.NO_CHANGES), [f"dev1: {messages.NO_CHANGES}", "(no differences)"]),
+        (FAILED, ["dev2: FAILED (render_failed): boom"]),
+        (
+            dict(FAILED, error="config_rejected", config_diff="+bogus"),
+            ["dev2: FAILED (config_rejected): boom", "+bogus"],
+        ),
+        ({"device": "s1", "skipped": True, "msg": "not ready", "config_diff": "x"}, ["s1: SKIPPED: not ready"]),
+        ({"device_id": "id9"}, ["id9: done", "(no differences)"]),
+    ],
+)
+def test_format_outcome(outcome, lines):
+    assert format_outcome(outcome) == lines
+
+
+# --- the intent one job run stored -----------------------------------------------------------------
+JOB_STARTED = datetime.datetime(2026, 11, 25, 10, 0, tzinfo=datetime.UTC)
+
+
+def record(attempt="2026-11-25T10:00:05Z", success="2026-11-25T10:00:05Z", config="hostname dev1\n"):
+    return {"intended_last_attempt_date": attempt, "intended_last_success_date": success, "intended_config": config}
+
+
+@pytest.mark.parametrize(
+    ("stored", "words"),
+    [
+        (None, "job stored no intended configuration for dev1 (job result jr1): is the device in the scope"),
+        ({}, "job stored no intended configuration for dev1"),
+        (record(attempt="2026-11-25T09:59:59Z"), "job did not render dev1 (job result jr1)"),
+        (record(attempt=None), "job did not render dev1"),
+        (
+            record(success="2026-11-24T10:00:00Z"),
+            "failed to render the intended configuration of dev1 (job result jr1); the job's log says why",
+        ),
+        (record(success=None), "failed to render the intended configuration of dev1"),
+        (record(config="!\nend\n"), "rendered an empty intended configuration for dev1"),
+    ],
+)
+def test_job_record_without_a_usable_intent(stored, words):
+    with pytest.raises(RenderFailed) as info:
+        job_record_intent(stored, JOB_STARTED, "dev1", "jr1")
+    assert words in info.value.message
+    assert info.value.details["device"] == "dev1"
+
+
+def test_job_record_with_a_fresh_success_is_the_intent():
+    intent = job_record_intent(record(), JOB_STARTED, "dev1", "jr1")
+    assert isinstance(intent, Intent)
+    assert (intent.source, intent.config, intent.age_seconds) == ("job", "hostname dev1\n", 0)
+    assert intent.last_success == "2026-11-25T10:00:05Z"
+
+
+def test_render_by_job_reads_the_records_once_per_run(batch_fakes):
+    nautobot = batch_fakes.FakeBatchNautobot()
+    outcomes = render_by_job(nautobot, [("id1", "dev1"), ("id2", "dev2")])
+    assert {k: v.source for k, v in outcomes.items()} == {"id1": "job", "id2": "job"}
+    assert job_devices(nautobot) == [["id1", "id2"]]
+    assert nautobot.jobs[0]["data"]["commit_message"] == "sotsync.nautobot render"
+    assert nautobot.jobs[0]["timeout"] == 122
+    assert [c for c in nautobot.calls if c[0] == "get_json"] == [
+        ("get_json", STORED_PATH, {"device": ["id1", "id2"], "limit": 2})
+    ]
+
+
+@pytest.mark.parametrize(
+    "nautobot_kwargs",
+    [{"job_stores": False}, {"job_failures": {"id1": 1, "id2": 1}}],
+    ids=["nothing-stored", "attempted-not-rendered"],
+)
+def test_render_by_job_ending_failure_fails_every_device_naming_the_job(batch_fakes, nautobot_kwargs):
+    nautobot = batch_fakes.FakeBatchNautobot(job_status="FAILURE", **nautobot_kwargs)
+    outcomes = render_by_job(nautobot, [("id1", "dev1"), ("id2", "dev2")], retry=False)
+    assert set(outcomes) == {"id1", "id2"}
+    for device_id, name in (("id1", "dev1"), ("id2", "dev2")):
+        error = outcomes[device_id]
+        assert isinstance(error, RenderFailed)
+        assert error.message == (
+            f"Golden Config's '{INTENDED_JOB}' job ended FAILURE (job result jr1); {name} was not rendered"
+        )
+
+
+def test_a_failed_job_keeps_what_it_rendered_and_retries_the_rest(batch_fakes):
+    nautobot = batch_fakes.FakeBatchNautobot(job_status="FAILURE", job_failures={"id2": 2})
+    outcomes = render_by_job(nautobot, [("id1", "dev1"), ("id2", "dev2")])
+    assert job_devices(nautobot) == [["id1", "id2"], ["id2"]]
+    assert isinstance(outcomes["id1"], Intent) and outcomes["id1"].source == "job"
+    assert isinstance(outcomes["id2"], RenderFailed)
+    assert "job ended FAILURE (job result jr2); dev2 was not rendered" in outcomes["id2"].message
+
+
+def test_render_by_job_retries_only_what_failed(batch_fakes):
+    nautobot = batch_fakes.FakeBatchNautobot(job_failures={"id2": 1, "id3": 2})
+    outcomes = render_by_job(nautobot, [("id1", "dev1"), ("id2", "dev2"), ("id3", "dev3")])
+    assert job_devices(nautobot) == [["id1", "id2", "id3"], ["id2", "id3"]]
+    assert isinstance(outcomes["id1"], Intent) and isinstance(outcomes["id2"], Intent)
+    assert isinstance(outcomes["id3"], RenderFailed) and "(job result jr2)" in outcomes["id3"].message
+
+
+def test_render_by_job_without_retry(batch_fakes):
+    nautobot = batch_fakes.FakeBatchNautobot(job_failures={"id2": 1})
+    outcomes = render_by_job(nautobot, [("id1", "dev1"), ("id2", "dev2")], retry=False)
+    assert job_devices(nautobot) == [["id1", "id2"]]
+    assert isinstance(outcomes["id2"], RenderFailed)
+
+
+def test_read_stored_records_in_chunks(batch_fakes):
+    stored = {f"id{i}": {"device": {"id": f"id{i}"}, "intended_config": "x"} for i in range(5)}
+    stored["id4"] = {"device": "id4", "intended_config": "y"}  # the device as a bare id
+    nautobot = batch_fakes.FakeBatchNautobot(stored=stored)
+    records = read_stored_records(nautobot, [f"id{i}" for i in range(5)], chunk=2)
+    assert records == stored
+    assert [c[2] for c in nautobot.calls] == [
+        {"device": ["id0", "id1"], "limit": 2},
+        {"device": ["id2", "id3"], "limit": 2},
+        {"device": ["id4"], "limit": 1},
+    ]
