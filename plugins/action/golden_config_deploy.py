@@ -48,7 +48,7 @@ class ActionModule(ActionBase):
             display.display("\n".join(format_outcome(outcome)), color="red" if outcome.get("failed") else None)
 
         try:
-            batch = run_batch(params, check_mode=check_mode, on_result=show, log=display.vvv)
+            batch = run_batch(params, check_mode=check_mode, on_result=show, log=display.vvv, progress=display.display)
         except ProvisionError as error:
             failure = error.to_result()
             failure["failed"] = True

@@ -190,15 +190,19 @@ def summarise(results):
     return counts
 
 
-def run_batch(params, check_mode=False, client=None, driver_factory=make_driver, log=None, on_result=None):
+def run_batch(
+    params, check_mode=False, client=None, driver_factory=make_driver, log=None, on_result=None, progress=None
+):
     """Provision every device ``params`` names or selects; return ``{"results": [...], "summary": {...}}``.
 
-    ``on_result(outcome)`` is called in the caller's thread as each device finishes (progress lines).
+    ``on_result(outcome)`` is called in the caller's thread as each device finishes; ``progress(line)``
+    with a line on what the batch does next (before the first result can take a while).
     Raises ``ProvisionError`` only for what concerns the whole run (parameters, Nautobot unreachable or
     refusing the token); each device's failure is in its outcome.
     """
     log = log or (lambda _msg: None)
     on_result = on_result or (lambda _outcome: None)
+    progress = progress or (lambda _line: None)
     targets, device_filter = check_batch_parameters(params)
     client = client or make_client(params)
     started = time.monotonic()
@@ -302,6 +306,19 @@ def run_batch(params, check_mode=False, client=None, driver_factory=make_driver,
                     intents.setdefault(device_id, ProvisionError("no intent"))
                     intents_ready[device_id].set()
 
+    progress(
+        "{0} device(s) read from Nautobot in {1} s ({2} not found, {3} ready); intents: {4}; {5} NAPALM "
+        "session(s) at once".format(
+            len(devices) + len(missing),
+            timings["lookup_seconds"],
+            len(missing),
+            len(ready),
+            "Golden Config's job, {0} device(s) a run".format(JOB_CHUNK)
+            if source == "job"
+            else ("stored" if source == "stored" else "rendered on demand, one at a time"),
+            params.get("workers") or 8,
+        )
+    )
     if source == "job":
         for device in by_job:
             intents_ready[str(device.get("id"))] = threading.Event()

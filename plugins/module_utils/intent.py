@@ -309,13 +309,3 @@ def _render_by_job_once(client, devices, clock):
                 )
             outcomes[device_id] = error
     return outcomes
-    records = read_stored_records(client, [device_id for device_id, _name in devices])
-    seconds = round(clock() - started, 3)
-    for device_id, name in devices:
-        try:
-            intent = job_record_intent(records.get(str(device_id)), job_started, name, job_id)
-            intent.render_seconds = seconds
-            outcomes[device_id] = intent
-        except ProvisionError as error:
-            outcomes[device_id] = error
-    return outcomes

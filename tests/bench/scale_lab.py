@@ -197,6 +197,37 @@ def per_event_rulebook(directory: Path) -> Path:
     return path
 
 
+def manual_run(lab: dict, n: int) -> dict:
+    """``ansible-playbook provision_device`` by Nautobot filter over the fleet's site, dry run."""
+    env = dict(os.environ)
+    env.update(lab["env"])
+    env.update(
+        ANSIBLE_COLLECTIONS_PATH=str(ROOT / ".build" / "collections"),
+        ANSIBLE_NOCOLOR="1",
+        PATH=f"{ROOT / '.venv' / 'bin'}:{env['PATH']}",
+    )
+    extra = json.dumps({"filter": {"location": seed.SITE_B}})  # the fleet is all of Lab Site B
+    started = time.monotonic()
+    proc = subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "ansible-playbook"), "sotsync.nautobot.provision_device", "-e", extra],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=900,
+        check=False,
+        cwd="/",
+    )
+    seconds = time.monotonic() - started
+    summary = re.search(r"^(\d+) device\(s\): .*?(\d+) failed", proc.stdout, re.M)
+    return {
+        "n": int(summary.group(1)) if summary else 0,
+        "failures": int(summary.group(2)) if summary else n,
+        "seconds": seconds,
+        "devices_per_s": (int(summary.group(1)) / seconds) if summary else 0.0,
+        "rc": proc.returncode,
+    }
+
+
 def one_change(lab: dict, api, device: dict, count: int, dry_run: bool) -> dict:
     """``count`` renames of one device, each alone; latency from Nautobot's answer to the result line."""
     latencies, failures = [], 0
@@ -255,7 +286,7 @@ def print_batches(rows: list[dict], baseline: dict | None) -> None:
 def run(sizes=(50, 200, 500), baseline_n=50, renames=20, live=True, log=print) -> dict:
     lab = lab_facts()
     api = seed.connect(lab["nautobot_url"], lab["nautobot_token"])
-    figures: dict = {"batches": [], "baseline": None, "one_change": []}
+    figures: dict = {"batches": [], "baseline": None, "one_change": [], "manual": None}
     biggest = max(list(sizes) + [baseline_n, 1])
     devices = fleet.ensure(api, biggest, lab["sim_control_url"], lab["sim_port"], log=log)
     stamp = time.strftime("%H%M%S")
@@ -286,6 +317,9 @@ def run(sizes=(50, 200, 500), baseline_n=50, renames=20, live=True, log=print) -
             log(f"one change: {renames} renames, {'dry run' if dry_run else 'live'}")
             figures["one_change"].append(one_change(lab, api, devices[0], renames, dry_run))
     fleet.ensure(api, biggest, lab["sim_control_url"], lab["sim_port"], log=log)  # names back
+    celery_idle(log)
+    log(f"manual: ansible-playbook provision_device by filter over the {biggest} fleet devices, dry run")
+    figures["manual"] = manual_run(lab, biggest)
     print()
     print_batches(figures["batches"], figures["baseline"])
     for row in figures["one_change"]:

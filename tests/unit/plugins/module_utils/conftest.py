@@ -183,10 +183,11 @@ class FakeBatchNautobot:
     ``inventory``: every device Nautobot knows (named ones are found by name or id); ``selection``: what
     the device filter selects. ``render``: ``{device_id: (status, body) or exception}`` overriding the
     on-demand render. ``job_failures``: ``{device_id: n}``, the next ``n`` job runs fail to render that
-    device (keeping an older success date); ``job_status`` is the run's end state and ``job_stores`` whether
-    it stored anything (a job can end FAILURE having stored the devices it rendered). ``stored``: ``{device_id: record}`` for intent_source stored;
-    job runs write their records there too. ``render_seconds`` keeps each on-demand render busy so that
-    overlapping renders are seen (``max_renders_at_once``).
+    device (keeping an older success date). ``job_status``: how each job run ends; ``job_stores``: whether
+    it stores records at all (a job can end FAILURE having stored the devices it rendered). ``stored``:
+    ``{device_id: record}`` for intent_source stored; job runs write their records there too.
+    ``render_seconds`` keeps each on-demand render busy so that overlapping renders are seen
+    (``max_renders_at_once``).
     """
 
     def __init__(

@@ -7,6 +7,7 @@ tests assert on what reached Nautobot and the devices, and on each device's outc
 from __future__ import annotations
 
 import datetime
+import re
 import threading
 
 import pytest
@@ -114,13 +115,19 @@ def test_named_selected_missing_and_unready_devices(batch_fakes):
         selection=[named_ok, selected_ok, selected_unready],
     )
     factory = f.DriverFactory()
-    seen = []
+    seen, lines = [], []
     batch_run = run_batch(
         params(devices=["dev1", "dev2", "ghost"], device_filter={"location": "Site A"}, intent_source="regenerate"),
         client=nautobot,
         driver_factory=factory,
         on_result=lambda outcome: seen.append((outcome["device"], threading.current_thread())),
+        progress=lines.append,
     )
+    assert len(lines) == 1 and re.fullmatch(
+        r"5 device\(s\) read from Nautobot in [0-9.]+ s \(1 not found, 2 ready\); intents: rendered on demand, "
+        r"one at a time; 4 NAPALM session\(s\) at once",
+        lines[0],
+    ), lines
     assert nautobot.calls[0] == ("get_devices", ["dev1", "dev2", "ghost"], {"location": "Site A"})
     results = by_device(batch_run["results"])
     assert sorted(results) == ["dev1", "dev2", "dev3", "dev4", "ghost"]  # dev1 selected too: once
@@ -222,12 +229,15 @@ def test_job_runs_per_chunk_and_retries_only_the_failed_devices(batch_fakes, mon
         inventory=devices,
         job_failures={ids[1]: 1, ids[4]: 2},  # dev2 fails once (the retry renders it), dev5 twice
     )
+    lines = []
     batch_run = run_batch(
         params(devices=[d["name"] for d in devices], intent_source="job"),
         client=nautobot,
         driver_factory=f.DriverFactory(),
+        progress=lines.append,
     )
     assert job_devices(nautobot) == [ids[0:3], [ids[1]], ids[3:6], [ids[4]], [ids[6]]]
+    assert "(0 not found, 7 ready); intents: Golden Config's job, 3 device(s) a run" in lines[0]
     assert {job["name"] for job in nautobot.jobs} == {INTENDED_JOB}
     assert nautobot.renders() == []
     results = by_device(batch_run["results"])
