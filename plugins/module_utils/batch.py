@@ -35,6 +35,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from ansible_collections.sotsync.nautobot.plugins.module_utils.deploy import make_driver
 from ansible_collections.sotsync.nautobot.plugins.module_utils.errors import (
     InvalidParameter,
+    RenderFailed,
     NautobotAuthenticationFailed,
     NautobotUnreachable,
     ProvisionError,
@@ -86,7 +87,7 @@ def check_batch_parameters(params):
     check_parameters(dict(params, device=params.get("device") or "batch"))
     if params.get("intent_source", "auto") not in INTENT_SOURCES:
         raise InvalidParameter("intent_source must be one of {0}".format(", ".join(INTENT_SOURCES)))
-    targets = target_list(params.get("devices")) + target_list(params.get("device"))
+    targets = target_list(target_list(params.get("devices")) + target_list(params.get("device")))
     device_filter = params.get("device_filter") or {}
     if isinstance(device_filter, str):
         try:
@@ -105,7 +106,7 @@ def check_batch_parameters(params):
             "-e device=access1,access2) or select them with Nautobot device filters (option device_filter; in the "
             "playbook " + FILTER_EXAMPLES + ")"
         )
-    workers = params.get("workers") or 8
+    workers = 8 if params.get("workers") is None else params.get("workers")
     if not 1 <= workers <= 64:
         raise InvalidParameter("workers must be 1 to 64")
     return targets, device_filter
@@ -226,7 +227,6 @@ def run_batch(
     if source == "auto":
         source = "job" if len(ready) > AUTO_JOB_THRESHOLD else "regenerate"
     device_params = dict(params, intent_source=source)
-    journal = JournalWriter(client) if params.get("journal", True) and not check_mode else None
     intents = {}
     intents_ready = {}
     if source == "stored":  # one read for the whole batch
@@ -243,6 +243,8 @@ def run_batch(
                 intents[device_id] = error
     render_lock = threading.Lock()
     fatal = []
+
+    journal = JournalWriter(client) if params.get("journal", True) and not check_mode else None
 
     def intent_for(device_id, name):
         if source == "stored" or device_id in intents_ready:
@@ -301,6 +303,15 @@ def run_batch(
             except ProvisionError as error:
                 for device_id, _name in pairs:
                     intents[device_id] = error
+            except Exception as exc:  # noqa: BLE001 - never leave a device waiting for its intent
+                error = RenderFailed(
+                    "Rendering {0} device(s) with Golden Config's job failed: {1}: {2}".format(
+                        len(pairs), type(exc).__name__, exc
+                    ),
+                    intent_source="job",
+                )
+                for device_id, _name in pairs:
+                    intents[device_id] = error
             finally:
                 for device_id, _name in pairs:
                     intents.setdefault(device_id, ProvisionError("no intent"))
@@ -326,7 +337,7 @@ def run_batch(
 
     # Unready devices first (no wait), then the ready ones in the order their intents arrive.
     order = [d for d in devices if not check_readiness(d, statuses).ready] + ready
-    workers = params.get("workers") or 8
+    workers = params.get("workers") or 8  # validated above: 1 to 64
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sotsync-device") as pool:
         futures = [pool.submit(provision, device) for device in order]
         for future in as_completed(futures):

@@ -16,6 +16,7 @@ __metaclass__ = type
 import re
 import time
 import traceback
+import uuid
 
 from ansible_collections.sotsync.nautobot.plugins.module_utils.errors import (
     DeviceNotFound,
@@ -57,6 +58,11 @@ def _describe_filter(filters):
 
 def is_uuid(value):
     return bool(UUID_RE.match(str(value or "").strip()))
+
+
+def canonical_uuid(value):
+    """``0B0E6C0E11114222...`` or with dashes -> ``0b0e6c0e-1111-4222-...`` (as Nautobot writes it)."""
+    return str(uuid.UUID(str(value).strip()))
 
 
 class _TimeoutAdapter(HTTPAdapter):
@@ -190,7 +196,19 @@ class NautobotClient(object):
             self._raise_for(exc, what)
         if response.status_code >= 300:
             self._raise_for_status(response.status_code, _response_detail(response), what)
-        result_id = response.json()["job_result"]["id"]
+        try:
+            body = response.json()
+        except ValueError:
+            body = {}
+        job_result = body.get("job_result") if isinstance(body, dict) else None
+        if not job_result or not job_result.get("id"):
+            raise NautobotError(
+                "Nautobot did not start job {0!r} (it may need approval or be scheduled): {1}".format(
+                    name, str(body)[:300]
+                ),
+                nautobot_url=self.url,
+            )
+        result_id = job_result["id"]
         deadline = clock() + timeout
         while True:
             status, result = self.get_json("extras/job-results/{0}/".format(result_id))
@@ -269,18 +287,23 @@ class NautobotClient(object):
         idents = [str(i).strip() for i in (idents or []) if str(i or "").strip()]
         devices, selected, missing, seen = [], [], {}, set()
         by_key = {}
+        for key in filters or {}:
+            if not FILTER_NAME.match(str(key)):
+                raise NautobotError("Not a Nautobot device filter name: {0!r}".format(key))
         uuids = [i for i in idents if is_uuid(i)]
         names = [i for i in idents if not is_uuid(i)]
         for start in range(0, len(uuids), chunk):
             part = uuids[start : start + chunk]
-            for record in self._query_devices(["id"], {"id": part}, "looking up {0} device(s)".format(len(part))):
-                by_key[str(record.get("id")).lower()] = [record]
+            for record in self._query_devices(
+                ["id"], {"id": [canonical_uuid(i) for i in part]}, "looking up {0} device(s)".format(len(part))
+            ):
+                by_key[canonical_uuid(record.get("id"))] = [record]
         for start in range(0, len(names), chunk):
             part = names[start : start + chunk]
             for record in self._query_devices(["name"], {"name": part}, "looking up {0} device(s)".format(len(part))):
                 by_key.setdefault("name:" + str(record.get("name")), []).append(record)
         for ident in idents:
-            found = by_key.get(ident.lower() if is_uuid(ident) else "name:" + ident) or []
+            found = by_key.get(canonical_uuid(ident) if is_uuid(ident) else "name:" + ident) or []
             if not found:
                 missing[ident] = DeviceNotFound("Device {0} was not found in Nautobot".format(ident), device=ident)
             elif len(found) > 1:

@@ -93,6 +93,26 @@ def run_batch(*args, **kwargs):
 DEADLINE = 30
 
 
+class _BoundedEvent(threading.Event):
+    def wait(self, timeout=None):
+        return super().wait(DEADLINE if timeout is None else timeout)
+
+
+class _Threading:
+    """``threading`` as ``batch`` sees it in these tests, except that no event is waited on forever: a
+    device whose intent never comes would otherwise keep a pool thread, and pytest, alive after the test."""
+
+    Event = _BoundedEvent
+
+    def __getattr__(self, name):
+        return getattr(threading, name)
+
+
+@pytest.fixture(autouse=True)
+def _bounded_waits(monkeypatch):
+    monkeypatch.setattr(batch, "threading", _Threading())
+
+
 def by_device(results):
     return {r["device"]: r for r in results}
 
@@ -285,6 +305,36 @@ def test_a_failed_job_fails_its_devices_not_the_run(batch_fakes):
     assert factory.drivers == {}
 
 
+def test_an_unexpected_render_fault_fails_its_devices_and_never_hangs(batch_fakes, monkeypatch):
+    """Whatever a job run raises, every device of its chunk (and the chunks after) gets an outcome."""
+    f = batch_fakes
+    monkeypatch.setattr(batch, "JOB_CHUNK", 2)
+    devices = [f.batch_device(i) for i in range(1, 5)]
+    nautobot = f.FakeBatchNautobot(inventory=devices)
+
+    def broken_job(*_args, **_kwargs):
+        raise TypeError("'NoneType' object is not subscriptable")
+
+    nautobot.run_job = broken_job
+    worker = threading.Thread(
+        target=lambda: outcome.append(
+            run_batch(
+                params(devices=[d["name"] for d in devices], intent_source="job"),
+                client=nautobot,
+                driver_factory=f.DriverFactory(),
+            )
+        ),
+        daemon=True,
+    )
+    outcome = []
+    worker.start()
+    worker.join(30)
+    assert outcome, "run_batch hung on a render fault"
+    results = outcome[0]["results"]
+    assert len(results) == 4 and {r["error"] for r in results} == {"render_failed"}
+    assert all("TypeError" in r["msg"] for r in results)
+
+
 def test_stored_intents_are_read_in_one_request(batch_fakes):
     f = batch_fakes
     devices = [f.batch_device(i) for i in range(1, 6)]
@@ -451,7 +501,7 @@ def test_a_filter_that_is_not_a_dict_shows_the_examples(bad):
     assert FILTER_EXAMPLES in info.value.message and repr(bad) in info.value.message
 
 
-@pytest.mark.parametrize("workers", [-1, 65, 1000])
+@pytest.mark.parametrize("workers", [-1, 0, 65, 1000])
 def test_workers_out_of_range(workers):
     with pytest.raises(InvalidParameter, match="workers must be 1 to 64"):
         check_batch_parameters(params(device="dev1", workers=workers))

@@ -307,3 +307,22 @@ def test_run_job_gives_up_after_its_timeout():
     session = job_session(["RUNNING"] * 100)
     with pytest.raises(NautobotError, match="did not finish within 30 s"):
         client_with(session).run_job(JOB["name"], {}, timeout=30, clock=lambda: next(ticks), sleep=lambda _s: None)
+
+
+def test_run_job_that_did_not_start_says_so():
+    """A job that needs approval answers 201 with job_result null: a clear error, not a TypeError."""
+    session = job_session([])
+    session.routes[("POST", BASE + "/extras/jobs/job-1/run/")] = (
+        201,
+        {"scheduled_job": {"id": "s1"}, "job_result": None},
+    )
+    with pytest.raises(NautobotError, match="did not start job .* need approval"):
+        client_with(session).run_job(JOB["name"], {})
+
+
+def test_a_uuid_without_dashes_is_found():
+    record = device(1)
+    session = FakeSession([record])
+    named, _selected, missing = client_with(session).get_devices([record["id"].replace("-", "").upper()])
+    assert [d["id"] for d in named] == [record["id"]] and missing == {}
+    assert queried(session) == [{"id": [record["id"]]}]
