@@ -70,6 +70,7 @@ SECRET_HEADER_WORDS = ("token", "secret", "signature", "password", "auth")
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 DEFAULT_COALESCE_SECONDS = 0.0
 DEFAULT_LONE_EVENT_SECONDS = 2.0
+DEFAULT_MAX_EVENTS_PER_SECOND = 30.0
 DEFAULT_NAUTOBOT_TIMEOUT = 10.0
 TRUE_STRINGS = ("true", "yes", "on", "1")
 FALSE_STRINGS = ("false", "no", "off", "0")
@@ -104,6 +105,7 @@ class Settings:
     coalesce_seconds: float = DEFAULT_COALESCE_SECONDS
     lone_event_seconds: float = DEFAULT_LONE_EVENT_SECONDS
     ready_statuses: tuple = DEFAULT_READY_STATUSES
+    max_events_per_second: float = DEFAULT_MAX_EVENTS_PER_SECOND
     models: tuple = DEFAULT_MODELS
 
 
@@ -123,6 +125,7 @@ ARGUMENTS = (
     "coalesce_seconds",
     "lone_event_seconds",
     "ready_statuses",
+    "max_events_per_second",
     "models",
 )
 
@@ -232,6 +235,7 @@ def validate_args(args, environ=None):
     max_body = _as_int("max_body_bytes", args.get("max_body_bytes", DEFAULT_MAX_BODY_BYTES), 1)
     coalesce = _as_float("coalesce_seconds", args.get("coalesce_seconds", DEFAULT_COALESCE_SECONDS), 0.0)
     lone = _as_float("lone_event_seconds", args.get("lone_event_seconds", DEFAULT_LONE_EVENT_SECONDS), 0.0)
+    pace = _as_float("max_events_per_second", args.get("max_events_per_second", DEFAULT_MAX_EVENTS_PER_SECOND), 0.0)
     ready_statuses = args.get("ready_statuses", list(DEFAULT_READY_STATUSES))
     if isinstance(ready_statuses, str):
         ready_statuses = [part.strip() for part in ready_statuses.split(",")]
@@ -271,6 +275,7 @@ def validate_args(args, environ=None):
         coalesce_seconds=coalesce,
         lone_event_seconds=lone,
         ready_statuses=tuple(item.strip() for item in ready_statuses),
+        max_events_per_second=pace,
         models=models,
     )
 
@@ -670,6 +675,34 @@ class BurstMarker:
         self.last = now
         event["nautobot"]["burst"] = bool(burst) or bool(event["nautobot"].get("burst"))
         return event
+
+
+class Pacer:
+    """Hands events over in order, at most ``rate`` a second (``rate <= 0``: at once).
+
+    ansible-rulebook delivers a throttle window's events to Python in one message, which drools_jpy
+    0.4.1 reads with a single ``read()``: a message over 64 KiB breaks that channel for good and every
+    later window is lost. Pacing bounds how many events a 5-second window can hold.
+    """
+
+    def __init__(self, rate, put, clock=None, sleep=None):
+        self.interval = 1.0 / rate if rate and rate > 0 else 0.0
+        self.put = put
+        self.clock = clock or time.monotonic
+        self.sleep = sleep or asyncio.sleep
+        self.next_at = 0.0
+        self._lock = asyncio.Lock()
+
+    async def __call__(self, event):
+        if not self.interval:
+            await self.put(event)
+            return
+        async with self._lock:  # FIFO: events keep their order
+            now = self.clock()
+            if self.next_at > now:
+                await self.sleep(self.next_at - now)
+            self.next_at = max(now, self.next_at) + self.interval
+            await self.put(event)
 
 
 # --- coalescing -----------------------------------------------------------------------------------

@@ -727,3 +727,36 @@ def test_a_coalesced_event_is_a_burst():
     one = wh.normalize_device_event(wh.validate_payload(nw.rename()))
     merged = wh.merge_events(one, json.loads(json.dumps(one)))
     assert merged["nautobot"]["burst"] is True
+
+
+async def test_pacer_keeps_order_and_rate():
+    clock = Clock()
+    slept = []
+
+    async def sleep(seconds):
+        slept.append(round(seconds, 3))
+        clock.now += seconds
+
+    out = []
+
+    async def put(event):
+        out.append((event, round(clock.now, 3)))
+
+    pacer = wh.Pacer(10, put, clock=clock, sleep=sleep)
+    await asyncio.gather(*(pacer(n) for n in range(4)))
+    assert [event for event, _ in out] == [0, 1, 2, 3]
+    assert [when for _, when in out] == [100.0, 100.1, 100.2, 100.3]  # 10 a second, the first at once
+    clock.now += 5
+    await pacer("later")
+    assert out[-1] == ("later", 105.3) and slept == [0.1, 0.1, 0.1]  # after a pause: at once
+
+
+async def test_pacer_zero_rate_passes_through():
+    out = []
+
+    async def put(event):
+        out.append(event)
+
+    pacer = wh.Pacer(0, put)
+    await pacer("a")
+    assert out == ["a"] and pacer.interval == 0.0

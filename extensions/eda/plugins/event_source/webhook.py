@@ -104,6 +104,13 @@ options:
     type: list
     elements: str
     default: [Active, Planned, Staged]
+  max_events_per_second:
+    description:
+      - Events are handed to the rulebook at most this many a second, in order (the HTTP answer does not
+        wait). ansible-rulebook delivers a throttle window's events in one message that drools_jpy 0.4.1
+        cannot read above 64 KiB; pacing keeps a 5-second window well below that. C(0) does not pace.
+    type: float
+    default: 30.0
   lone_event_seconds:
     description:
       - An event that arrives at least this many seconds after the previous one is marked
@@ -232,10 +239,21 @@ class _Receiver:
         self.settings = settings
         self.queue = queue
         self.lookup = lookup
-        self.coalescer = logic.Coalescer(settings.coalesce_seconds, self._put, LOGGER)
+        self.pacer = logic.Pacer(settings.max_events_per_second, self._put)
+        self.coalescer = logic.Coalescer(settings.coalesce_seconds, self._paced, LOGGER)
         self.bursts = logic.BurstMarker(settings.lone_event_seconds)
         self._tasks = set()
+        self._paced_tasks = set()
         self._lookups = asyncio.Semaphore(LOOKUP_CONCURRENCY)
+
+    async def _paced(self, event):
+        """Hand the event to the pacer without holding up the HTTP answer."""
+        if self.pacer.interval:
+            task = asyncio.create_task(self.pacer(event))
+            self._paced_tasks.add(task)
+            task.add_done_callback(self._paced_tasks.discard)
+        else:
+            await self._put(event)
 
     async def _put(self, event):
         await self.queue.put(event)
@@ -364,7 +382,9 @@ class _Receiver:
         await self.coalescer.add(event)
 
     async def close(self):
-        tasks = list(self._tasks)
+        if self._paced_tasks:
+            LOGGER.warning("Stopping: %d paced event(s) were not queued", len(self._paced_tasks))
+        tasks = list(self._tasks) + list(self._paced_tasks)
         for task in tasks:
             task.cancel()
         if tasks:
