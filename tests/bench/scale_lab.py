@@ -40,7 +40,8 @@ import fleet  # noqa: E402
 import hookrun  # noqa: E402
 import seed  # noqa: E402
 
-RESULT = re.compile(r"^(bench-\d{4}\S*): (DRY RUN|Configuration committed|No configuration|FAILED|SKIPPED)")
+# Searched anywhere in a line: ansible-rulebook's own banners can run into a playbook's output line.
+RESULT = re.compile(r"(bench-\d{4}\S*): (DRY RUN|Configuration committed|No configuration|FAILED|SKIPPED)")
 PAGE = os.sysconf("SC_PAGE_SIZE")
 TARGETS = {
     "failures": "0",
@@ -130,7 +131,7 @@ def wait_results(daemon, start: int, names: set[str], timeout: float) -> dict[st
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and len(seen) < len(names):
         for when, line in daemon.timed_lines(start):
-            match = RESULT.match(line)
+            match = RESULT.search(line)
             if match and match.group(1) in names and match.group(1) not in seen:
                 seen[match.group(1)] = (when, match.group(2))
         time.sleep(0.25)
@@ -191,7 +192,7 @@ def per_event_rulebook(directory: Path) -> Path:
     window = re.compile(r"^      throttle:\n(?:^        .*\n)+", re.M)
     assert len(window.findall(text)) == 1, "the rulebook's batch window was not found"
     text = window.sub("", text)
-    text = text.replace("lock: sotsync.nautobot.provision", 'lock: "{{ event.nautobot.object_id }}"')
+    text = text.replace("lock: sotsync.nautobot.provision", 'lock: "{{ event.sotsync_provision.id }}"')
     path = directory / "per_event_rulebook.yml"
     path.write_text(text)
     return path
@@ -309,7 +310,7 @@ def run(sizes=(50, 200, 500), baseline_n=50, renames=20, live=True, log=print) -
             celery_idle(log)
             log(f"batch: N = {n}, {'dry run' if dry_run else 'live'}")
             figures["batches"].append(
-                bulk_edit(lab, api, devices[:n], f"-{'d' if dry_run else 'l'}{stamp}", dry_run, label="batch")
+                bulk_edit(lab, api, devices[:n], f"-{'d' if dry_run else 'l'}{n}-{stamp}", dry_run, label="batch")
             )
     if renames:
         celery_idle(log)
