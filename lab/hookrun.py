@@ -28,8 +28,8 @@ RULEBOOK = "sotsync.nautobot.device_config_hook"
 NOISE = re.compile(r"^\s*$|^\*+$|^\*\* \d{4}-\d\d-\d\d .*\*+$")
 HIGHLIGHT = re.compile(
     r"Device |Configuration-relevant|No configuration-relevant|Auto-provision|not ready|platform|"
-    r"primary IPv4|status |Provisioning triggered|DRY RUN|committed|^[-+] |^[-+]\S|^@@|TASK \[|PLAY RECAP|device\(s\): |"
-    r"failed=|ERROR|fatal"
+    r"primary IPv4|status |Provisioning triggered|DRY RUN|committed|^[-+] |^[-+]\S|^@@|TASK \[|PLAY RECAP|"
+    r"device\(s\): |failed=|ERROR|fatal"
 )
 QUOTED = re.compile(r'^\s+"(.*)",?$')
 
