@@ -284,7 +284,7 @@ def print_batches(rows: list[dict], baseline: dict | None) -> None:
     print("targets: " + "; ".join(f"{k} {v}" for k, v in TARGETS.items()))
 
 
-def run(sizes=(50, 200, 500), baseline_n=50, renames=20, live=True, log=print) -> dict:
+def run(sizes=(50, 200, 500), baseline_n=50, renames=20, live=True, manual=True, log=print) -> dict:
     lab = lab_facts()
     api = seed.connect(lab["nautobot_url"], lab["nautobot_token"])
     figures: dict = {"batches": [], "baseline": None, "one_change": [], "manual": None}
@@ -318,9 +318,10 @@ def run(sizes=(50, 200, 500), baseline_n=50, renames=20, live=True, log=print) -
             log(f"one change: {renames} renames, {'dry run' if dry_run else 'live'}")
             figures["one_change"].append(one_change(lab, api, devices[0], renames, dry_run))
     fleet.ensure(api, biggest, lab["sim_control_url"], lab["sim_port"], log=log)  # names back
-    celery_idle(log)
-    log(f"manual: ansible-playbook provision_device by filter over the {biggest} fleet devices, dry run")
-    figures["manual"] = manual_run(lab, biggest)
+    if manual:
+        celery_idle(log)
+        log(f"manual: ansible-playbook provision_device by filter over the {biggest} fleet devices, dry run")
+        figures["manual"] = manual_run(lab, biggest)
     print()
     print_batches(figures["batches"], figures["baseline"])
     for row in figures["one_change"]:
@@ -337,6 +338,7 @@ def main() -> int:
     parser.add_argument("--baseline", type=int, default=50, help="N of the per-event baseline; 0 skips it")
     parser.add_argument("--renames", type=int, default=20, help="single renames for the one-change figures")
     parser.add_argument("--dry-run-only", action="store_true", help="skip the live rounds")
+    parser.add_argument("--no-manual", action="store_true", help="skip the manual run by filter")
     parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args()
     sizes = [int(x) for x in args.sizes.split(",") if x.strip()]
