@@ -348,6 +348,7 @@ def main() -> int:
         args.baseline,
         args.renames,
         live=not args.dry_run_only,
+        manual=not args.no_manual,
         log=lambda m: print(f"[{time.monotonic() - started:7.1f}s] {m}", flush=True),
     )
     if args.json:
