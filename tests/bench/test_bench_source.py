@@ -6,7 +6,8 @@ flight (one keep-alive session) to:
 
 - BASELINE: a bare aiohttp server in the same process that reads the body and answers 200;
 - the real source, ``main(queue, args)`` loaded as ansible-rulebook loads it (``runpy.run_path`` on the
-  file in the collection link tree), ``coalesce_seconds: 0``, ``models: [device]``, with the secret.
+  file in the collection link tree), ``coalesce_seconds: 0``, ``max_events_per_second: 0`` (its own
+  cost, not its pace), ``models: [device]``, with the secret.
 
 Client and servers share one event loop, so both figures include the client's own cost; the difference
 per request is the source's cost (signature check, JSON parse, validation, normalisation, queueing).
@@ -71,7 +72,14 @@ async def start_source():
     source = runpy.run_path(str(LINKED_SOURCE))
     port = free_port(HOST)
     queue = asyncio.Queue()
-    args = {"host": HOST, "port": port, "secret": nw.SECRET, "coalesce_seconds": 0, "models": ["device"]}
+    args = {
+        "host": HOST,
+        "port": port,
+        "secret": nw.SECRET,
+        "coalesce_seconds": 0,
+        "max_events_per_second": 0,
+        "models": ["device"],
+    }
     task = asyncio.create_task(source["main"](queue, args))
     await nw.wait_for_port(port, HOST, timeout=10.0)
     return f"http://{HOST}:{port}/", queue, task
