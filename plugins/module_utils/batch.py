@@ -222,7 +222,8 @@ def run_batch(
         log("No device matches the filter {0}".format(device_filter))
 
     statuses = params.get("ready_statuses") or messages.DEFAULT_READY_STATUSES
-    ready = [d for d in devices if check_readiness(d, statuses).ready]
+    verdicts = {str(d.get("id")): check_readiness(d, statuses) for d in devices}
+    ready = [d for d in devices if verdicts[str(d.get("id"))].ready]
     source = params.get("intent_source") or "auto"
     if source == "auto":
         source = "job" if len(ready) > AUTO_JOB_THRESHOLD else "regenerate"
@@ -260,9 +261,9 @@ def run_batch(
     named_ids = set(str(d.get("id")) for d in named)
 
     def provision(device):
-        if str(device.get("id")) not in named_ids and not check_readiness(device, statuses).ready:
+        verdict = verdicts[str(device.get("id"))]
+        if str(device.get("id")) not in named_ids and not verdict.ready:
             # Selected by the filter, not named: an unready device is reported and skipped, not failed.
-            verdict = check_readiness(device, statuses)
             return {
                 "device": str(device.get("name") or device.get("id")),
                 "device_id": str(device.get("id")),
@@ -336,7 +337,7 @@ def run_batch(
         threading.Thread(target=render_jobs, name="sotsync-render", daemon=True).start()
 
     # Unready devices first (no wait), then the ready ones in the order their intents arrive.
-    order = [d for d in devices if not check_readiness(d, statuses).ready] + ready
+    order = [d for d in devices if not verdicts[str(d.get("id"))].ready] + ready
     workers = params.get("workers") or 8  # validated above: 1 to 64
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sotsync-device") as pool:
         futures = [pool.submit(provision, device) for device in order]
