@@ -502,6 +502,8 @@ def simulator_up(sec: dict, devices: dict[str, str]) -> bool:
             {
                 "username": sec["device_username"],
                 "port": SIM_PORT,
+                # A device answers on its configured management address, as a real switch does.
+                "follow_management_address": True,
                 "devices": [{"name": n, "address": a, "running_config": f"hostname {n}\n"} for n, a in devices.items()],
             },
             indent=2,

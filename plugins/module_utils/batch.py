@@ -53,6 +53,7 @@ from ansible_collections.sotsync.nautobot.plugins.module_utils.provision import 
     provision_one,
 )
 from ansible_collections.sotsync.nautobot.plugins.module_utils import messages
+from ansible_collections.sotsync.nautobot.plugins.module_utils.readdress import previous_hosts_from
 from ansible_collections.sotsync.nautobot.plugins.module_utils.readiness import check_readiness
 
 INTENT_SOURCES = ("auto", "regenerate", "job", "stored")
@@ -283,6 +284,7 @@ def run_batch(
                     journal.submit if journal else (lambda *_a: None),
                     driver_factory,
                     log,
+                    previous_hosts=lambda dev, host: previous_hosts_from(client, dev, host),
                 )
             )
         except (NautobotUnreachable, NautobotAuthenticationFailed) as error:
@@ -395,6 +397,7 @@ def format_outcome(outcome):
         lines[0] = "{0}: FAILED ({1}): {2}".format(name, outcome.get("error"), outcome.get("msg"))
     elif outcome.get("skipped"):
         return ["{0}: SKIPPED: {1}".format(name, outcome.get("msg"))]
+    lines.extend("{0}: {1}".format(name, warning) for warning in outcome.get("warnings") or [])
     diff = outcome.get("config_diff") or ""
     if diff:
         lines.extend(diff.splitlines())

@@ -26,6 +26,7 @@ __metaclass__ = type
 import logging
 import re
 import socket
+import time
 import traceback
 
 from ansible_collections.sotsync.nautobot.plugins.module_utils import messages
@@ -255,9 +256,27 @@ def _no_log(_msg):
 
 
 # --- the flow --------------------------------------------------------------------------------------
-def deploy(driver, intent, dry_run=True, commit_confirm_seconds=60, verify=True, host=None, log=None):
-    """Merge ``intent`` into the device behind ``driver``; see the module docstring for the steps."""
+def deploy(
+    driver,
+    intent,
+    dry_run=True,
+    commit_confirm_seconds=60,
+    verify=True,
+    host=None,
+    log=None,
+    moved_to=None,
+    reconnect=None,
+):
+    """Merge ``intent`` into the device behind ``driver``; see the module docstring for the steps.
+
+    Management re-addressing: ``driver`` reaches the device at ``host``, the address it has now, and
+    ``moved_to`` is its new management address (the intent moves it there). A live push then needs
+    commit-confirm; after the commit the session moves to a driver from ``reconnect()`` (not opened)
+    at ``moved_to``, which verifies and confirms. A device that does not answer there is not
+    confirmed, so its own timer reverts the change and it answers at ``host`` again.
+    """
     log = log or _no_log
+    moving = bool(moved_to) and moved_to != host
     result = DeployResult()
     result.dry_run = bool(dry_run)
     opened = False
@@ -283,6 +302,15 @@ def deploy(driver, intent, dry_run=True, commit_confirm_seconds=60, verify=True,
             return result
 
         use_confirm = commit_confirm_seconds and commit_confirm_seconds > 0 and supports_commit_confirm(driver)
+        if moving and not use_confirm:
+            raise CommitFailed(
+                "Refusing to move {0} to its new management address {1} without commit-confirm: a device that "
+                "does not answer at its new address could not be brought back (commit_confirm_seconds is {2}); "
+                "nothing was applied".format(host, moved_to, commit_confirm_seconds),
+                host=host,
+                moved_to=moved_to,
+                config_diff=result.diff,
+            )
         if use_confirm:
             stage = "commit_config(revert_in=%d)" % commit_confirm_seconds
             try:
@@ -297,10 +325,34 @@ def deploy(driver, intent, dry_run=True, commit_confirm_seconds=60, verify=True,
                 pending = True
                 result.commit_confirm = True
         if not use_confirm:
+            if moving:
+                raise CommitFailed(
+                    "Refusing to move {0} to {1}: its NAPALM driver has no commit-confirm; nothing was applied".format(
+                        host, moved_to
+                    ),
+                    host=host,
+                    moved_to=moved_to,
+                    config_diff=result.diff,
+                )
             stage = "commit_config"
             driver.commit_config()
             candidate = False
         log("%s: committed%s" % (host, " with a %ds revert timer" % commit_confirm_seconds if pending else ""))
+        if moving:
+            stage = "reconnect at %s" % moved_to
+            token = detach_pending_commit(driver)
+            try:
+                driver.close()
+            except Exception as exc:  # noqa: BLE001 - the old address is expected to go away
+                log("%s: close after the move: %s" % (host, _device_error_text(exc)))
+            opened = False
+            driver = _reach(reconnect, host, moved_to, commit_confirm_seconds, result, log)
+            opened = True
+            attach_pending_commit(driver, token)
+            result.warnings.append(
+                "{0} moved to its new management address {1}; verified and confirmed there".format(host, moved_to)
+            )
+            host = moved_to
 
         if verify:
             stage = "verify"
@@ -326,6 +378,7 @@ def deploy(driver, intent, dry_run=True, commit_confirm_seconds=60, verify=True,
         raise
     except Exception as exc:  # noqa: BLE001 - every device fault becomes a typed error
         error = classify_device_error(exc, host=host, stage=stage, intent=intent)
+        error.details.setdefault("stage", stage.split("(", 1)[0])
         if result.diff and "config_diff" not in error.details:
             error.details["config_diff"] = result.diff
         raise error from exc
@@ -340,6 +393,53 @@ def deploy(driver, intent, dry_run=True, commit_confirm_seconds=60, verify=True,
                 driver.close()
             except Exception as exc:  # noqa: BLE001 - cleanup must not mask the real outcome
                 log("%s: close during cleanup failed: %s" % (host, _device_error_text(exc)))
+
+
+def detach_pending_commit(driver):
+    """Take a pending commit-confirm away from ``driver`` so that closing it does not abort it.
+
+    NAPALM's eos driver keeps the pending session's name in ``config_session`` and aborts that session
+    on ``close()``; the confirming driver needs the name. Drivers whose confirm does not name a
+    session (junos, ios) have nothing to hand over.
+    """
+    token = getattr(driver, "config_session", None)
+    if token is not None:
+        driver.config_session = None
+    return token
+
+
+def attach_pending_commit(driver, token):
+    """Give ``driver`` (another session to the same device) the pending commit to confirm."""
+    if token is not None:
+        driver.config_session = token
+
+
+def _reach(reconnect, old_host, new_host, seconds, result, log, clock=None, sleep=None):
+    """Open a driver at the device's new address, trying until shortly before the revert timer."""
+    clock = clock or time.monotonic
+    sleep = sleep or time.sleep
+    deadline = clock() + max(1.0, float(seconds) - min(10.0, float(seconds) / 3.0))
+    error = None
+    while True:
+        candidate = reconnect()
+        try:
+            candidate.open()
+            log("%s: answers at its new management address" % new_host)
+            return candidate
+        except Exception as exc:  # noqa: BLE001 - any failure: not reachable there (yet)
+            error = exc
+        if clock() >= deadline:
+            break
+        sleep(1.0)
+    raise CommitVerificationFailed(
+        "{0} applied the change but does not answer at its new management address {1} ({2}); the change is "
+        "not confirmed: the device's commit-confirm timer reverts it within {3}s and the device answers at {0} "
+        "again".format(old_host, new_host, _device_error_text(error), seconds),
+        host=old_host,
+        moved_to=new_host,
+        rolled_back="timer",
+        config_diff=result.diff,
+    )
 
 
 def _verify(driver, intent, host, pending, seconds, result):

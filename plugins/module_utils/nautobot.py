@@ -48,7 +48,7 @@ FILTER_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 DEVICE_FIELDS = (
     "id name status { name } role { name } location { name } "
     "platform { name napalm_driver network_driver network_driver_mappings } "
-    "primary_ip4 { address } config_context"
+    "primary_ip4 { id address } config_context"
 )
 
 
@@ -170,6 +170,17 @@ class NautobotClient(object):
         except ValueError:
             body = {"detail": (response.text or "").strip()[:300]}
         return response.status_code, body
+
+    def object_changes(self, object_ids, limit=100):
+        """The newest ``limit`` object changes of the objects ``object_ids`` (one request), newest first."""
+        params = [("changed_object_id", str(i)) for i in object_ids] + [("limit", int(limit)), ("depth", 0)]
+        status, body = self.get_json("extras/object-changes/", params=params)
+        if status != 200 or not isinstance(body, dict):
+            raise NautobotError(
+                "Nautobot answered {0} reading the change log: {1}".format(status, str(body)[:200]),
+                status_code=status,
+            )
+        return list(body.get("results") or [])
 
     def run_job(self, name, data, timeout=120, interval=0.25, clock=None, sleep=None):
         """Run the Nautobot job called ``name`` with ``data`` and wait for it; return its job result.

@@ -18,6 +18,7 @@ from ansible_collections.sotsync.nautobot.plugins.module_utils import messages
 from ansible_collections.sotsync.nautobot.plugins.module_utils.deploy import deploy, make_driver
 from ansible_collections.sotsync.nautobot.plugins.module_utils.errors import (
     DeviceNotReady,
+    DeviceUnreachable,
     InvalidParameter,
     MissingCredentials,
     NautobotAuthenticationFailed,
@@ -152,13 +153,49 @@ def run_provision(params, check_mode=False, client=None, driver_factory=make_dri
     return provision_one(device, params, check_mode, intent_for, journal, driver_factory, log)
 
 
-def provision_one(device, params, check_mode, intent_for, journal_writer, driver_factory=make_driver, log=None):
+def _deploy_at_previous(device, host, unreachable, previous_hosts, deploy_at, log):
+    """The device does not answer at its primary IPv4: try the addresses it had before, newest first."""
+    try:
+        candidates = previous_hosts(device, host)
+    except ProvisionError as exc:
+        unreachable.details["previous_hosts_error"] = exc.message
+        raise unreachable from exc
+    tried = []
+    for previous in candidates:
+        log("%s: not reachable; trying its previous management address %s" % (host, previous))
+        try:
+            outcome = deploy_at(previous, moved_to=host)
+        except DeviceUnreachable as exc:
+            if exc.details.get("stage") != "open":
+                raise
+            tried.append(previous)
+            continue
+        outcome.warnings.insert(
+            0,
+            "Reached at its previous management address {0} (Nautobot's primary IPv4 is now {1})".format(
+                previous, host
+            ),
+        )
+        return outcome
+    if tried:
+        unreachable.message += "; not reachable at its previous management address(es) {0} either".format(
+            ", ".join(tried)
+        )
+        unreachable.details["previous_hosts"] = tried
+    raise unreachable
+
+
+def provision_one(
+    device, params, check_mode, intent_for, journal_writer, driver_factory=make_driver, log=None, previous_hosts=None
+):
     """Bring one device, already read from Nautobot, to its intent; return its result or raise.
 
     ``intent_for(device_id, name)`` returns an ``Intent`` (or raises); ``journal_writer(device_id, kind,
     comments)`` records the journal entry and returns its id (or ``None`` when it is written later).
     The single-device module and the batch share this: readiness (live data), intent, NAPALM deploy,
-    journal entry, result dict.
+    journal entry, result dict. ``previous_hosts(device, host)`` lists the management addresses the
+    device had before ``host`` (``readdress.previous_hosts_from``): a device that does not answer at its
+    primary IPv4 is looked for there, and moved to its new address under commit-confirm.
     """
     log = log or (lambda _msg: None)
     secrets = [params.get("password"), params.get("nautobot_token")]
@@ -191,23 +228,36 @@ def provision_one(device, params, check_mode, intent_for, journal_writer, driver
         intent_source = intent.source
         base["intent_source"] = intent_source
         optional_args = merged_optional_args(device, params.get("optional_args"))
-        driver = driver_factory(
-            readiness.napalm_driver,
-            readiness.host,
-            params["username"],
-            params["password"],
-            params.get("timeout") or 60,
-            optional_args,
-        )
-        outcome = deploy(
-            driver,
-            intent.config,
-            dry_run=dry_run,
-            commit_confirm_seconds=params.get("commit_confirm_seconds", 60),
-            verify=params.get("verify", True),
-            host=readiness.host,
-            log=log,
-        )
+
+        def driver_at(host):
+            return driver_factory(
+                readiness.napalm_driver,
+                host,
+                params["username"],
+                params["password"],
+                params.get("timeout") or 60,
+                optional_args,
+            )
+
+        def deploy_at(host, moved_to=None):
+            return deploy(
+                driver_at(host),
+                intent.config,
+                dry_run=dry_run,
+                commit_confirm_seconds=params.get("commit_confirm_seconds", 60),
+                verify=params.get("verify", True),
+                host=host,
+                log=log,
+                moved_to=moved_to,
+                reconnect=lambda: driver_at(moved_to),
+            )
+
+        try:
+            outcome = deploy_at(readiness.host)
+        except DeviceUnreachable as unreachable:
+            if previous_hosts is None or unreachable.details.get("stage") != "open":
+                raise
+            outcome = _deploy_at_previous(device, readiness.host, unreachable, previous_hosts, deploy_at, log)
     except ProvisionError as error:
         error.message = scrub(error.message, secrets)
         for key, value in base.items():

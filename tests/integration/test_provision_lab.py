@@ -23,10 +23,8 @@ from provision_helpers import (
     run_job,
     run_playbook,
     seeded_device,
-    sim_add,
     sim_device,
     sim_faults,
-    sim_remove,
     wait_for,
 )
 
@@ -108,18 +106,19 @@ def test_rename_dry_run_then_live(lab, trigger):
 
 
 def test_management_ip_change_dry_run_then_live(lab, trigger):
-    # The module connects to the device's primary IPv4, now the new address: the simulated access2
-    # answers there too (a copy of its configuration), as a re-addressed device would.
-    sim_name, new_ip = "access2-new-ip", "127.0.1.112"
+    # The simulated access2 answers only on the address of its committed Management1 interface, as
+    # a real switch does: after the change in Nautobot it is still at 127.0.1.12, not at the new
+    # primary IPv4. The module finds it there through Nautobot's change log, pushes, and verifies and
+    # confirms at 127.0.1.112; the third run reaches it at its new address directly.
+    new_ip = "127.0.1.112"
     with restored(lab, "access2") as ctx:
-        sim_add(lab, sim_name, new_ip, ctx["running"])
-        try:
-            change_primary_ip(ctx["api"], ctx["device"], new_ip + "/24", ctx["created_ips"])
-            dry_live_again(
-                lab, "access2", sim_name, ["-   ip address 127.0.1.12/24", "+   ip address 127.0.1.112/24"], trigger
-            )
-        finally:
-            sim_remove(lab, sim_name)
+        change_primary_ip(ctx["api"], ctx["device"], new_ip + "/24", ctx["created_ips"])
+        assert sim_device(lab, "access2")["address"] == "127.0.1.12"
+        dry_live_again(
+            lab, "access2", "access2", ["-   ip address 127.0.1.12/24", "+   ip address 127.0.1.112/24"], trigger
+        )
+        assert sim_device(lab, "access2")["address"] == new_ip
+    assert wait_for(lambda: sim_device(lab, "access2")["address"] == "127.0.1.12", timeout=5)
 
 
 def test_role_change_dry_run_then_live(lab, trigger):

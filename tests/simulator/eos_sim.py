@@ -435,6 +435,8 @@ class Device:
         self._timer_generation = 0
         self._silence_after_reply = False
         self._silenced_by_commit = False
+        # Called (from any thread) after the running-config changed by a commit, a revert or a reset.
+        self.on_running_changed: Any = None
         self._reset(running_config if running_config is not None else f"hostname {name}\n")
 
     # -- state -----------------------------------------------------------------------------
@@ -457,6 +459,22 @@ class Device:
             text = running_config if running_config is not None else self.running_config
             self._reset(text)
         LOG.info("%s: reset (%d config lines)", self.name, len(render_body(self._running)))
+        self._running_changed()
+
+    def management_address(self) -> str | None:
+        """The address of ``interface Management1`` in the running-config (``ip address A/M``), or None."""
+        with self.lock:
+            for node in self._running:
+                if node.line.strip() == "interface Management1":
+                    for child in node.children:
+                        found = re.fullmatch(r"ip address (\S+)/\d+", child.line.strip())
+                        if found:
+                            return found.group(1)
+        return None
+
+    def _running_changed(self) -> None:
+        if self.on_running_changed is not None:
+            self.on_running_changed()
 
     @property
     def running_config(self) -> str:
@@ -556,6 +574,7 @@ class Device:
                 self.unresponsive = False
                 self._silenced_by_commit = False
         LOG.info("%s: commit timer of session %s expired: running-config reverted", self.name, session_name)
+        self._running_changed()
 
     # -- eAPI ------------------------------------------------------------------------------
     def execute(self, cmds: list, fmt: str = "json", req_id: Any = None) -> dict:
@@ -999,8 +1018,19 @@ class EosSimulator:
     ``async_add_device``, ``async_remove_device``, ``astart``, ``astop``, ``astart_control``.
     """
 
-    def __init__(self, username: str = "admin", password: str = "admin", default_port: int = DEFAULT_PORT):
+    def __init__(
+        self,
+        username: str = "admin",
+        password: str = "admin",
+        default_port: int = DEFAULT_PORT,
+        follow_management_address: bool = False,
+    ):
+        """``follow_management_address``: a device answers on the address of ``interface Management1``
+        in its running-config, as a real switch does: when a commit (or a commit timer's revert, or a
+        reset) changes that address, the device stops answering on the old one and listens on the new
+        one (same port). A device whose configuration names no management address stays where it is."""
         self.username = username
+        self.follow_management_address = follow_management_address
         self._password = password
         self.default_port = default_port
         self._devices: dict[str, Device] = {}
@@ -1086,7 +1116,36 @@ class EosSimulator:
         dev._loop = asyncio.get_running_loop()
         self._sites[dev.name] = site
         self._by_socket[(dev.address, dev.port)] = dev
+        if self.follow_management_address:
+            dev.on_running_changed = lambda: self._follow_management(dev)
         LOG.debug("%s: listening on %s:%d", dev.name, dev.address, dev.port)
+
+    def _follow_management(self, dev: Device) -> None:
+        """Schedule a move to the configured management address (thread-safe; after the reply)."""
+        loop = self._loop if self._loop is not None else dev._loop
+        if loop is None or loop.is_closed() or self._stopping:
+            return
+        wanted = dev.management_address()
+        if wanted is None or wanted == dev.address:
+            return
+        loop.call_soon_threadsafe(loop.call_later, 0.05, lambda: asyncio.ensure_future(self._move(dev)))
+
+    async def _move(self, dev: Device) -> None:
+        wanted = dev.management_address()
+        if self._stopping or self._devices.get(dev.name) is not dev or wanted is None or wanted == dev.address:
+            return
+        old = dev.address
+        self._by_socket.pop((dev.address, dev.port), None)
+        site = self._sites.pop(dev.name, None)
+        if site is not None:
+            await site.stop()
+        dev.address = wanted
+        try:
+            await self._bind(dev)
+        except OSError as exc:
+            LOG.error("%s: management address %s -> %s, but %s: the device is unreachable", dev.name, old, wanted, exc)
+            return
+        LOG.info("%s: management address %s -> %s (running-config), port %d", dev.name, old, wanted, dev.port)
 
     # -- lifecycle -------------------------------------------------------------------------
     async def astart(self) -> None:
@@ -1230,6 +1289,8 @@ class EosSimulator:
             reply = {"jsonrpc": "2.0", "id": req_id, "error": {"code": -32602, "message": "Invalid params"}}
             return web.json_response(reply)
         reply = dev.execute(cmds, fmt, req_id)
+        if self.follow_management_address:
+            self._follow_management(dev)
         if LOG.isEnabledFor(logging.DEBUG):
             shown = [redact(c.get("cmd", "") if isinstance(c, dict) else str(c)) for c in cmds]
             outcome = f"error {reply['error']['code']}" if "error" in reply else "ok"
@@ -1330,7 +1391,12 @@ async def _serve(args: argparse.Namespace) -> int:
     if not password:
         print("eos-sim: no password: set it in the config file or in EOS_SIM_PASSWORD", file=sys.stderr)
         return 2
-    sim = EosSimulator(cfg.get("username", "admin"), password, int(cfg.get("port", DEFAULT_PORT)))
+    sim = EosSimulator(
+        cfg.get("username", "admin"),
+        password,
+        int(cfg.get("port", DEFAULT_PORT)),
+        follow_management_address=bool(cfg.get("follow_management_address", False)),
+    )
     try:
         for entry in cfg.get("devices", []):
             sim.add_device(
@@ -1358,7 +1424,11 @@ async def _serve(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Arista EOS eAPI simulator (many devices, one process)")
-    parser.add_argument("--config", required=True, help="JSON: {username, password, port, devices: [...]}")
+    parser.add_argument(
+        "--config",
+        required=True,
+        help="JSON: {username, password, port, follow_management_address, devices: [...]}",
+    )
     parser.add_argument("--control-port", type=int, default=DEFAULT_CONTROL_PORT, help="control API port (0 = free)")
     parser.add_argument("--control-host", default="127.0.0.1", help=argparse.SUPPRESS)
     parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])

@@ -611,3 +611,50 @@ def test_two_hundred_devices_in_one_process(capsys):
             f"\n[eos-sim] {count} devices: started in {boot:.2f} s; open+merge+compare+discard+close on all "
             f"in {elapsed:.2f} s ({elapsed / count * 1000:.1f} ms/device, 16 threads)"
         )
+
+
+def test_device_answers_on_its_committed_management_address():
+    """With follow_management_address, a commit that re-addresses Management1 moves the device: the
+    old address stops answering, the new one answers; the commit timer's revert moves it back."""
+    simulator = EosSimulator(username=USER, password=PASSWORD, follow_management_address=True)
+    dev = simulator.add_device("mover", "127.0.1.211", 0, INITIAL.replace("127.0.1.201", "127.0.1.211"))
+    simulator.start()
+    try:
+        port = dev.port
+
+        def driver(host):
+            drv = get_network_driver("eos")(
+                host, USER, PASSWORD, timeout=2, optional_args={"transport": "http", "port": port}
+            )
+            drv.open()
+            return drv
+
+        def answers(host):
+            try:
+                driver(host).get_facts()
+            except Exception:  # noqa: BLE001 - any failure means "does not answer there"
+                return False
+            return True
+
+        old = driver("127.0.1.211")
+        old.load_merge_candidate(config="interface Management1\n   ip address 127.0.1.212/24\n")
+        old.commit_config(revert_in=2)
+        assert wait_until(lambda: dev.address == "127.0.1.212", timeout=3)
+        assert answers("127.0.1.212") and not answers("127.0.1.211")
+        # Not confirmed: the timer reverts the configuration, and with it the address.
+        assert wait_until(lambda: dev.address == "127.0.1.211", timeout=6)
+        assert answers("127.0.1.211") and not answers("127.0.1.212")
+        assert "127.0.1.211/24" in dev.running_config
+
+        # Confirmed from the new address (a new session that names the pending one): it stays there.
+        old = driver("127.0.1.211")
+        old.load_merge_candidate(config="interface Management1\n   ip address 127.0.1.212/24\n")
+        old.commit_config(revert_in=2)
+        assert wait_until(lambda: dev.address == "127.0.1.212", timeout=3)
+        new = driver("127.0.1.212")
+        new.config_session = old.config_session
+        new.confirm_commit()
+        time.sleep(2.5)
+        assert dev.address == "127.0.1.212" and "127.0.1.212/24" in dev.startup_config
+    finally:
+        simulator.stop()
