@@ -607,8 +607,11 @@ def test_outcome_of_an_error_carries_its_code_and_details():
 @pytest.mark.parametrize(
     ("outcome", "lines"),
     [
-        (OK, [f"dev1: {messages.DRY_RUN}", "-hostname old", "+hostname dev1"]),
-        (dict(OK, config_diff="", msg=messages.NO_CHANGES), [f"dev1: {messages.NO_CHANGES}", "(no differences)"]),
+        (OK, [f"dev1: {messages.DRY_RUN}", "dev1: device warning", "-hostname old", "+hostname dev1"]),
+        (
+            dict(OK, config_diff="", msg=messages.NO_CHANGES, warnings=[]),
+            [f"dev1: {messages.NO_CHANGES}", "(no differences)"],
+        ),
         (FAILED, ["dev2: FAILED (render_failed): boom"]),
         (
             dict(FAILED, error="config_rejected", config_diff="+bogus"),
