@@ -49,3 +49,13 @@ GOLDEN_CONFIG_DEPLOY_ARGUMENT_SPEC = {
 GOLDEN_CONFIG_DEPLOY_ARGUMENT_SPEC.update(NAUTOBOT_ARGUMENT_SPEC)
 GOLDEN_CONFIG_DEPLOY_ARGUMENT_SPEC.update(NAPALM_ARGUMENT_SPEC)
 GOLDEN_CONFIG_DEPLOY_REQUIRED_ONE_OF = [["device", "devices", "device_filter"]]
+
+CONFIG_ROLLBACK_ARGUMENT_SPEC = {
+    "device": {"type": "str", "required": True},
+    "dry_run": {"type": "bool", "default": True},
+    "ready_statuses": {"type": "list", "elements": "str", "default": list(DEFAULT_READY_STATUSES)},
+    "journal": {"type": "bool", "default": True},
+    "trigger": {"type": "str", "default": "manual"},
+}
+CONFIG_ROLLBACK_ARGUMENT_SPEC.update(NAUTOBOT_ARGUMENT_SPEC)
+CONFIG_ROLLBACK_ARGUMENT_SPEC.update(NAPALM_ARGUMENT_SPEC)

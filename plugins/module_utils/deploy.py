@@ -95,6 +95,9 @@ class DeployResult(object):
         self.verified = None
         self.msg = ""
         self.warnings = []
+        # live commits: the running configuration before the commit and after it (for a rollback point)
+        self.before_running = None
+        self.after_running = None
 
     def as_dict(self):
         return {
@@ -301,6 +304,8 @@ def deploy(
             log("%s: %s" % (host, result.msg))
             return result
 
+        stage = "get_config (before the commit)"
+        result.before_running = (driver.get_config(retrieve="running") or {}).get("running", "")
         use_confirm = commit_confirm_seconds and commit_confirm_seconds > 0 and supports_commit_confirm(driver)
         if moving and not use_confirm:
             raise CommitFailed(
@@ -371,6 +376,13 @@ def deploy(
                 ) from exc
             pending = False
         result.committed = True
+        if result.after_running is None:
+            try:
+                result.after_running = (driver.get_config(retrieve="running") or {}).get("running", "")
+            except Exception as exc:  # noqa: BLE001 - committed; only the rollback point is missing
+                result.warnings.append(
+                    "Could not read the configuration after the commit: %s" % _device_error_text(exc)
+                )
         result.msg = messages.COMMITTED
         log("%s: %s" % (host, result.msg))
         return result
@@ -465,6 +477,7 @@ def _verify(driver, intent, host, pending, seconds, result):
             rolled_back=rolled_back,
             config_diff=result.diff,
         ) from exc
+    result.after_running = running
     missing = missing_lines(intent, running)
     if missing:
         if _try_rollback(driver):

@@ -171,6 +171,17 @@ class NautobotClient(object):
             body = {"detail": (response.text or "").strip()[:300]}
         return response.status_code, body
 
+    def device_notes(self, device_id, limit=200):
+        """The notes on a device (its journal), as dicts with ``note`` and ``created`` (one request)."""
+        params = {"assigned_object_id": str(device_id), "limit": int(limit), "depth": 0}
+        status, body = self.get_json("extras/notes/", params=params)
+        if status != 200 or not isinstance(body, dict):
+            raise NautobotError(
+                "Nautobot answered {0} reading the device's notes: {1}".format(status, str(body)[:200]),
+                status_code=status,
+            )
+        return list(body.get("results") or [])
+
     def object_changes(self, object_ids, limit=100):
         """The newest ``limit`` object changes of the objects ``object_ids`` (one request), newest first."""
         params = [("changed_object_id", str(i)) for i in object_ids] + [("limit", int(limit)), ("depth", 0)]

@@ -14,7 +14,7 @@ __metaclass__ = type
 
 import re
 
-from ansible_collections.sotsync.nautobot.plugins.module_utils import messages
+from ansible_collections.sotsync.nautobot.plugins.module_utils import messages, rollback
 from ansible_collections.sotsync.nautobot.plugins.module_utils.deploy import deploy, make_driver
 from ansible_collections.sotsync.nautobot.plugins.module_utils.errors import (
     DeviceNotReady,
@@ -104,8 +104,8 @@ def journal_kind(outcome=None, error=None):
     return "danger"
 
 
-def journal_comments(device_name, mode, msg, trigger, intent_source, diff, extra=None):
-    """Markdown for the journal entry (no secrets: the caller scrubs it too)."""
+def journal_comments(device_name, mode, msg, trigger, intent_source, diff, extra=None, appendix=None):
+    """Markdown for the journal entry (no secrets: the caller scrubs it too); ``appendix`` goes last."""
     lines = [
         "**{0}** on {1}: {2}".format(MODULE_NAME, device_name, mode),
         "",
@@ -124,6 +124,8 @@ def journal_comments(device_name, mode, msg, trigger, intent_source, diff, extra
         lines += ["", "```diff", shown, "```"]
     else:
         lines += ["", "No differences."]
+    if appendix:
+        lines += ["", appendix]
     return "\n".join(lines)
 
 
@@ -300,6 +302,9 @@ def provision_one(
             if line.startswith(("+", "-")) and not line.startswith(("+++", "---"))
         )
     )
+    point = None
+    if outcome.committed and outcome.before_running is not None and outcome.after_running is not None:
+        point = rollback.point_line(outcome.before_running, outcome.after_running)
     result["journal_entry_id"] = journal(
         journal_kind(outcome=result),
         journal_comments(
@@ -315,7 +320,9 @@ def provision_one(
                 "intent age": "{0}s".format(intent.age_seconds) if intent.age_seconds is not None else None,
                 "render time": "{0}s".format(intent.render_seconds) if intent.render_seconds is not None else None,
                 "commit-confirm": "confirmed" if outcome.commit_confirm and outcome.committed else None,
+                "rollback point": point[len(rollback.MARK) :] if point else None,
             },
+            appendix=rollback.before_section(redact_config_secrets(outcome.before_running)) if point else None,
         ),
     )
     result["warnings"] = warnings

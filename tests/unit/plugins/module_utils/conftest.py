@@ -27,9 +27,14 @@ DIFF = "-hostname old-name\n+hostname access1"
 
 
 class FakeDriver:
-    """A NAPALM driver double: ``fail={"method": exc}`` raises from that method."""
+    """A NAPALM driver double: ``fail={"method": exc}`` raises from that method;
+    ``fail_after_commit={"method": exc}`` only once a commit was made (a device gone silent)."""
 
-    def __init__(self, diff=DIFF, running=RUNNING, fail=None, running_after_commit=None, fail_once=None):
+    def __init__(
+        self, diff=DIFF, running=RUNNING, fail=None, running_after_commit=None, fail_once=None, fail_after_commit=None
+    ):
+        self.fail_after_commit = dict(fail_after_commit or {})
+        self.committed = False
         self.diff = diff
         self.running = running
         self.fail = dict(fail or {})
@@ -46,6 +51,8 @@ class FakeDriver:
             raise self.fail_once.pop(name)
         if name in self.fail:
             raise self.fail[name]
+        if self.committed and name in self.fail_after_commit:
+            raise self.fail_after_commit[name]
 
     def open(self):
         self._enter("open")
@@ -65,6 +72,7 @@ class FakeDriver:
     def commit_config(self, message="", revert_in=None):
         self._enter("commit_config" if revert_in is None else "commit_config(revert_in)")
         self.revert_in = revert_in
+        self.committed = True
         self.pending = revert_in is not None
         self.running = self.running_after_commit if self.running_after_commit is not None else self.candidate
         self.candidate = None

@@ -59,12 +59,14 @@ def test_commit_confirm_verified_then_confirmed(fakes):
         "open",
         "load_merge_candidate",
         "compare_config",
+        "get_config",  # the configuration before the commit: the rollback point
         "commit_config(revert_in)",
         "get_config",
         "confirm_commit",
         "close",
     ]
     assert driver.revert_in == 45
+    assert result.before_running == fakes.RUNNING and result.after_running == fakes.INTENT
     assert (result.changed, result.committed, result.commit_confirm, result.verified) == (True, True, True, True)
     assert result.msg == messages.COMMITTED
 
@@ -81,7 +83,7 @@ def test_missing_lines_after_commit_roll_back(fakes):
 
 
 def test_silent_device_after_commit_is_left_to_the_timer(fakes):
-    driver = fakes.FakeDriver(fail={"get_config": eapilib.ConnectionError("http", "timed out")})
+    driver = fakes.FakeDriver(fail_after_commit={"get_config": eapilib.ConnectionError("http", "timed out")})
     with pytest.raises(CommitVerificationFailed, match="commit-confirm timer reverts it within 60s") as info:
         deploy(driver, fakes.INTENT, dry_run=False)
     assert info.value.details["rolled_back"] == "timer"
@@ -100,15 +102,25 @@ def test_failed_confirm_says_the_timer_reverts(fakes):
 def test_verify_off_still_confirms(fakes):
     driver = fakes.FakeDriver(running_after_commit="unrelated\n")
     result = deploy(driver, fakes.INTENT, dry_run=False, verify=False)
-    assert "get_config" not in driver.calls and "confirm_commit" in driver.calls
+    # get_config only for the rollback point: before the commit, and after the confirm
+    assert driver.calls[3:] == ["get_config", "commit_config(revert_in)", "confirm_commit", "get_config", "close"]
     assert (result.committed, result.verified) == (True, None)
+    assert result.after_running == "unrelated\n"
 
 
 @pytest.mark.parametrize("seconds", [0, None])
 def test_commit_confirm_off_commits_plainly(fakes, seconds):
     driver = fakes.FakeDriver()
     result = deploy(driver, fakes.INTENT, dry_run=False, commit_confirm_seconds=seconds)
-    assert driver.calls == ["open", "load_merge_candidate", "compare_config", "commit_config", "get_config", "close"]
+    assert driver.calls == [
+        "open",
+        "load_merge_candidate",
+        "compare_config",
+        "get_config",
+        "commit_config",
+        "get_config",
+        "close",
+    ]
     assert (result.committed, result.commit_confirm) == (True, False)
 
 
@@ -134,7 +146,7 @@ def test_plain_commit_missing_lines_roll_back(fakes):
 
 
 def test_plain_commit_silent_device_says_not_rolled_back(fakes):
-    driver = fakes.FakeDriver(fail={"get_config": OSError("no route"), "rollback": OSError("no route")})
+    driver = fakes.FakeDriver(fail_after_commit={"get_config": OSError("no route"), "rollback": OSError("no route")})
     with pytest.raises(CommitVerificationFailed, match="NOT rolled back") as info:
         deploy(driver, fakes.INTENT, dry_run=False, commit_confirm_seconds=0)
     assert info.value.details["rolled_back"] is False

@@ -102,10 +102,10 @@ def test_live_move_is_verified_and_confirmed_at_the_new_address(sim):
         reconnect=lambda: at(dev, new),
     )
     assert (result.msg, result.committed, result.verified) == (messages.COMMITTED, True, True)
-    assert "+   ip address {0}/24".format(new) in result.diff.splitlines()
+    assert f"+   ip address {new}/24" in result.diff.splitlines()
     assert any("moved to its new management address" in w for w in result.warnings)
     time.sleep(6.5)  # past the timer: confirmed, so nothing reverts
-    assert dev.address == new and "{0}/24".format(new) in dev.startup_config
+    assert dev.address == new and f"{new}/24" in dev.startup_config
     assert dev.pending_commit is None and dev.open_sessions == []
 
 
@@ -123,9 +123,9 @@ def test_a_move_to_an_address_the_device_does_not_answer_at_reverts_by_itself(si
             reconnect=lambda: at(dev, wrong),
         )
     assert info.value.details["rolled_back"] == "timer"
-    assert "does not answer at its new management address {0}".format(wrong) in info.value.message
+    assert f"does not answer at its new management address {wrong}" in info.value.message
     assert wait_until(lambda: dev.address == old, timeout=6), dev.address
-    assert "{0}/24".format(old) in dev.running_config
+    assert f"{old}/24" in dev.running_config
 
 
 def test_no_move_without_commit_confirm(sim):
@@ -141,4 +141,4 @@ def test_no_move_without_commit_confirm(sim):
             moved_to=new,
             reconnect=lambda: at(dev, new),
         )
-    assert dev.address == old and "{0}/24".format(old) in dev.running_config and dev.open_sessions == []
+    assert dev.address == old and f"{old}/24" in dev.running_config and dev.open_sessions == []

@@ -1,0 +1,210 @@
+# -*- coding: utf-8 -*-
+# Copyright: sotsync team
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Rollback points and the rollback of one device to its configuration before the last push.
+
+Before each live commit the deploy reads the device's running configuration; after it, the running
+configuration again. The journal note of the commit (a Note on the device in Nautobot) records both
+as fingerprints, and the configuration before the push with its secrets masked, where users see it:
+
+    - rollback point: before sha256:<hex>, after sha256:<hex>
+
+A rollback finds the newest rollback point in the device's notes and reads the device's running
+configuration. It refuses when that is not what the push left (something else changed the device
+since), does nothing when it is already the configuration before the push, and otherwise restores
+it with NAPALM's own ``rollback()`` (on EOS ``configure replace flash:rollback-0``: the device's copy
+of its configuration taken by NAPALM just before that commit), then verifies the result against the
+"before" fingerprint. A dry run (the default) shows the diff and changes nothing.
+
+The fingerprint ignores what changes without a configuration change: blank lines, ``!`` comments
+(EOS prints the time there) and ``end``, and runs of spaces.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import difflib
+import hashlib
+import re
+
+from ansible_collections.sotsync.nautobot.plugins.module_utils.errors import (
+    CommitVerificationFailed,
+    DeviceNotReady,
+    ProvisionError,
+)
+from ansible_collections.sotsync.nautobot.plugins.module_utils.readiness import check_readiness
+
+MARK = "- rollback point: "
+_POINT = re.compile(r"^- rollback point: before (sha256:[0-9a-f]{64}), after (sha256:[0-9a-f]{64})\s*$", re.M)
+_BEFORE = re.compile(r"\*\*Running configuration before this push\*\*[^\n]*\n+```text\n(.*?)\n```", re.S)
+ROLLED_BACK = "Rolled back to the configuration before the push of {when}"
+NOTHING_TO_ROLL_BACK = "Nothing to roll back: the device already has its configuration from before the push of {when}"
+DRY_RUN = "DRY RUN: the rollback would restore the configuration from before the push of {when}; nothing changed"
+
+
+class NoRollbackPoint(ProvisionError):
+    code = "no_rollback_point"
+
+
+class RollbackRefused(ProvisionError):
+    code = "rollback_refused"
+
+
+def config_lines(text):
+    """The lines that make up a configuration: stripped, whitespace collapsed, comments dropped."""
+    lines = []
+    for line in (text or "").splitlines():
+        collapsed = " ".join(line.split())
+        if collapsed and not collapsed.startswith("!") and collapsed != "end":
+            lines.append(line.rstrip())
+    return lines
+
+
+def fingerprint(text):
+    """``sha256:<hex>`` of the configuration's lines (see ``config_lines``)."""
+    canonical = "\n".join(" ".join(line.split()) for line in config_lines(text))
+    return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def point_line(before, after):
+    """The note line that records a rollback point."""
+    return "{0}before {1}, after {2}".format(MARK, fingerprint(before), fingerprint(after))
+
+
+def before_section(before_masked):
+    """The note's section with the configuration before the push (already masked by the caller)."""
+    return "**Running configuration before this push** (secrets masked)\n\n```text\n{0}\n```".format(
+        "\n".join(config_lines(before_masked))
+    )
+
+
+def parse_point(note):
+    """``{"before": fp, "after": fp, "before_config": masked text or None}`` from a note, or None."""
+    text = note.get("note") if isinstance(note, dict) else str(note or "")
+    found = _POINT.search(text or "")
+    if not found:
+        return None
+    config = _BEFORE.search(text)
+    return {"before": found.group(1), "after": found.group(2), "before_config": config.group(1) if config else None}
+
+
+def latest_point(notes):
+    """The newest note with a rollback point (notes are Nautobot note dicts with ``created``)."""
+    ordered = sorted(notes or [], key=lambda n: str(n.get("created") or ""), reverse=True)
+    for note in ordered:
+        point = parse_point(note)
+        if point:
+            point["note_id"] = str(note.get("id"))
+            point["when"] = str(note.get("created") or "?")
+            return point
+    return None
+
+
+def masked_diff(current_masked, before_masked):
+    """Unified diff from the current configuration to the one before the push (both masked)."""
+    return "\n".join(
+        difflib.unified_diff(
+            config_lines(current_masked), config_lines(before_masked), "running", "before the push", lineterm=""
+        )
+    )
+
+
+def plan(point, running):
+    """What a rollback would do given the device's running configuration: ``rollback``, ``nothing``
+    or raise ``RollbackRefused``."""
+    now = fingerprint(running)
+    if now == point["before"]:
+        return "nothing"
+    if now != point["after"]:
+        raise RollbackRefused(
+            "The device's configuration changed since the push of {0} (it is neither what that push left nor "
+            "what was there before it): rollback refused, nothing changed. Compare the running configuration "
+            "with the note of that push in Nautobot.".format(point["when"]),
+            running_fingerprint=now,
+            rollback_point=point["note_id"],
+        )
+    return "rollback"
+
+
+def rollback(driver, point, dry_run, mask, host=None, log=None):
+    """Roll the device behind ``driver`` back to the rollback point. Returns a result dict."""
+    log = log or (lambda _msg: None)
+    when = point["when"]
+    driver.open()
+    try:
+        running = (driver.get_config(retrieve="running") or {}).get("running", "")
+        action = plan(point, running)
+        result = {"changed": False, "committed": False, "dry_run": bool(dry_run), "rollback_point": point["note_id"]}
+        if action == "nothing":
+            result.update(msg=NOTHING_TO_ROLL_BACK.format(when=when), config_diff="")
+            return result
+        before = point.get("before_config")
+        result["config_diff"] = masked_diff(mask(running), before) if before is not None else ""
+        result["changed"] = True
+        if dry_run:
+            result["msg"] = DRY_RUN.format(when=when)
+            return result
+        driver.rollback()
+        log("%s: NAPALM rollback done; verifying" % host)
+        after = (driver.get_config(retrieve="running") or {}).get("running", "")
+        if fingerprint(after) != point["before"]:
+            raise CommitVerificationFailed(
+                "The rollback of {0} did not restore the configuration from before the push of {1}: the device's "
+                "saved copy differs (it was taken from the startup configuration, which may have lacked unsaved "
+                "changes). Check the device against the note of that push.".format(host, when),
+                host=host,
+                rolled_back=False,
+                config_diff=result["config_diff"],
+            )
+        result.update(committed=True, verified=True, msg=ROLLED_BACK.format(when=when))
+        return result
+    finally:
+        try:
+            driver.close()
+        except Exception as exc:  # noqa: BLE001 - closing must not mask the outcome
+            log("%s: close failed: %s" % (host, exc))
+
+
+def require_point(notes, device_name):
+    point = latest_point(notes)
+    if point is None:
+        raise NoRollbackPoint(
+            "No rollback point for {0}: none of its notes in Nautobot records a live push by "
+            "sotsync.nautobot.golden_config_deploy (only live commits leave one).".format(device_name)
+        )
+    return point
+
+
+def run_rollback(params, check_mode, client, driver_factory, optional_args_for, mask, journal_comments, log=None):
+    """Roll back the device ``params["device"]``: look it up, find its rollback point, roll back.
+
+    ``optional_args_for(device)`` gives the NAPALM optional args; ``mask`` masks secrets in a
+    configuration; ``journal_comments(name, mode, msg, diff)`` formats the note written after a
+    rollback (not in check mode, not for a dry run). Returns the result dict or raises.
+    """
+    ident = str(params["device"]).strip()
+    named, _selected, missing = client.get_devices(idents=[ident])
+    if missing:
+        raise missing[ident]
+    device = named[0]
+    name = str(device.get("name") or device.get("id"))
+    readiness = check_readiness(device, params.get("ready_statuses"))
+    if not readiness.ready:
+        raise DeviceNotReady(readiness.message, reasons=readiness.reasons, status=readiness.status)
+    point = require_point(client.device_notes(device["id"]), name)
+    dry_run = bool(params.get("dry_run", True)) or bool(check_mode)
+    driver = driver_factory(
+        readiness.napalm_driver,
+        readiness.host,
+        params["username"],
+        params["password"],
+        params.get("timeout") or 60,
+        optional_args_for(device),
+    )
+    result = rollback(driver, point, dry_run, mask, host=readiness.host, log=log)
+    result.update(device=name, device_id=str(device["id"]), host=readiness.host, check_mode=bool(check_mode))
+    if result["committed"] and params.get("journal", True) and not check_mode:
+        comments = journal_comments(name, "rollback", result["msg"], result.get("config_diff"))
+        result["journal_entry_id"] = client.create_journal_entry(device["id"], "success", comments)
+    return result

@@ -1,0 +1,171 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: sotsync team
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: config_rollback
+short_description: Return a device to its configuration before the last push by this collection
+version_added: 0.2.0
+description:
+  - Every live commit by M(sotsync.nautobot.golden_config_deploy) leaves a rollback point in the device's
+    journal in Nautobot (a Note): the fingerprints of the running configuration before and after the
+    push, and the configuration before it with its secrets masked.
+  - This module finds the newest rollback point, reads the device's running configuration and refuses,
+    changing nothing, when it is not what that push left (something else changed the device since). When
+    the device already has its configuration from before the push, there is nothing to do.
+  - Otherwise it rolls back with NAPALM's own C(rollback()) (on EOS C(configure replace flash:rollback-0),
+    the device's copy of its configuration taken by NAPALM just before that commit) and verifies that
+    the running configuration is again the one before the push; if not, it fails and says so.
+  - A rollback restores a whole configuration; it is the only operation of this collection that is not
+    a merge, and it only ever restores what the device had.
+  - B(Dry run is the default) (and check mode is a dry run): the diff from the running configuration to
+    the one before the push is shown (secrets masked) and nothing changes.
+  - After a rollback a journal entry records it on the device (not in check mode, not in a dry run).
+author:
+  - sotsync team (@sotsync)
+requirements:
+  - pynautobot
+  - napalm (and the driver's own library, for example pyeapi for EOS)
+extends_documentation_fragment:
+  - sotsync.nautobot.nautobot
+  - sotsync.nautobot.napalm
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+    details: Check mode is a dry run.
+  diff_mode:
+    support: full
+    details: Returns the diff (secrets masked) as C(diff.prepared).
+  platform:
+    platforms: posix
+options:
+  device:
+    description:
+      - The Nautobot device, by name or UUID.
+    type: str
+    required: true
+  dry_run:
+    description:
+      - Show what the rollback would change and change nothing. Set C(false) to roll back.
+    type: bool
+    default: true
+  ready_statuses:
+    description:
+      - The statuses a device must have to be touched (the same readiness rules as provisioning).
+    type: list
+    elements: str
+    default: [Active, Planned, Staged]
+  journal:
+    description:
+      - Record a rollback in the device's journal in Nautobot.
+    type: bool
+    default: true
+  trigger:
+    description:
+      - What started the run, recorded in the journal entry.
+    type: str
+    default: manual
+"""
+
+EXAMPLES = r"""
+- name: Show what rolling access1 back would change (dry run)
+  sotsync.nautobot.config_rollback:
+    device: access1
+
+- name: Roll access1 back to its configuration before the last push
+  sotsync.nautobot.config_rollback:
+    device: access1
+    dry_run: false
+"""
+
+RETURN = r"""
+msg:
+  description: What happened.
+  returned: always
+  type: str
+  sample: Rolled back to the configuration before the push of 2026-11-25T16:40:02.123456Z
+changed:
+  description: Whether the device's configuration differs (dry run) or was changed.
+  returned: success
+  type: bool
+committed:
+  description: Whether the rollback was applied.
+  returned: success
+  type: bool
+verified:
+  description: The running configuration is again the one before the push.
+  returned: when committed
+  type: bool
+config_diff:
+  description: Unified diff from the running configuration to the one before the push, secrets masked.
+  returned: success
+  type: str
+rollback_point:
+  description: The id of the Nautobot note holding the rollback point used.
+  returned: success
+  type: str
+error:
+  description:
+    - Why it failed, e.g. C(no_rollback_point), C(rollback_refused), C(device_not_ready),
+      C(device_unreachable), C(commit_verification_failed).
+  returned: failure
+  type: str
+"""
+
+import traceback
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.common.text.converters import to_native
+
+from ansible_collections.sotsync.nautobot.plugins.module_utils.arguments import CONFIG_ROLLBACK_ARGUMENT_SPEC
+from ansible_collections.sotsync.nautobot.plugins.module_utils.deploy import classify_device_error, make_driver
+from ansible_collections.sotsync.nautobot.plugins.module_utils.errors import ProvisionError
+from ansible_collections.sotsync.nautobot.plugins.module_utils.provision import (
+    check_parameters,
+    journal_comments,
+    make_client,
+    merged_optional_args,
+    redact_config_secrets,
+)
+from ansible_collections.sotsync.nautobot.plugins.module_utils.rollback import run_rollback
+
+
+def main():
+    module = AnsibleModule(argument_spec=CONFIG_ROLLBACK_ARGUMENT_SPEC, supports_check_mode=True)
+    params = module.params
+    try:
+        check_parameters(dict(params, commit_confirm_seconds=0))
+        result = run_rollback(
+            params,
+            module.check_mode,
+            make_client(params),
+            make_driver,
+            lambda device: merged_optional_args(device, params.get("optional_args")),
+            redact_config_secrets,
+            lambda name, mode, msg, diff: journal_comments(name, mode, msg, params["trigger"], "-", diff),
+            log=module.log,
+        )
+    except ProvisionError as error:
+        module.fail_json(**error.to_result())
+    except Exception as error:  # noqa: BLE001 - device faults become typed errors
+        typed = classify_device_error(error, stage="rollback")
+        if type(typed).__name__ == "DeviceError":
+            module.fail_json(
+                msg="config_rollback failed: {0}: {1}".format(type(error).__name__, to_native(error)),
+                error="unexpected",
+                exception=traceback.format_exc(),
+            )
+        module.fail_json(**typed.to_result())
+    if module._diff and result.get("config_diff"):
+        result["diff"] = {"prepared": result["config_diff"]}
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

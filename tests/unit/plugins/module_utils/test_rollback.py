@@ -1,0 +1,140 @@
+"""Rollback points and the rollback: pure functions, then the REAL napalm eos driver against the
+in-process EOS simulator (push with deploy(), record the point as the journal note does, roll back)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from ansible_collections.sotsync.nautobot.plugins.module_utils import rollback as rb
+from ansible_collections.sotsync.nautobot.plugins.module_utils.deploy import deploy, make_driver
+from ansible_collections.sotsync.nautobot.plugins.module_utils.provision import (
+    journal_comments,
+    redact_config_secrets,
+)
+
+SIM_DIR = Path(__file__).resolve().parents[4] / "tests" / "simulator"
+if str(SIM_DIR) not in sys.path:
+    sys.path.insert(0, str(SIM_DIR))
+eos_sim = pytest.importorskip("eos_sim", reason="the EOS simulator (tests/simulator/eos_sim.py) is missing")
+
+USERNAME, PASSWORD = "netops", "sim-password-123"
+START = """hostname access1
+username admin privilege 15 role network-admin secret sha512 $6$topsecret
+!
+interface Ethernet1
+   description uplink
+!
+end
+"""
+INTENT = """hostname access-switch-1
+!
+interface Ethernet1
+   description uplink to dist1
+!
+vlan 10
+   name users
+!
+end
+"""
+
+
+def test_fingerprint_ignores_comments_blank_lines_and_spacing():
+    a = "! Command: show running-config\n! Time: Mon\nhostname a\n!\ninterface E1\n   description x\nend\n"
+    b = "! Time: Tue\n\nhostname  a\ninterface E1\n description   x\n"
+    assert rb.fingerprint(a) == rb.fingerprint(b)
+    assert rb.fingerprint(a) != rb.fingerprint(a.replace("description x", "description y"))
+
+
+def test_the_point_is_read_back_from_the_note_it_is_written_in():
+    note = journal_comments(
+        "access1",
+        "commit",
+        "Configuration committed successfully",
+        "manual",
+        "regenerate",
+        "+hostname b",
+        extra={"rollback point": rb.point_line("hostname a\n", "hostname b\n")[len(rb.MARK) :]},
+        appendix=rb.before_section(redact_config_secrets(START)),
+    )
+    notes = [
+        {"id": "n1", "created": "2026-11-25T10:00:00Z", "note": "[info] dry run, no point"},
+        {"id": "n2", "created": "2026-11-25T11:00:00Z", "note": "[success] " + note},
+    ]
+    point = rb.latest_point(notes)
+    assert (point["note_id"], point["before"], point["after"]) == (
+        "n2",
+        rb.fingerprint("hostname a"),
+        rb.fingerprint("hostname b"),
+    )
+    assert "hostname access1" in point["before_config"] and "$6$topsecret" not in point["before_config"]
+    with pytest.raises(rb.NoRollbackPoint):
+        rb.require_point(notes[:1], "access1")
+
+
+def test_plan_refuses_a_device_changed_since_the_push():
+    point = {"before": rb.fingerprint("a"), "after": rb.fingerprint("b"), "when": "T", "note_id": "n"}
+    assert rb.plan(point, "b") == "rollback"
+    assert rb.plan(point, "a") == "nothing"
+    with pytest.raises(rb.RollbackRefused, match="changed since the push of T"):
+        rb.plan(point, "c")
+
+
+@pytest.fixture
+def pushed():
+    """A device pushed live once by deploy(); its rollback point as the journal note records it."""
+    simulator = eos_sim.EosSimulator(username=USERNAME, password=PASSWORD)
+    dev = simulator.add_device("rb", "127.0.0.1", 0, START)
+    simulator.start()
+    driver = lambda: make_driver("eos", "127.0.0.1", USERNAME, PASSWORD, 5, {"transport": "http", "port": dev.port})  # noqa: E731
+    result = deploy(driver(), INTENT, dry_run=False, commit_confirm_seconds=30, host="127.0.0.1")
+    assert result.committed and result.verified
+    note = "[success] " + journal_comments(
+        "rb",
+        "commit",
+        result.msg,
+        "manual",
+        "regenerate",
+        result.diff,
+        extra={"rollback point": rb.point_line(result.before_running, result.after_running)[len(rb.MARK) :]},
+        appendix=rb.before_section(redact_config_secrets(result.before_running)),
+    )
+    point = rb.latest_point([{"id": "n1", "created": "2026-11-25T12:00:00Z", "note": note}])
+    yield dev, driver, point
+    simulator.stop()
+
+
+def test_dry_run_shows_the_masked_diff_and_changes_nothing(pushed):
+    dev, driver, point = pushed
+    before = dev.running_config
+    result = rb.rollback(driver(), point, True, redact_config_secrets, host="127.0.0.1")
+    assert result["changed"] and not result["committed"] and result["msg"].startswith("DRY RUN")
+    diff = result["config_diff"].splitlines()
+    assert "-hostname access-switch-1" in diff and "+hostname access1" in diff and "-vlan 10" in diff
+    assert "$6$topsecret" not in result["config_diff"]
+    assert dev.running_config == before
+
+
+def test_live_rollback_restores_and_verifies_then_there_is_nothing_left(pushed):
+    dev, driver, point = pushed
+    result = rb.rollback(driver(), point, False, redact_config_secrets, host="127.0.0.1")
+    assert (result["committed"], result["verified"]) == (True, True)
+    assert rb.fingerprint(dev.running_config) == rb.fingerprint(START)
+    assert "secret sha512 $6$topsecret" in dev.running_config  # the real secret is back, from the device
+    again = rb.rollback(driver(), point, False, redact_config_secrets, host="127.0.0.1")
+    assert (again["changed"], again["committed"]) == (False, False) and again["msg"].startswith("Nothing to roll back")
+
+
+def test_rollback_refused_when_something_else_changed_the_device(pushed):
+    dev, driver, point = pushed
+    other = driver()
+    other.open()
+    other.load_merge_candidate(config="ntp server 10.9.9.9\n")
+    other.commit_config()
+    other.close()
+    changed = dev.running_config
+    with pytest.raises(rb.RollbackRefused):
+        rb.rollback(driver(), point, False, redact_config_secrets, host="127.0.0.1")
+    assert dev.running_config == changed
