@@ -13,7 +13,7 @@ short_description: Return a device to its configuration before the last push by 
 version_added: 0.2.0
 description:
   - Every live commit by M(sotsync.nautobot.golden_config_deploy) leaves a rollback point in the device's
-    journal in Nautobot (a Note): the fingerprints of the running configuration before and after the
+    journal in Nautobot (a Note) with the fingerprints of the running configuration before and after the
     push, and the configuration before it with its secrets masked.
   - This module finds the newest rollback point, reads the device's running configuration and refuses,
     changing nothing, when it is not what that push left (something else changed the device since). When
@@ -23,7 +23,7 @@ description:
     the running configuration is again the one before the push; if not, it fails and says so.
   - A rollback restores a whole configuration; it is the only operation of this collection that is not
     a merge, and it only ever restores what the device had.
-  - B(Dry run is the default) (and check mode is a dry run): the diff from the running configuration to
+  - B(Dry run is the default) (and check mode is a dry run). The diff from the running configuration to
     the one before the push is shown (secrets masked) and nothing changes.
   - After a rollback a journal entry records it on the device (not in check mode, not in a dry run).
 author:
