@@ -24,7 +24,7 @@ import urllib.request
 import pytest
 from collection_package import tool
 
-MARKER = "<!-- daemon command: tests/packaging/test_daemon.py runs this block -->"
+MARKER = "<!-- daemon command: the packaging tests run this block as written -->"
 SECRET = "throwaway-test-secret"  # noqa: S105 - a test's own secret
 DEVICE_ID = "9a0e4f7c-1d2b-4c3a-8e5f-000000000001"
 START_TIMEOUT = 60
