@@ -31,6 +31,7 @@ DEVELOPER_FILES = [
     ".ansible-lint",
     ".gitignore",
     "extensions/molecule",
+    "docs/developer.md",
 ]
 # What a user needs from the tarball.
 SHIPPED_FILES = [
@@ -41,6 +42,15 @@ SHIPPED_FILES = [
     "meta/ee-requirements.txt",
     "meta/extensions.yml",
     "docs/event.md",
+    "docs/awx.md",
+    "docs/performance.md",
+    "docs/examples/awx/project/provision_device.yml",
+    "docs/examples/awx/project/collections/requirements.yml",
+    "docs/examples/awx/credential-types/nautobot.yml",
+    "docs/examples/awx/credential-types/napalm.yml",
+    "docs/examples/awx/credential-types/webhook.yml",
+    "docs/examples/awx/job-template.yml",
+    "docs/examples/awx/rulebook-activation.yml",
     "docs/examples/environments/execution-environment.yml",
     "docs/examples/environments/decision-environment.yml",
     "extensions/eda/plugins/event_source/webhook.py",
