@@ -5,11 +5,13 @@ ANSIBLE_COLLECTIONS_PATH pointing only at the fresh path; the rulebooks are foun
 ansible-rulebook's JSON schema and parsed (conditions included) by ansible-rulebook's own code.
 """
 
+import ast
 import json
 import textwrap
 from pathlib import Path
 
 import pytest
+import yaml
 from collection_package import ROOT, tool
 
 GPL3 = Path("/usr/share/common-licenses/GPL-3")
@@ -167,3 +169,25 @@ def test_rulebooks_load_from_the_installed_path(installed):
         assert found[name]["rules"], name
         for source, path in found[name]["sources"].items():
             assert path and Path(path).is_relative_to(installed.path), (name, source, path)
+
+
+def test_eda_plugin_docs_parse_from_the_installed_path(installed):
+    """ansible-doc does not render EDA plugins: their DOCUMENTATION and EXAMPLES must at least be valid YAML
+    with a description and options, as Automation Hub reads them."""
+    plugins = sorted((installed.path / "extensions" / "eda" / "plugins").glob("*/*.py"))
+    assert installed.path / "extensions" / "eda" / "plugins" / "event_source" / "webhook.py" in plugins
+    for path in plugins:
+        strings = {
+            target.id: node.value.value
+            for node in ast.parse(path.read_text()).body
+            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant)
+            for target in node.targets
+            if isinstance(target, ast.Name)
+        }
+        if path.name == "webhook.py":
+            assert {"DOCUMENTATION", "EXAMPLES"} <= set(strings)
+        if "DOCUMENTATION" in strings:
+            doc = yaml.safe_load(strings["DOCUMENTATION"])
+            assert doc["short_description"] and doc["description"] and doc["options"], path
+        if "EXAMPLES" in strings:
+            assert yaml.safe_load(strings["EXAMPLES"]), path
