@@ -1,0 +1,172 @@
+"""docs/awx.md's artifacts (docs/examples/awx), checked against the installed collection as far as a test
+reaches without an AWX/AAP: the project's wrapper playbook syntax-checks; each credential type injects
+exactly the environment variables the collection's doc fragments declare; the activation's variables
+give every variable the AAP rulebook uses and name the example job template; the job template accepts
+what the rulebook passes and what the playbook reads.
+"""
+
+import ast
+import json
+import re
+import shutil
+import textwrap
+from pathlib import Path
+
+import jinja2
+import jinja2.meta
+import pytest
+import yaml
+from collection_package import tool
+from packaging.specifiers import SpecifierSet
+
+ENV_REFERENCE = re.compile(r"E\(([A-Z0-9_]+)\)")
+VARIABLE = re.compile(r"^\{\{\s*(\w+)\s*\}\}$")
+
+
+def example(installed, relative):
+    return yaml.safe_load((installed.path / "docs" / "examples" / "awx" / relative).read_text())
+
+
+def fragment_env_vars(path):
+    """The E(...) environment variables a doc fragment's options declare."""
+    tree = ast.parse(path.read_text())
+    (documentation,) = [
+        node.value.value
+        for cls in tree.body
+        if isinstance(cls, ast.ClassDef)
+        for node in cls.body
+        if isinstance(node, ast.Assign) and [t.id for t in node.targets] == ["DOCUMENTATION"]
+    ]
+    found = set()
+    for option in yaml.safe_load(documentation)["options"].values():
+        description = option["description"]
+        for line in [description] if isinstance(description, str) else description:
+            found.update(ENV_REFERENCE.findall(line))
+    return found
+
+
+def used_variables(template_text):
+    return jinja2.meta.find_undeclared_variables(jinja2.Environment().parse(template_text))
+
+
+@pytest.mark.parametrize("fragment", ["nautobot", "napalm"])
+def test_credential_type_injects_the_fragment_env_vars(installed, fragment):
+    declared = fragment_env_vars(installed.path / "plugins" / "doc_fragments" / f"{fragment}.py")
+    assert len(declared) == 2, declared
+    credential_type = example(installed, f"credential-types/{fragment}.yml")
+    injectors = credential_type["injectors"]
+    assert set(injectors) == {"env"}
+    assert set(injectors["env"]) == declared
+    fields = {field["id"]: field for field in credential_type["inputs"]["fields"]}
+    assert set(credential_type["inputs"]["required"]) == set(fields)
+    for value in injectors["env"].values():
+        (field,) = used_variables(value)
+        assert field in fields
+    assert [f for f in fields.values() if f.get("secret")], "the token or password must be a secret field"
+
+
+def test_webhook_credential_gives_the_rulebook_its_secret(installed):
+    rulebook = installed.yaml("rulebooks/device_config_hook_aap.yml")
+    (source,) = rulebook[0]["sources"]
+    variable = VARIABLE.match(source["sotsync.nautobot.webhook"]["secret"]).group(1)
+    injectors = example(installed, "credential-types/webhook.yml")["injectors"]
+    assert set(injectors) == {"extra_vars"} and set(injectors["extra_vars"]) == {variable}
+    assert example(installed, "credential-types/webhook.yml")["inputs"]["fields"][0]["secret"] is True
+
+
+def run_job_template_actions(rulebook):
+    for ruleset in rulebook:
+        for rule in ruleset["rules"]:
+            for action in rule.get("actions") or [rule["action"]]:
+                if "run_job_template" in action:
+                    yield action["run_job_template"]
+
+
+def test_activation_names_the_example_job_template(installed):
+    variables = example(installed, "rulebook-activation.yml")["variables"]
+    job_template = example(installed, "job-template.yml")
+    actions = list(run_job_template_actions(installed.yaml("rulebooks/device_config_hook_aap.yml")))
+    assert actions
+    for action in actions:
+        name = jinja2.Environment().from_string(action["name"]).render(variables)
+        organization = jinja2.Environment().from_string(action["organization"]).render(variables)
+        assert (name, organization) == (job_template["name"], job_template["organization"])
+
+
+def test_activation_variables_cover_the_rulebook(installed):
+    activation = example(installed, "rulebook-activation.yml")
+    settings = installed.yaml("rulebooks/vars/device_config_hook.yml")
+    assert set(activation["variables"]) == set(settings) | {"job_template_name", "job_template_organization"}
+    assert activation["rulebook"] == "device_config_hook_aap.yml"
+    text = (installed.path / "rulebooks" / "device_config_hook_aap.yml").read_text()
+    used = set(re.findall(r"\bvars\.(\w+)", text))
+    for template in re.findall(r"\{\{.*?\}\}", text, re.S):
+        used |= used_variables(template)
+    used -= {"event", "events", "vars"}  # given by ansible-rulebook per rule
+    secret = set(example(installed, "credential-types/webhook.yml")["injectors"]["extra_vars"])
+    assert used, text
+    assert used <= set(activation["variables"]) | secret, used - set(activation["variables"]) - secret
+
+
+def playbook_variables(installed):
+    """The extra vars provision_device reads (its role's vars templates), ansible_eda aside."""
+    (play,) = installed.yaml("playbooks/provision_device.yml")
+    used = set()
+    for role in play["roles"]:
+        for value in role["vars"].values():
+            used |= used_variables(value)
+    return used - {"ansible_eda"}
+
+
+def test_job_template_takes_what_the_rulebook_passes(installed):
+    read = playbook_variables(installed)
+    assert {"device", "filter", "dry_run", "ready_statuses", "trigger"} == read
+    job_template = example(installed, "job-template.yml")
+    assert job_template["ask_variables_on_launch"] is True
+    assert set(job_template["extra_vars"]) <= read
+    for action in run_job_template_actions(installed.yaml("rulebooks/device_config_hook_aap.yml")):
+        assert set(action["job_args"]["extra_vars"]) <= read
+
+
+def test_project_requirements_name_this_collection(installed):
+    requirements = example(installed, "project/collections/requirements.yml")["collections"]
+    info = installed.manifest["collection_info"]
+    (entry,) = requirements
+    assert entry["name"] == f"{info['namespace']}.{info['name']}"
+    assert SpecifierSet(entry["version"]).contains(info["version"])
+
+
+LOAD_PROJECT_RULEBOOK = textwrap.dedent(
+    """
+    import json, sys, yaml
+    from ansible_rulebook import rules_parser
+    from ansible_rulebook.validators import Validate
+    data = yaml.safe_load(open(sys.argv[1]))
+    Validate.rulebook(data)
+    rulesets = rules_parser.parse_rule_sets(data, json.loads(sys.argv[2]))
+    print(json.dumps([rule.name for ruleset in rulesets for rule in ruleset.rules]))
+    """
+)
+
+
+def test_project_layout_loads(installed, tmp_path):
+    """The example project as docs/awx.md lays it out: the wrapper playbook syntax-checks against the
+    installed collection, and the AAP rulebook copied into rulebooks/ parses with the activation's
+    variables."""
+    project = tmp_path / "project"
+    shutil.copytree(installed.path / "docs" / "examples" / "awx" / "project", project)
+    (project / "rulebooks").mkdir()
+    shutil.copy(installed.path / "rulebooks" / "device_config_hook_aap.yml", project / "rulebooks")
+    out = installed.run(
+        [tool("ansible-playbook"), "--syntax-check", "-i", "localhost,", "provision_device.yml"], cwd=project
+    ).stdout
+    assert "playbook: provision_device.yml" in out
+    (play,) = yaml.safe_load((project / "provision_device.yml").read_text())
+    assert play["ansible.builtin.import_playbook"] == "sotsync.nautobot.provision_device"
+    variables = dict(example(installed, "rulebook-activation.yml")["variables"], SOTSYNC_WEBHOOK_SECRET="x")
+    python = str(Path(tool("ansible-rulebook")).parent / "python")
+    rules = installed.run(
+        [python, "-c", LOAD_PROJECT_RULEBOOK, "rulebooks/device_config_hook_aap.yml", json.dumps(variables)],
+        cwd=project,
+    ).stdout
+    assert "Provision a lone change at once" in json.loads(rules.splitlines()[-1])
