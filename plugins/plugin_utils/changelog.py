@@ -582,6 +582,7 @@ class ChangelogSource:
         start = await self.reader.now() - timedelta(seconds=self.settings.since)
         self.cursor = Cursor(time=start, start=start, nautobot_url=self.settings.nautobot_url)
         self._unsaved = 1
+        self.save_now()  # a restart before the first change resumes from this start, not from a new "now"
         logger.info(
             "Change log: no cursor at %s; starting from %s (since: %g s)",
             self.settings.cursor_file,
