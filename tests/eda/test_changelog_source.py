@@ -171,3 +171,25 @@ def test_both_sources_share_one_registry_module(source):
     assert source["delivered"] is again["delivered"] is registry_module
     assert source["logic"].delivered is registry_module
     assert sys.modules[source["logic"].validate_payload.__module__] is webhook["logic"]
+
+
+def test_documentation_matches_arguments(source, tmp_path):
+    import yaml
+
+    logic = source["logic"]
+    doc = yaml.safe_load(source["DOCUMENTATION"])
+    assert sorted(doc["options"]) == sorted(logic.ARGUMENTS)
+    defaults = logic.validate_args({}, {"NAUTOBOT_URL": "http://nb", "NAUTOBOT_TOKEN": "t"})
+    for name, option in doc["options"].items():
+        if "default" in option:
+            expected = getattr(defaults, name)
+            if name == "models":
+                expected = [logic.SHORT_NAMES[m] for m in expected]
+            if isinstance(expected, tuple):
+                expected = list(expected)
+            assert option["default"] == expected, name
+    for play in yaml.safe_load(source["EXAMPLES"]):
+        args = dict(play["sources"][1]["sotsync.nautobot.changelog"])
+        args = {k: ("x" if isinstance(v, str) and "{{" in v else v) for k, v in args.items()}
+        args["cursor_file"] = str(tmp_path / "example.json")
+        logic.validate_args(args, {})
