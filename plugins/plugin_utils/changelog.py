@@ -499,8 +499,8 @@ async def merge(streams):
     Holds at most one page per stream. Entries that cannot be read are logged and left out.
     """
     iterators = [stream.__aiter__() for stream in streams]
-    buffers = [[] for _ in iterators]
-    done = [False for _ in iterators]
+    buffers = [[] for _iterator in iterators]
+    done = [False] * len(iterators)
 
     async def refill(index):
         while not buffers[index] and not done[index]:

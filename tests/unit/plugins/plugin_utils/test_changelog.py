@@ -400,7 +400,7 @@ async def test_cursor_saved_after_each_batch(tmp_path, sleeps):
     h = Harness(tmp_path, sleeps, log, page_size=2, models=["device"])
     await h.source.start()
     await h.source.poll()
-    assert [when for when, _ in h.saves] == [at(3600), at(3602), at(3604), at(3605)]
+    assert [save[0] for save in h.saves] == [at(3600), at(3602), at(3604), at(3605)]
     assert len(h.events()) == 5
 
 

@@ -73,7 +73,7 @@ def test_threads_racing_on_one_key_deliver_it_once():
         for index in range(200):
             results.append((index, registry.first_delivery(("req", index))))
 
-    threads = [threading.Thread(target=worker) for _ in range(8)]
+    threads = [threading.Thread(target=worker) for _thread in range(8)]
     for thread in threads:
         thread.start()
     for thread in threads:
