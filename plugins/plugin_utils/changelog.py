@@ -39,6 +39,7 @@ except ImportError:  # pragma: no cover - exercised only without the dependency
 
 from ansible_collections.sotsync.nautobot.plugins.module_utils.messages import DEFAULT_READY_STATUSES
 from ansible_collections.sotsync.nautobot.plugins.plugin_utils import delivered
+from ansible_collections.sotsync.nautobot.plugins.plugin_utils.nautobot_lookup import NautobotLookupError
 from ansible_collections.sotsync.nautobot.plugins.plugin_utils.changelog_cursor import (
     Cursor,
     CursorError,
@@ -90,6 +91,8 @@ DEFAULT_RETRY_MAX_SECONDS = 60.0
 RETRY_FIRST_SECONDS = 1.0
 DEFAULT_TIMEOUT = 30.0
 PREVIOUS_CACHE_SIZE = 1000
+# A change whose device look-up fails is read again at the next poll, at most this many times in all.
+LOOKUP_ATTEMPTS = 3
 
 ARGUMENTS = (
     "nautobot_url",
@@ -562,6 +565,7 @@ class ChangelogSource:
         self.cursor = None
         self._unsaved = 0
         self._previous = OrderedDict()  # (content type, object id) -> its latest Change seen
+        self._lookup_failures = {}  # change id -> failed look-ups so far
         self.stats = {"queued": 0, "duplicates": 0, "ignored": 0}
 
     # cursor
@@ -616,6 +620,8 @@ class ChangelogSource:
                     if self.cursor.emits(change.time):
                         try:
                             await self.handle(change)
+                        except NautobotUnavailable:
+                            raise
                         except Exception:  # noqa: BLE001 - one change must never end the source
                             logger.exception("Dropped %s: unexpected error", change.label())
                     self.cursor.mark(change.id, change.time)
@@ -690,10 +696,17 @@ class ChangelogSource:
                 events = await self._ipaddress_events(hook)
                 ip_changes = changed_fields(hook.action, hook.data, hook.snapshots)
                 via = f"ipaddress {hook.data.get('address')} changed {ip_changes!r}"
-        except Exception as exc:  # noqa: BLE001 - a failed look-up drops this change only, as the webhook does
+        except NautobotLookupError as exc:
+            attempts = self._lookup_failures[change.id] = self._lookup_failures.get(change.id, 0) + 1
+            if attempts < LOOKUP_ATTEMPTS:  # Nautobot is failing: read this change again at the next poll
+                raise NautobotUnavailable(
+                    f"look-up {attempts} of {LOOKUP_ATTEMPTS} for {change.label()}: {exc}"
+                ) from None
+            del self._lookup_failures[change.id]
             self.stats["ignored"] += 1
-            logger.error("Dropped %s: %s", change.label(), exc)
+            logger.error("Dropped %s after %d failed look-ups: %s", change.label(), attempts, exc)
             return
+        self._lookup_failures.pop(change.id, None)
         for event in events:
             if not self.registry.first_delivery(delivered.event_key(event)):
                 self.stats["duplicates"] += 1

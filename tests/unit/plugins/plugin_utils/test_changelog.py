@@ -15,6 +15,7 @@ from ansible_collections.sotsync.nautobot.plugins.plugin_utils import changelog 
 from ansible_collections.sotsync.nautobot.plugins.plugin_utils import delivered
 from ansible_collections.sotsync.nautobot.plugins.plugin_utils import webhook as wh
 from ansible_collections.sotsync.nautobot.plugins.plugin_utils.changelog_cursor import load_cursor, parse_time
+from ansible_collections.sotsync.nautobot.plugins.plugin_utils.nautobot_lookup import NautobotLookupError
 
 # The event's keys, from docs/event.md (the webhook source's contract).
 EVENT_KEYS = {
@@ -494,3 +495,38 @@ async def test_ipaddress_update_becomes_the_device_event(tmp_path, sleeps):
         device["id"],
     )
     assert set(nb) == EVENT_KEYS and h.source.stats["ignored"] == 1
+
+
+class FailingLookup(FakeLookup):
+    def __init__(self, failures, devices_by_ip):
+        super().__init__(devices_by_ip)
+        self.failures = failures
+
+    def devices_for_ip(self, ip_id):
+        if self.failures:
+            self.failures -= 1
+            raise NautobotLookupError("Nautobot at http://nb failed while looking up: unreachable (ConnectionError)")
+        return super().devices_for_ip(ip_id)
+
+
+@pytest.mark.parametrize(("failures", "delivered_names"), [(2, ["access1", "after"]), (5, ["after"])])
+async def test_a_failing_device_look_up_is_retried_at_the_next_polls_then_dropped(
+    tmp_path, sleeps, caplog, failures, delivered_names
+):
+    device = device_data("access1")
+    ip = {"id": "ip-11", "address": "172.20.20.11/24", "interfaces": [{"device": {"id": device["id"]}}]}
+    log = FakeChangeLog(
+        [
+            change(at(3601), ip, model="ipam.ipaddress", action="create"),
+            change(at(3602), ip, model="ipam.ipaddress"),
+            change(at(3603), device_data("after")),
+        ]
+    )
+    h = Harness(tmp_path, sleeps, log, lookup=FailingLookup(failures, {"ip-11": [device]}))
+    await h.source.start()
+    for _poll in range(4):
+        await h.source.poll()
+    assert [e["nautobot"]["object_name"] for e in h.events()] == delivered_names
+    if failures > 2:
+        assert "Dropped ipam.ipaddress update" in caplog.text and "after 3 failed look-ups" in caplog.text
+    assert "this poll stops here" in caplog.text
