@@ -1,7 +1,7 @@
 """The rulebook's decisions, with the real ansible-rulebook and the real rulebook's conditions.
 
 Events are the source's own normalisation of realistic Nautobot webhook bodies
-(tests/eda/nautobot_webhooks.py). The rulebook is copied with two swaps only: the webhook source
+(tests/support/nautobot_webhooks.py). The rulebook is copied with two swaps only: the webhook source
 becomes a replay source, and the provisioning action becomes a debug line naming the device. Every
 condition and every decision message is the shipped rulebook's."""
 
@@ -18,11 +18,10 @@ import pytest
 import yaml
 
 from ansible_collections.sotsync.nautobot.plugins.module_utils import messages as msg
-from ansible_collections.sotsync.nautobot.plugins.plugin_utils import webhook as wh
+from ansible_collections.sotsync.nautobot.plugins.plugin_utils import device_event, request
+from tests.support import nautobot_webhooks as bodies
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "tests" / "eda"))
-import nautobot_webhooks as bodies  # noqa: E402
 
 RULEBOOK = ROOT / "rulebooks" / "device_config_hook.yml"
 SETTINGS = ROOT / "rulebooks" / "vars" / "device_config_hook.yml"
@@ -33,10 +32,10 @@ EVENTS = "(events if events is defined else {'m': event}).values()"
 
 def event(name: str, payload: dict, ready_statuses=msg.DEFAULT_READY_STATUSES) -> dict:
     """The normalised event for one webhook body, renamed so each scenario is easy to find."""
-    hook = wh.validate_payload(payload)
-    ev = wh.normalize_device_event(hook)
+    hook = request.validate_payload(payload)
+    ev = device_event.normalize_device_event(hook)
     ev["nautobot"]["object_name"] = ev["nautobot"]["device"]["name"] = name
-    return wh.add_readiness(ev, ready_statuses)
+    return device_event.add_readiness(ev, ready_statuses)
 
 
 def mixed_change():
