@@ -18,6 +18,7 @@ import ssl
 import sys
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 DOCUMENTATION = r"""
 ---
@@ -214,6 +215,19 @@ def _ssl_context(settings):
     return context
 
 
+class _ServerLog(logging.LoggerAdapter):
+    """aiohttp's own server log: a request that is not valid HTTP (a header line over 8 KiB, bytes that
+    are not HTTP) is answered 400 by aiohttp, which then logs a traceback at ERROR. One warning line
+    says it; anything else aiohttp logs goes through unchanged."""
+
+    def exception(self, msg, *args, exc_info=True, **kwargs):
+        if isinstance(exc_info, HttpProcessingError):
+            reason = " ".join(str(exc_info.message or type(exc_info).__name__).split())[:200]
+            self.logger.warning("Rejected malformed HTTP: %s %s (%s)", exc_info.code, type(exc_info).__name__, reason)
+            return
+        self.logger.exception(msg, *args, exc_info=exc_info, **kwargs)
+
+
 def _json(status, **body):
     return web.json_response(body, status=status)
 
@@ -349,7 +363,9 @@ async def main(queue, args):
     receiver = _Receiver(settings, queue, lookup)
     app = web.Application(client_max_size=settings.max_body_bytes)
     app.router.add_route("*", "/{tail:.*}", receiver.handle)
-    runner = web.AppRunner(app, access_log=None, keepalive_timeout=REQUEST_TIMEOUT)
+    runner = web.AppRunner(
+        app, access_log=None, keepalive_timeout=REQUEST_TIMEOUT, logger=_ServerLog(logging.getLogger("aiohttp.server"))
+    )
     try:
         await runner.setup()
         site = web.TCPSite(runner, settings.host, settings.port, ssl_context=ssl_context)
