@@ -113,3 +113,24 @@ def test_ready_statuses_argument_is_checked():
     assert st.validate_args({"port": 5001, "secret": "k", "models": ["device"], "ready_statuses": "Active, Staged"})
     with pytest.raises(ValueError, match="ready_statuses"):
         st.validate_args({"port": 5001, "secret": "k", "models": ["device"], "ready_statuses": [1]})
+
+
+def test_filter_args_defaults_and_values():
+    assert st.validate_filter_args({}) == st.FilterSettings()
+    settings = st.validate_filter_args({"ready_statuses": "Active, Staged", "lone_event_seconds": "0"})
+    assert settings == st.FilterSettings(ready_statuses=("Active", "Staged"), lone_event_seconds=0.0)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ({"ready_statuses": "{{ ready_statuses }}"}, "does not template event filter arguments"),
+        ({"ready_statuses": [1]}, "ready_statuses must be a list"),
+        ({"lone_event_seconds": -1}, "lone_event_seconds must be a finite number"),
+        ({"secret": "x"}, "unknown argument(s): secret"),
+    ],
+)
+def test_filter_args_rejected(args, message):
+    with pytest.raises(ValueError, match=None) as err:
+        st.validate_filter_args(args)
+    assert message in str(err.value)
