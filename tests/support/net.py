@@ -17,7 +17,7 @@ async def wait_for_port(port, host="127.0.0.1", timeout=5.0):
     deadline = time.monotonic() + timeout
     while True:
         try:
-            _, writer = await asyncio.open_connection(host, port)
+            _reader, writer = await asyncio.open_connection(host, port)
             writer.close()
             await writer.wait_closed()
             return

@@ -103,8 +103,8 @@ async def test_pacer_keeps_order_and_rate():
 
     pacer = dl.Pacer(10, put, clock=clock, sleep=sleep)
     await asyncio.gather(*(pacer(n) for n in range(4)))
-    assert [event for event, _ in out] == [0, 1, 2, 3]
-    assert [when for _, when in out] == [100.0, 100.1, 100.2, 100.3]  # 10 a second, the first at once
+    assert [event for event, _when in out] == [0, 1, 2, 3]
+    assert [when for _event, when in out] == [100.0, 100.1, 100.2, 100.3]  # 10 a second, the first at once
     clock.now += 5
     await pacer("later")
     assert out[-1] == ("later", 105.3) and slept == [0.1, 0.1, 0.1]  # after a pause: at once
@@ -189,7 +189,7 @@ async def test_coalescer_run_sleeps_until_the_earliest_due_time():
     await coalescer.add(_ev())
     clock.now += 0.5
     await coalescer.add(_ev(fields=["other"], device_id=nw.DEVICE2_ID))
-    for _ in range(10):
+    for _tick in range(10):
         await asyncio.sleep(0)
     task.cancel()
     assert slept == [1.5, 0.5] and len(out.events) == 2 and coalescer.pending == 0

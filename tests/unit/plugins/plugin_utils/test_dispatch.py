@@ -50,7 +50,7 @@ def test_reference_only_device_is_looked_up():
     dispatcher = dp.Dispatcher(lookup)
     route = dispatcher.route(hook(nw.reference_only()))
     assert (route.work, route.status) == (dp.DEVICE_LOOKUP, 202)
-    (event,), _ = dispatcher.events(hook(nw.reference_only()), route, "/", {})
+    (event,), _via = dispatcher.events(hook(nw.reference_only()), route, "/", {})
     assert event["nautobot"]["device"]["platform"]["napalm_driver"] == "eos"
 
 
