@@ -19,7 +19,7 @@ short_description: Turn raw Nautobot webhook events into sotsync.nautobot device
 description:
   - An event filter for events whose C(payload) is the body of a Nautobot webhook, as
     C(ansible.eda.webhook), C(eda.builtin.webhook) and AAP event streams deliver them
-    (C({payload, meta: {endpoint, headers}})). It applies the normalisation of the
+    (the body in C(payload), C(endpoint) and C(headers) in C(meta)). It applies the normalisation of the
     C(sotsync.nautobot.webhook) source, so the same rulebook decisions run on them.
   - The event it passes on is the collection's device event (docs/event.md), C(nautobot) and
     C(meta), with the readiness verdict and the burst mark. Credential headers (the signature
