@@ -28,7 +28,7 @@ description:
     C(hmac_header=X-Hook-Signature), C(hmac_format=hex)); this filter does not.
   - A body that is not a usable Nautobot device webhook (another model, a missing or ill-typed key,
     a change already passed on) is dropped with a warning; the activation keeps running.
-    IP address webhooks are dropped too (mapping an IP to its devices needs a Nautobot look-up:
+    IP address webhooks are dropped too (mapping an IP to its devices needs a Nautobot look-up;
     the C(sotsync.nautobot.webhook) source does it). Events that already are device events pass
     unchanged.
   - ansible-rulebook does not template event filter arguments: write values, not C({{ vars }}).
