@@ -305,7 +305,7 @@ async def run_categories(tally, port):
                 for r in valid_raw[:300]
             ),
         )
-        randoms = [rng.randbytes(rng.randint(1, 4096)) for _ in range(2000)]
+        randoms = [rng.randbytes(rng.randint(1, 4096)) for _ in range(2200)]
         add(
             "random bytes, signed",
             {400},
@@ -457,7 +457,9 @@ async def test_hostile_input(source_process):
     rss_after = rss(proc.pid)
     log = log_file.read_text()
 
-    print(f"\n{tally.total} requests in {seconds:.1f} s against the real source (pid {proc.pid}):")
+    print(
+        f"\n{tally.total} requests (200 of them warm-up) in {seconds:.1f} s against the real source (pid {proc.pid}):"
+    )
     for category, counter in tally.statuses.items():
         print(f"  {category:45} {sum(counter.values()):6}  {dict(counter)}")
     print(f"  delivered events: {sum(ids.values())} (valid requests: {len(tally.valid_ids)})")
@@ -465,7 +467,7 @@ async def test_hostile_input(source_process):
     print(f"  source RSS: {rss_before / 2**20:.1f} MiB before, {rss_after / 2**20:.1f} MiB after")
     print(f"  log: {len(log.splitlines())} lines, {log.count('Rejected')} 'Rejected' warnings")
 
-    assert tally.total >= 10_000
+    assert tally.total - sum(tally.statuses["warm-up (valid)"].values()) >= 10_000
     for category, counter in tally.statuses.items():
         assert set(counter) <= tally.expected[category], (category, dict(counter))
     assert not any(isinstance(s, int) and s >= 500 for c in tally.statuses.values() for s in c)

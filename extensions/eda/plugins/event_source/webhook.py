@@ -255,7 +255,12 @@ class _Receiver:
             return await self._handle(request)
         except req.RequestRejected as exc:
             LOGGER.warning(
-                "Rejected %s %s from %s: %d %s", request.method, request.path, request.remote, exc.status, exc.reason
+                "Rejected %s %s from %s: %d %s",
+                request.method,
+                request.path[:200],
+                request.remote,
+                exc.status,
+                exc.reason,
             )
             response = _json(exc.status, error=exc.reason)
             if exc.status == 405:
@@ -265,7 +270,7 @@ class _Receiver:
             LOGGER.warning(
                 "Dropped %s %s from %s: the client went away (%s)",
                 request.method,
-                request.path,
+                request.path[:200],
                 request.remote,
                 type(exc).__name__,
             )
