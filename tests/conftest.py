@@ -1,12 +1,10 @@
-"""Shared pytest set-up: make ``ansible_collections.sotsync.nautobot`` importable from the checkout."""
+"""Shared pytest set-up: the collection link tree must exist (pyproject.toml's ``pythonpath`` puts it on
+``sys.path``, so ``ansible_collections.sotsync.nautobot`` imports from the checkout)."""
 
-import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-COLLECTIONS = ROOT / ".build" / "collections"
+COLLECTION = ROOT / ".build" / "collections" / "ansible_collections" / "sotsync" / "nautobot"
 
-if not (COLLECTIONS / "ansible_collections" / "sotsync" / "nautobot").exists():
+if not COLLECTION.exists():
     raise RuntimeError("run scripts/setup first: the collection link tree is missing")
-if str(COLLECTIONS) not in sys.path:
-    sys.path.insert(0, str(COLLECTIONS))

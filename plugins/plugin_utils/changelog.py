@@ -50,29 +50,32 @@ from ansible_collections.sotsync.nautobot.plugins.plugin_utils.changelog_cursor 
     save_cursor,
 )
 
-# --- the webhook source's logic: every name this module takes from it, in this one place -----------
-from ansible_collections.sotsync.nautobot.plugins.plugin_utils.webhook import (  # noqa: I001
-    DEFAULT_LONE_EVENT_SECONDS,
-    DEFAULT_MAX_EVENTS_PER_SECOND,
-    DEFAULT_MODELS,
-    DEVICE,
-    SHORT_NAMES,
-    BurstMarker,
-    Pacer,
-    WebhookRejected,
-    _as_bool,
-    _as_float,
-    _as_int,
-    _as_text,
+# --- the webhook source's logic: every name this module takes from it -------------------------------
+from ansible_collections.sotsync.nautobot.plugins.plugin_utils.delivery import BurstMarker, Pacer
+from ansible_collections.sotsync.nautobot.plugins.plugin_utils.device_event import (
     add_readiness,
-    canonical_models,
     changed_fields,
     describe,
     ip_candidate_devices,
     needs_lookup,
     normalize_device_event,
     normalize_ipaddress_device_event,
+)
+from ansible_collections.sotsync.nautobot.plugins.plugin_utils.request import (
+    DEFAULT_MODELS,
+    DEVICE,
+    SHORT_NAMES,
+    RequestRejected,
     validate_payload,
+)
+from ansible_collections.sotsync.nautobot.plugins.plugin_utils.settings import (
+    DEFAULT_LONE_EVENT_SECONDS,
+    DEFAULT_MAX_EVENTS_PER_SECOND,
+    as_bool,
+    as_float,
+    as_int,
+    as_text,
+    canonical_models,
 )
 
 logger = logging.getLogger(__name__)
@@ -149,8 +152,8 @@ def validate_args(args, environ=None):
     unknown = sorted(k for k in args if k not in ARGUMENTS and not str(k).startswith("eda_"))
     if unknown:
         raise ValueError(f"unknown argument(s): {', '.join(unknown)}; valid arguments: {', '.join(ARGUMENTS)}")
-    url = _as_text("nautobot_url", args.get("nautobot_url")) or (environ.get("NAUTOBOT_URL") or "").strip()
-    token = _as_text("nautobot_token", args.get("nautobot_token")) or (environ.get("NAUTOBOT_TOKEN") or "").strip()
+    url = as_text("nautobot_url", args.get("nautobot_url")) or (environ.get("NAUTOBOT_URL") or "").strip()
+    token = as_text("nautobot_token", args.get("nautobot_token")) or (environ.get("NAUTOBOT_TOKEN") or "").strip()
     if not url:
         raise ValueError("Missing required argument: nautobot_url (or NAUTOBOT_URL)")
     if not url.lower().startswith(("http://", "https://")):
@@ -158,7 +161,7 @@ def validate_args(args, environ=None):
     if not token:
         raise ValueError("Missing required argument: nautobot_token (or NAUTOBOT_TOKEN)")
     url = url.rstrip("/")
-    cursor_file = _as_text("cursor_file", args.get("cursor_file"))
+    cursor_file = as_text("cursor_file", args.get("cursor_file"))
     cursor_file = os.path.abspath(os.path.expanduser(cursor_file)) if cursor_file else default_cursor_path(url, environ)
     if os.path.isdir(cursor_file):
         raise ValueError(f"cursor_file {cursor_file!r} is a folder; give a file name")
@@ -173,21 +176,21 @@ def validate_args(args, environ=None):
         nautobot_url=url,
         nautobot_token=token,
         cursor_file=cursor_file,
-        nautobot_validate_certs=_as_bool("nautobot_validate_certs", args.get("nautobot_validate_certs", True)),
-        nautobot_timeout=_as_float("nautobot_timeout", args.get("nautobot_timeout", DEFAULT_TIMEOUT), 0.1),
+        nautobot_validate_certs=as_bool("nautobot_validate_certs", args.get("nautobot_validate_certs", True)),
+        nautobot_timeout=as_float("nautobot_timeout", args.get("nautobot_timeout", DEFAULT_TIMEOUT), 0.1),
         models=canonical_models(args.get("models", list(DEFAULT_MODELS))),
-        since=_as_float("since", args.get("since", DEFAULT_SINCE), 0.0),
-        poll_interval=_as_float("poll_interval", args.get("poll_interval", DEFAULT_POLL_INTERVAL), 0.1),
-        overlap_seconds=_as_float("overlap_seconds", args.get("overlap_seconds", DEFAULT_OVERLAP_SECONDS), 0.0),
-        page_size=_as_int("page_size", args.get("page_size", DEFAULT_PAGE_SIZE), 1, MAX_PAGE_SIZE),
-        retry_max_seconds=_as_float(
+        since=as_float("since", args.get("since", DEFAULT_SINCE), 0.0),
+        poll_interval=as_float("poll_interval", args.get("poll_interval", DEFAULT_POLL_INTERVAL), 0.1),
+        overlap_seconds=as_float("overlap_seconds", args.get("overlap_seconds", DEFAULT_OVERLAP_SECONDS), 0.0),
+        page_size=as_int("page_size", args.get("page_size", DEFAULT_PAGE_SIZE), 1, MAX_PAGE_SIZE),
+        retry_max_seconds=as_float(
             "retry_max_seconds", args.get("retry_max_seconds", DEFAULT_RETRY_MAX_SECONDS), RETRY_FIRST_SECONDS
         ),
         ready_statuses=tuple(item.strip() for item in ready_statuses),
-        max_events_per_second=_as_float(
+        max_events_per_second=as_float(
             "max_events_per_second", args.get("max_events_per_second", DEFAULT_MAX_EVENTS_PER_SECOND), 0.0
         ),
-        lone_event_seconds=_as_float(
+        lone_event_seconds=as_float(
             "lone_event_seconds", args.get("lone_event_seconds", DEFAULT_LONE_EVENT_SECONDS), 0.0
         ),
     )
@@ -684,7 +687,7 @@ class ChangelogSource:
         body = webhook_body(change, await self._previous_of(change))
         try:
             hook = validate_payload(body, self.settings.models)
-        except WebhookRejected as exc:
+        except RequestRejected as exc:
             self.stats["ignored"] += 1
             logger.warning("Skipped %s: %s", change.label(), exc.reason)
             return

@@ -17,6 +17,11 @@ The key is ``(request_id, source_model, object_id, action)`` of the normalised e
 ``request_id`` of the ObjectChange in the webhook body (``enqueue_webhooks`` passes
 ``object_change.request_id``), so a webhook and the change-log entry it came from give the same key.
 ``source_model`` keeps a device's own change apart from a change of its primary IP in the same request.
+The key ends with a digest of the event's ``device`` block and ``changed_fields``: one request can
+change one object twice (comments, then name), and the second change must not be taken for the first.
+Both sources build those from the same data (the webhook's ``data`` is the change's
+``object_data_v2``); where they still differ, a change is delivered twice, which provisions the device
+once more to the same state, never loses it.
 
 Bounded: at most ``size`` keys, each forgotten ``ttl`` seconds after it was first seen.
 Thread-safe and usable from asyncio (no ``await`` inside the lock).
@@ -24,6 +29,8 @@ Thread-safe and usable from asyncio (no ``await`` inside the lock).
 
 from __future__ import annotations
 
+import hashlib
+import json
 import threading
 import time
 from collections import OrderedDict
@@ -40,11 +47,17 @@ def event_key(event):
     nautobot = event.get("nautobot") if isinstance(event, dict) else None
     if not isinstance(nautobot, dict) or not nautobot.get("request_id"):
         return None
+    state = json.dumps(
+        {"device": nautobot.get("device"), "changed_fields": nautobot.get("changed_fields")},
+        sort_keys=True,
+        default=str,
+    )
     return (
         str(nautobot["request_id"]),
         nautobot.get("source_model"),
         nautobot.get("object_id"),
         nautobot.get("action"),
+        hashlib.sha256(state.encode("utf-8")).hexdigest(),
     )
 
 

@@ -2,10 +2,10 @@
 
 import socket
 
-import nautobot_webhooks as nw
 import pytest
 
 from ansible_collections.sotsync.nautobot.plugins.plugin_utils import nautobot_lookup as nl
+from tests.support import nautobot_webhooks as nw
 
 IP_ID = nw.IP_IDS["172.20.20.11/24"]
 

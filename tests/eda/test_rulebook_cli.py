@@ -10,15 +10,15 @@ source only through ANSIBLE_COLLECTIONS_PATH (``ansible-galaxy collection list``
 import ast
 import os
 import shutil
-import socket
 import subprocess
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
-import nautobot_webhooks as nw
 import pytest
+
+from tests.support import nautobot_webhooks as nw
+from tests.support.net import free_port, wait_for_port_sync
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = ROOT / ".venv" / "bin"
@@ -52,12 +52,6 @@ RULEBOOK = """\
 pytestmark = pytest.mark.skipif(
     not RULEBOOK_CLI.exists() or shutil.which("java") is None, reason="ansible-rulebook or Java missing"
 )
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def post(port, payload, secret=nw.SECRET):
@@ -104,16 +98,9 @@ def test_rulebook_cli_prints_the_contract_event(tmp_path):
         text=True,
     )
     try:
-        deadline = time.monotonic() + 25
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    proc.kill()
-                    pytest.fail(f"the source never listened:\n{proc.communicate()[0]}")
-                time.sleep(0.1)
+        if not wait_for_port_sync(port, timeout=25, alive=lambda: proc.poll() is None):
+            proc.kill()
+            pytest.fail(f"the source never listened:\n{proc.communicate()[0]}")
         assert post(port, nw.comments_only(), secret="wrong") == 401  # never reaches the rulebook
         assert post(port, nw.comments_only()) == 200  # accepted, but comments are not a relevant field
         assert post(port, nw.rename()) == 200

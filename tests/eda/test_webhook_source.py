@@ -10,17 +10,20 @@ import json
 import logging
 import os
 import runpy
-import socket
 import ssl
 import subprocess
 import sys
-import time
+import uuid
 from pathlib import Path
 
 import aiohttp
-import nautobot_webhooks as nw
 import pytest
 from aiohttp import web
+
+from ansible_collections.sotsync.nautobot.plugins.plugin_utils import settings
+
+from tests.support import nautobot_webhooks as nw
+from tests.support.net import free_port, wait_for_port, wait_for_port_sync
 
 ROOT = Path(__file__).resolve().parents[2]
 COLLECTIONS = ROOT / ".build" / "collections"
@@ -34,19 +37,16 @@ def source():
     return runpy.run_path(str(LINKED_SOURCE))
 
 
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 class Running:
     def __init__(self, port, queue, task, scheme="http"):
         self.port, self.queue, self.task = port, queue, task
         self.url = f"{scheme}://127.0.0.1:{port}"
 
     async def post(self, payload=None, *, raw=None, headers=None, path="/", method="POST", secret=nw.SECRET, **kwargs):
-        raw = nw.encode(payload) if raw is None else raw
+        """Post ``payload`` as a new change (its own request id: the source refuses a change twice) or
+        ``raw`` bytes as they are."""
+        if raw is None:
+            raw = nw.encode(dict(payload, request_id=str(uuid.uuid4())))
         headers = nw.headers(raw, secret) if headers is None else headers
         async with aiohttp.ClientSession() as session:
             async with session.request(method, self.url + path, data=raw, headers=headers, **kwargs) as response:
@@ -58,6 +58,10 @@ class Running:
         while not self.queue.empty():
             out.append(self.queue.get_nowait())
         return out
+
+    async def next_event(self, timeout=5.0):
+        """The next event on the queue, waiting at most ``timeout`` seconds for it."""
+        return await asyncio.wait_for(self.queue.get(), timeout)
 
 
 @pytest.fixture
@@ -72,12 +76,13 @@ async def start(source):
             "host": "127.0.0.1",
             "secret": nw.SECRET,
             "coalesce_seconds": 0,
+            "max_events_per_second": 0,
             "models": ["device"],
             **args,
         }
         task = asyncio.create_task(source["main"](queue, args))
         tasks.append(task)
-        await nw.wait_for_port(port)
+        await wait_for_port(port)
         return Running(port, queue, task, scheme)
 
     yield _start
@@ -209,19 +214,32 @@ async def test_chunked_over_size_body(start):
 
 
 async def test_coalescing_window(start, caplog):
+    """Over HTTP with the real clock: held, then one event (the timing itself: tests/unit, fake clock)."""
     caplog.set_level(logging.INFO, logger="sotsync.nautobot.webhook")
-    running = await start(coalesce_seconds=0.3)
+    running = await start(coalesce_seconds=1.0)
     for payload in (nw.rename(), nw.role_change(), nw.comments_only()):
         status, _, _ = await running.post(payload)
         assert status == 200
-    assert await running.events(wait=0.05) == []  # held in the window
-    events = await running.events(wait=0.45)
-    assert len(events) == 1
-    nb = events[0]["nautobot"]
+    assert running.queue.empty()  # held in the window
+    event = await running.next_event()
+    assert await running.events(wait=0) == []
+    nb = event["nautobot"]
     assert nb["changed_fields"] == ["name", "role", "comments"]
     assert nb["events_coalesced"] == 3
     assert nb["object_name"] == "access1"  # the latest data (the comments edit)
     assert "Coalesced 3 events into one" in caplog.text
+
+
+async def test_a_change_delivered_twice_is_refused_the_second_time(start, caplog):
+    """A replayed request (the exact signed body again) or a second webhook for the same change: 409."""
+    running = await start()
+    raw = nw.encode(nw.rename())
+    assert (await running.post(raw=raw))[0] == 200
+    status, text, _ = await running.post(raw=raw)
+    assert status == 409 and "already accepted" in text
+    assert len(await running.events()) == 1
+    later = nw.encode(dict(nw.rename(), timestamp="2026-11-25 00:23:25.000000+00:00"))  # a new change: accepted
+    assert (await running.post(raw=later))[0] == 200
 
 
 async def test_ipaddress_event_created_is_ignored(start):
@@ -275,10 +293,9 @@ async def test_ipaddress_update_maps_to_device(start, fake_nautobot, caplog):
     running = await start(models=["device", "ipaddress"], nautobot_url=fake_nautobot["url"], nautobot_token=TOKEN)
     status, _, _ = await running.post(nw.ip_edit())
     assert status == 202
-    events = await running.events(wait=0.5)
-    assert len(events) == 1
-    assert_contract(events[0])
-    nb = events[0]["nautobot"]
+    event = await running.next_event()
+    assert_contract(event)
+    nb = event["nautobot"]
     assert nb["source_model"] == "ipam.ipaddress" and nb["changed_fields"] == ["primary_ip4"]
     assert nb["object_id"] == nw.DEVICE_ID and nb["device"]["primary_ip4"] == "172.20.20.11/24"
     assert nb["device"]["platform"]["napalm_driver"] == "eos"
@@ -319,7 +336,7 @@ async def test_reference_only_device_resolved_through_nautobot(start, fake_nauto
     running = await start(models=["device"], nautobot_url=fake_nautobot["url"], nautobot_token=TOKEN)
     status, _, _ = await running.post(nw.reference_only())
     assert status == 202
-    (event,) = await running.events(wait=0.5)
+    event = await running.next_event()
     device = event["nautobot"]["device"]
     assert (device["status"], device["role"], device["location"]) == ("Active", "Access", "Site A")
     assert device["platform"]["napalm_driver"] == "eos" and device["primary_ip4_host"] == "172.20.20.11"
@@ -406,9 +423,9 @@ def test_documentation_matches_arguments(source):
     import yaml
 
     doc = yaml.safe_load(source["DOCUMENTATION"])
-    assert sorted(doc["options"]) == sorted(source["logic"].ARGUMENTS)
+    assert sorted(doc["options"]) == sorted(settings.ARGUMENTS)
     assert doc["options"]["port"]["required"] is True
-    defaults = source["logic"].Settings(port=1)
+    defaults = settings.Settings(port=1)
     for name in ("host", "path", "max_body_bytes", "coalesce_seconds", "nautobot_timeout", "insecure_no_signature"):
         assert doc["options"][name]["default"] == getattr(defaults, name), name
     examples = yaml.safe_load(source["EXAMPLES"])
@@ -416,69 +433,55 @@ def test_documentation_matches_arguments(source):
         args = dict(play["sources"][0]["sotsync.nautobot.webhook"])
         args = {k: ("x" if isinstance(v, str) and "{{" in v else v) for k, v in args.items()}
         args.update(certfile=None, keyfile=None)  # example paths do not exist here
-        source["logic"].validate_args(args, environ={})
+        settings.validate_args(args, environ={})
 
 
 # --- the loader -----------------------------------------------------------------------------------
-LOAD = "import runpy, sys; m = runpy.run_path(sys.argv[1]); print(m['logic'].__file__)"
+LOAD = (
+    "import runpy, sys; runpy.run_path(sys.argv[1]); "
+    "from ansible_collections.sotsync.nautobot.plugins.plugin_utils import request; print(request.__file__)"
+)
 
 
-def _python(path, env):
-    env = {
-        k: v for k, v in env.items() if k not in ("PYTHONPATH", "ANSIBLE_COLLECTIONS_PATH", "ANSIBLE_COLLECTIONS_PATHS")
-    } | {
-        "PATH": os.environ.get("PATH", ""),
-        **env,
-    }
-    return subprocess.run([sys.executable, "-c", LOAD, str(path)], capture_output=True, text=True, env=env, timeout=60)
-
-
-def test_loader_finds_logic_from_the_link_tree():
-    result = _python(LINKED_SOURCE, {})
-    assert result.returncode == 0, result.stderr
-    # the tree the file was reached through, not the link's target
-    assert result.stdout.strip() == str(
-        COLLECTIONS / "ansible_collections/sotsync/nautobot/plugins/plugin_utils/webhook.py"
+def _python(path):
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "ANSIBLE_COLLECTIONS_PATH")}
+    return subprocess.run(
+        [sys.executable, "-c", LOAD, str(path)], capture_output=True, text=True, env=env, timeout=60, cwd="/"
     )
 
 
-def test_loader_uses_ansible_collections_path_from_a_checkout():
-    result = _python(CHECKOUT_SOURCE, {"ANSIBLE_COLLECTIONS_PATH": str(COLLECTIONS)})
+def test_loader_imports_the_collection_the_file_was_reached_through():
+    result = _python(LINKED_SOURCE)
     assert result.returncode == 0, result.stderr
-    assert "ansible_collections/sotsync/nautobot/plugins/plugin_utils/webhook.py" in result.stdout
+    # the tree the file was reached through (what ansible-rulebook runs), not the link's target
+    assert result.stdout.strip() == str(
+        COLLECTIONS / "ansible_collections/sotsync/nautobot/plugins/plugin_utils/request.py"
+    )
 
 
-def test_loader_explains_a_missing_collection(tmp_path):
-    result = _python(CHECKOUT_SOURCE, {"ANSIBLE_COLLECTIONS_PATH": str(tmp_path)})
+def test_loader_explains_a_file_outside_a_collection_tree():
+    result = _python(CHECKOUT_SOURCE)
     assert result.returncode != 0
-    assert "install the collection" in result.stderr and "ANSIBLE_COLLECTIONS_PATH" in result.stderr
+    assert "is not inside <dir>/ansible_collections/sotsync/nautobot" in result.stderr
+    assert "Traceback" in result.stderr  # an ImportError: ansible-rulebook reports it as the source's failure
 
 
 def test_standalone_main_prints_events():
     port = free_port()
-    env = dict(os.environ, WEBHOOK_PORT=str(port), WEBHOOK_SECRET=nw.SECRET, ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS))
+    env = dict(os.environ, WEBHOOK_PORT=str(port), WEBHOOK_SECRET=nw.SECRET)
     env.pop("NAUTOBOT_URL", None)
+    env.pop("PYTHONPATH", None)
     proc = subprocess.Popen(
-        [sys.executable, str(CHECKOUT_SOURCE)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        [sys.executable, str(LINKED_SOURCE)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                assert proc.poll() is None and time.monotonic() < deadline, (
-                    proc.stderr.read() if proc.poll() else "timeout"
-                )
-                time.sleep(0.05)
+        assert wait_for_port_sync(port, timeout=20, alive=lambda: proc.poll() is None), "the source never listened"
         import urllib.request
 
         raw = nw.encode(nw.rename())
         request = urllib.request.Request(f"http://127.0.0.1:{port}/", data=raw, headers=nw.headers(raw), method="POST")
         with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310 - local test server
             assert response.status == 200
-        time.sleep(2.3)  # default coalescing window
     finally:
         proc.terminate()
         out, err = proc.communicate(timeout=10)

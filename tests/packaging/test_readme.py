@@ -99,10 +99,11 @@ def test_every_error_code_is_explained(installed):
 
 def test_every_source_refusal_is_explained(installed):
     sources = [
-        installed.path / "plugins" / "plugin_utils" / "webhook.py",
+        installed.path / "plugins" / "plugin_utils" / "request.py",
+        installed.path / "plugins" / "plugin_utils" / "dispatch.py",
         installed.path / "extensions" / "eda" / "plugins" / "event_source" / "webhook.py",
     ]
-    statuses = {int(s) for path in sources for s in re.findall(r"WebhookRejected\(\s*(\d{3})", path.read_text())}
+    statuses = {int(s) for path in sources for s in re.findall(r"RequestRejected\(\s*(\d{3})", path.read_text())}
     assert {400, 401, 404, 405, 413, 415, 422} <= statuses
     text = troubleshooting(installed)
     assert "Rejected <method> <path> from <address>: <status> <reason>" in text

@@ -1,7 +1,7 @@
 """The rulebook's decisions, with the real ansible-rulebook and the real rulebook's conditions.
 
 Events are the source's own normalisation of realistic Nautobot webhook bodies
-(tests/eda/nautobot_webhooks.py). The rulebook is copied with two swaps only: the webhook source
+(tests/support/nautobot_webhooks.py). The rulebook is copied with two swaps only: the webhook source
 becomes a replay source, and the provisioning action becomes a debug line naming the device. Every
 condition and every decision message is the shipped rulebook's."""
 
@@ -18,25 +18,21 @@ import pytest
 import yaml
 
 from ansible_collections.sotsync.nautobot.plugins.module_utils import messages as msg
-from ansible_collections.sotsync.nautobot.plugins.plugin_utils import webhook as wh
+from ansible_collections.sotsync.nautobot.plugins.plugin_utils import device_event, request
+from tests.support import nautobot_webhooks as bodies
+from tests.support import rulebook
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "tests" / "eda"))
-import nautobot_webhooks as bodies  # noqa: E402
 
-RULEBOOK = ROOT / "rulebooks" / "device_config_hook.yml"
-SETTINGS = ROOT / "rulebooks" / "vars" / "device_config_hook.yml"
-SOURCE_BLOCK = re.compile(r"  sources:\n.*?\n  rules:\n", re.S)
-ACTION_BLOCK = re.compile(r"^( *)# provision-action-begin\n.*?^ *# provision-action-end\n", re.M | re.S)
-EVENTS = "(events if events is defined else {'m': event}).values()"
+RULEBOOK, SETTINGS = rulebook.RULEBOOK, rulebook.SETTINGS
 
 
 def event(name: str, payload: dict, ready_statuses=msg.DEFAULT_READY_STATUSES) -> dict:
     """The normalised event for one webhook body, renamed so each scenario is easy to find."""
-    hook = wh.validate_payload(payload)
-    ev = wh.normalize_device_event(hook)
+    hook = request.validate_payload(payload)
+    ev = device_event.normalize_device_event(hook)
     ev["nautobot"]["object_name"] = ev["nautobot"]["device"]["name"] = name
-    return wh.add_readiness(ev, ready_statuses)
+    return device_event.add_readiness(ev, ready_statuses)
 
 
 def mixed_change():
@@ -70,20 +66,9 @@ def run_rulebook(tmp_path: Path, settings: dict, scenario_events=None, linger=1.
     if scenario_events is None:
         scenario_events = [event(name, payload) for name, payload in SCENARIOS.items()]
     events.write_text(json.dumps(scenario_events))
-    text = RULEBOOK.read_text()
-    text = SOURCE_BLOCK.sub(
-        f"  sources:\n    - replay_events:\n        file: {events}\n        linger: {linger}\n  rules:\n", text, count=1
-    )
-    assert len(ACTION_BLOCK.findall(text)) == 1
-    names = EVENTS + " | map(attribute='sotsync_provision.name') | sort | join(' ')"
-    line = f"PROVISION {{{{ {names} }}}} dry_run={{{{ dry_run }}}} ready={{{{ ready_statuses | join(',') }}}}"
-    text = ACTION_BLOCK.sub(
-        lambda m: f'{m.group(1)}- debug:\n{m.group(1)}    msg: "{line}"\n',
-        text,
-        count=1,
-    )
-    rulebook = tmp_path / "rulebook.yml"
-    rulebook.write_text(text)
+    text = rulebook.hook_rulebook(f"    - replay_events:\n        file: {events}\n        linger: {linger}\n")
+    rulebook_file = tmp_path / "rulebook.yml"
+    rulebook_file.write_text(text)
     vars_file = tmp_path / "vars.yml"
     vars_file.write_text(yaml.safe_dump(settings))
     env = dict(
@@ -95,7 +80,7 @@ def run_rulebook(tmp_path: Path, settings: dict, scenario_events=None, linger=1.
         [
             str(ROOT / ".venv" / "bin" / "ansible-rulebook"),
             "--rulebook",
-            str(rulebook),
+            str(rulebook_file),
             "--vars",
             str(vars_file),
             "-S",

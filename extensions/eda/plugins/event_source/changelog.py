@@ -10,7 +10,6 @@ ansible-rulebook loads this file with ``runpy.run_path``: no relative imports, a
 from __future__ import annotations
 
 import asyncio
-import importlib
 import json
 import logging
 import os
@@ -126,56 +125,29 @@ EXAMPLES = r"""
 LOGGER = logging.getLogger("sotsync.nautobot.changelog")
 
 
-def _collection_roots():
-    """Folders that may hold ``ansible_collections/``: this file's own, then ANSIBLE_COLLECTIONS_PATH.
+def _import_collection():
+    """Make ``ansible_collections.sotsync.nautobot`` importable (as the webhook source does).
 
-    ``__file__`` is taken as given (not resolved): ansible-rulebook reaches this file through the
-    ``ansible_collections/sotsync/nautobot`` tree, which may be a link to a checkout.
+    ansible-rulebook runs this file with ``runpy.run_path`` from ``<dir>/ansible_collections/sotsync/
+    nautobot/extensions/eda/plugins/event_source/`` without putting ``<dir>`` on ``sys.path``: put it
+    there (first, so the tree this file was reached through wins) unless the collection is importable.
     """
-    roots = []
-    here = os.path.abspath(__file__)
-    parent = os.path.dirname(here)
-    while parent and parent != os.path.dirname(parent):
-        if os.path.basename(parent) == "ansible_collections":
-            roots.append(os.path.dirname(parent))
-            break
-        parent = os.path.dirname(parent)
-    for variable in ("ANSIBLE_COLLECTIONS_PATH", "ANSIBLE_COLLECTIONS_PATHS"):
-        for entry in os.environ.get(variable, "").split(os.pathsep):
-            entry = os.path.abspath(os.path.expanduser(entry)) if entry.strip() else ""
-            if entry and entry not in roots:
-                roots.append(entry)
-    return roots
-
-
-def _load_logic():
-    """Import the collection's logic; make ``ansible_collections`` importable first if it is not."""
-    package = "ansible_collections.sotsync.nautobot.plugins.plugin_utils"
-    names = ("changelog", "nautobot_lookup", "delivered")
     try:
-        return [importlib.import_module(f"{package}.{name}") for name in names]
+        import ansible_collections.sotsync.nautobot.plugins.plugin_utils  # noqa: F401
     except ImportError:
-        pass
-    roots = _collection_roots()
-    for position, root in enumerate(roots):
-        if root in sys.path:
-            continue
-        if position == 0:  # the tree this file lives in wins
-            sys.path.insert(0, root)
-        else:
-            sys.path.append(root)
-    importlib.invalidate_caches()
-    try:
-        return [importlib.import_module(f"{package}.{name}") for name in names]
-    except ImportError as exc:
-        raise ImportError(
-            f"sotsync.nautobot.changelog cannot import its logic ({exc}); install the collection so that "
-            f"<dir>/ansible_collections/sotsync/nautobot exists and set ANSIBLE_COLLECTIONS_PATH=<dir> "
-            f"(searched: {', '.join(roots) or 'nothing'})"
-        ) from exc
+        tree = os.path.abspath(__file__).split(os.sep)[:-7]  # .../<dir>/ansible_collections
+        if not tree or tree[-1] != "ansible_collections":
+            raise ImportError(
+                f"{__file__} is not inside <dir>/ansible_collections/sotsync/nautobot: install the collection "
+                "(ansible-galaxy collection install) and run it from there"
+            ) from None
+        sys.path.insert(0, os.sep.join(tree[:-1]) or os.sep)
 
 
-logic, lookup_lib, delivered = _load_logic()
+_import_collection()
+# pylint: disable=wrong-import-position
+from ansible_collections.sotsync.nautobot.plugins.plugin_utils import changelog as logic  # noqa: E402
+from ansible_collections.sotsync.nautobot.plugins.plugin_utils import nautobot_lookup as lookup_lib  # noqa: E402
 
 
 async def main(queue, args):

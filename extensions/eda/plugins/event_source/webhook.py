@@ -3,14 +3,14 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """sotsync.nautobot.webhook: Nautobot webhooks in, one clean event per device change out.
 
-ansible-rulebook loads this file with ``runpy.run_path``: no relative imports, and the logic lives in
-``plugins/plugin_utils/webhook.py`` (plain Python, unit-tested). See ``docs/event.md`` for the event.
+Transport only: HTTP in, a 4xx/2xx answer out, events on the queue. What a request must be is
+``plugins/plugin_utils/request.py``, where it goes ``dispatch.py``, the event ``device_event.py``, its
+way to the rulebook ``delivery.py``. See ``docs/event.md`` for the event.
 """
 
 from __future__ import annotations
 
 import asyncio
-import importlib
 import json
 import logging
 import os
@@ -18,6 +18,7 @@ import ssl
 import sys
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 DOCUMENTATION = r"""
 ---
@@ -32,9 +33,11 @@ description:
   - With C(coalesce_seconds) above 0, events for the same device are merged into one until that many
     seconds pass without a new one for it (at most five times that after the first).
   - Rejected requests get a 4xx answer and a warning in the log; the source keeps serving.
-    401 bad or missing signature, 404 other path, 405 other method than POST, 413 body over
+    401 bad or missing signature, 404 other path, 405 other method than POST, 408 body not received
+    within 10 seconds, 409 a change already accepted (replayed or delivered twice), 413 body over
     C(max_body_bytes), 415 not JSON, 400 malformed or incomplete body, 422 model not handled
-    (the event is ignored).
+    (the event is ignored). A client that does not finish its headers within 10 seconds is
+    disconnected.
   - The event has two keys, C(nautobot) (the change) and C(meta) (C(endpoint) and C(headers), without
     the signature or any credential header). docs/event.md in the collection describes every field.
 options:
@@ -160,61 +163,45 @@ EXAMPLES = r"""
         print_event:
 """
 
+
+def _import_collection():
+    """Make ``ansible_collections.sotsync.nautobot`` importable.
+
+    ansible-rulebook finds this file through ``ansible-galaxy collection list`` and runs it with
+    ``runpy.run_path`` from ``<dir>/ansible_collections/sotsync/nautobot/extensions/eda/plugins/
+    event_source/``, without putting ``<dir>`` on ``sys.path``: put it there (first, so the tree this
+    file was reached through wins) unless the collection is importable already.
+    """
+    try:
+        import ansible_collections.sotsync.nautobot.plugins.plugin_utils  # noqa: F401
+    except ImportError:
+        tree = os.path.abspath(__file__).split(os.sep)[:-7]  # .../<dir>/ansible_collections
+        if not tree or tree[-1] != "ansible_collections":
+            raise ImportError(
+                f"{__file__} is not inside <dir>/ansible_collections/sotsync/nautobot: install the collection "
+                "(ansible-galaxy collection install) and run it from there"
+            ) from None
+        sys.path.insert(0, os.sep.join(tree[:-1]) or os.sep)
+
+
+_import_collection()
+# pylint: disable=wrong-import-position
+from ansible_collections.sotsync.nautobot.plugins.plugin_utils import request as req  # noqa: E402
+from ansible_collections.sotsync.nautobot.plugins.plugin_utils.delivery import Delivery  # noqa: E402
+from ansible_collections.sotsync.nautobot.plugins.plugin_utils.dispatch import NOW, Dispatcher  # noqa: E402
+from ansible_collections.sotsync.nautobot.plugins.plugin_utils.nautobot_lookup import (  # noqa: E402
+    NautobotLookup,
+    NautobotLookupError,
+)
+from ansible_collections.sotsync.nautobot.plugins.plugin_utils.settings import validate_args  # noqa: E402
+
 LOGGER = logging.getLogger("sotsync.nautobot.webhook")
 # Look-ups waiting or running at once; beyond this a request for one gets 503.
 MAX_PENDING_LOOKUPS = 100
 LOOKUP_CONCURRENCY = 4
-
-
-def _collection_roots():
-    """Folders that may hold ``ansible_collections/``: this file's own, then ANSIBLE_COLLECTIONS_PATH.
-
-    ``__file__`` is taken as given (not resolved): ansible-rulebook reaches this file through the
-    ``ansible_collections/sotsync/nautobot`` tree, which may be a link to a checkout.
-    """
-    roots = []
-    here = os.path.abspath(__file__)
-    parent = os.path.dirname(here)
-    while parent and parent != os.path.dirname(parent):
-        if os.path.basename(parent) == "ansible_collections":
-            roots.append(os.path.dirname(parent))
-            break
-        parent = os.path.dirname(parent)
-    for variable in ("ANSIBLE_COLLECTIONS_PATH", "ANSIBLE_COLLECTIONS_PATHS"):
-        for entry in os.environ.get(variable, "").split(os.pathsep):
-            entry = os.path.abspath(os.path.expanduser(entry)) if entry.strip() else ""
-            if entry and entry not in roots:
-                roots.append(entry)
-    return roots
-
-
-def _load_logic():
-    """Import the collection's logic; make ``ansible_collections`` importable first if it is not."""
-    package = "ansible_collections.sotsync.nautobot.plugins.plugin_utils"
-    try:
-        return importlib.import_module(f"{package}.webhook"), importlib.import_module(f"{package}.nautobot_lookup")
-    except ImportError:
-        pass
-    roots = _collection_roots()
-    for position, root in enumerate(roots):
-        if root in sys.path:
-            continue
-        if position == 0:  # the tree this file lives in wins
-            sys.path.insert(0, root)
-        else:
-            sys.path.append(root)
-    importlib.invalidate_caches()
-    try:
-        return importlib.import_module(f"{package}.webhook"), importlib.import_module(f"{package}.nautobot_lookup")
-    except ImportError as exc:
-        raise ImportError(
-            f"sotsync.nautobot.webhook cannot import its logic ({exc}); install the collection so that "
-            f"<dir>/ansible_collections/sotsync/nautobot exists and set ANSIBLE_COLLECTIONS_PATH=<dir> "
-            f"(searched: {', '.join(roots) or 'nothing'})"
-        ) from exc
-
-
-logic, lookup_lib = _load_logic()
+# A client has this long to send its headers (aiohttp's keep-alive timer closes the connection) and,
+# separately, its body (408): slow clients cannot hold connections open.
+REQUEST_TIMEOUT = 10.0
 
 
 def _ssl_context(settings):
@@ -228,47 +215,66 @@ def _ssl_context(settings):
     return context
 
 
+class _ServerLog(logging.LoggerAdapter):
+    """aiohttp's own server log: a request that is not valid HTTP (a header line over 8 KiB, bytes that
+    are not HTTP) is answered 400 by aiohttp, which then logs a traceback at ERROR. One warning line
+    says it; anything else aiohttp logs goes through unchanged."""
+
+    def exception(self, msg, *args, exc_info=True, **kwargs):
+        if isinstance(exc_info, HttpProcessingError):
+            reason = " ".join(str(exc_info.message or type(exc_info).__name__).split())[:200]
+            self.logger.warning("Rejected malformed HTTP: %s %s (%s)", exc_info.code, type(exc_info).__name__, reason)
+            return
+        self.logger.exception(msg, *args, exc_info=exc_info, **kwargs)
+
+
 def _json(status, **body):
     return web.json_response(body, status=status)
 
 
 class _Receiver:
-    """Handles every request: check, reject or normalise, hand over to the coalescer."""
+    """Transport: read and check the request, answer, hand the events to delivery."""
 
     def __init__(self, settings, queue, lookup):
         self.settings = settings
-        self.queue = queue
         self.lookup = lookup
-        self.pacer = logic.Pacer(settings.max_events_per_second, self._put)
-        self.coalescer = logic.Coalescer(settings.coalesce_seconds, self._paced, LOGGER)
-        self.bursts = logic.BurstMarker(settings.lone_event_seconds)
+        self.dispatcher = Dispatcher(lookup, log=LOGGER)
+        self.delivery = Delivery(
+            queue.put,
+            settings.ready_statuses,
+            settings.lone_event_seconds,
+            settings.coalesce_seconds,
+            settings.max_events_per_second,
+            log=LOGGER,
+        )
         self._tasks = set()
-        self._paced_tasks = set()
         self._lookups = asyncio.Semaphore(LOOKUP_CONCURRENCY)
-
-    async def _paced(self, event):
-        """Hand the event to the pacer without holding up the HTTP answer."""
-        if self.pacer.interval:
-            task = asyncio.create_task(self.pacer(event))
-            self._paced_tasks.add(task)
-            task.add_done_callback(self._paced_tasks.discard)
-        else:
-            await self._put(event)
-
-    async def _put(self, event):
-        await self.queue.put(event)
 
     async def handle(self, request):
         try:
             return await self._handle(request)
-        except logic.WebhookRejected as exc:
+        except req.RequestRejected as exc:
             LOGGER.warning(
-                "Rejected %s %s from %s: %d %s", request.method, request.path, request.remote, exc.status, exc.reason
+                "Rejected %s %s from %s: %d %s",
+                request.method,
+                request.path[:200],
+                request.remote,
+                exc.status,
+                exc.reason,
             )
             response = _json(exc.status, error=exc.reason)
             if exc.status == 405:
                 response.headers["Allow"] = "POST"
             return response
+        except (ConnectionError, asyncio.IncompleteReadError) as exc:
+            LOGGER.warning(
+                "Dropped %s %s from %s: the client went away (%s)",
+                request.method,
+                request.path[:200],
+                request.remote,
+                type(exc).__name__,
+            )
+            return _json(400, error="incomplete request")
         except Exception:  # noqa: BLE001 - one request must never end the source
             LOGGER.exception("Unexpected error handling %s %s from %s", request.method, request.path, request.remote)
             return _json(500, error="internal error; see the event source's log")
@@ -276,131 +282,74 @@ class _Receiver:
     async def _read_body(self, request):
         limit = self.settings.max_body_bytes
         if request.content_length is not None and request.content_length > limit:
-            raise logic.WebhookRejected(413, f"body of {request.content_length} bytes is over max_body_bytes ({limit})")
+            raise req.RequestRejected(413, f"body of {request.content_length} bytes is over max_body_bytes ({limit})")
         chunks, size = [], 0
-        while True:
-            chunk = await request.content.read(65536)
-            if not chunk:
-                break
-            size += len(chunk)
-            if size > limit:
-                raise logic.WebhookRejected(413, f"body is over max_body_bytes ({limit})")
-            chunks.append(chunk)
+        try:
+            async with asyncio.timeout(REQUEST_TIMEOUT):
+                while True:
+                    chunk = await request.content.read(65536)
+                    if not chunk:
+                        break
+                    size += len(chunk)
+                    if size > limit:
+                        raise req.RequestRejected(413, f"body is over max_body_bytes ({limit})")
+                    chunks.append(chunk)
+        except TimeoutError:
+            raise req.RequestRejected(408, f"body not received within {REQUEST_TIMEOUT:g} seconds") from None
         return b"".join(chunks)
 
     async def _handle(self, request):
         if request.path != self.settings.path:
-            raise logic.WebhookRejected(404, f"no webhook at {request.path}; post to {self.settings.path}")
+            raise req.RequestRejected(404, f"no webhook at {request.path[:100]}; post to {self.settings.path}")
         if request.method != "POST":
-            raise logic.WebhookRejected(405, f"method {request.method} not allowed; use POST")
+            raise req.RequestRejected(405, f"method {request.method[:20]} not allowed; use POST")
         body = await self._read_body(request)
         if self.settings.secret is not None:
-            logic.verify_signature(body, self.settings.secret, request.headers.get(logic.SIGNATURE_HEADER))
-        logic.check_content_type(request.headers.get("Content-Type"))
-        hook = logic.validate_payload(logic.parse_body(body), self.settings.models)
-        headers = logic.safe_headers(request.headers)
-        if hook.model == logic.DEVICE:
-            return await self._on_device(hook, request.path, headers)
-        return await self._on_ipaddress(hook, request.path, headers)
-
-    async def _on_device(self, hook, endpoint, headers):
-        if self.lookup is not None:
-            self.lookup.invalidate_device(hook.data["id"])
-            if logic.needs_lookup(hook.data):
-                self._spawn(self._device_with_lookup(hook, endpoint, headers))
-                return _json(202, accepted=True, detail="looking up nested objects in Nautobot")
-        event = logic.normalize_device_event(hook, endpoint, headers)
-        await self._accept(event)
-        return _json(200, accepted=True, object_id=event["nautobot"]["object_id"])
-
-    async def _on_ipaddress(self, hook, endpoint, headers):
-        address = hook.data.get("address")
-        if hook.action != "updated":
-            LOGGER.info(
-                "Ignored ipaddress %s %s: only an update can change a device's primary IPv4", hook.action, address
-            )
-            return _json(200, accepted=False, detail=f"ipaddress {hook.action} is ignored")
-        if logic.ip_candidate_devices(hook.data) == []:
-            LOGGER.info("Dropped ipaddress updated %s: it is on no interface, so no device's primary IPv4", address)
-            return _json(200, accepted=False, detail="the IP address is on no interface")
-        if self.lookup is None:  # validate_args prevents this; kept as a guard
-            raise logic.WebhookRejected(422, "ipaddress events need nautobot_url; ignored")
-        self._spawn(self._ipaddress_devices(hook, endpoint, headers))
-        return _json(202, accepted=True, detail="looking up the devices of this IP address in Nautobot")
-
-    def _spawn(self, coroutine):
+            req.verify_signature(body, self.settings.secret, request.headers.get(req.SIGNATURE_HEADER))
+        req.check_content_type(request.headers.get("Content-Type"))
+        hook = req.validate_payload(req.parse_body(body), self.settings.models)
+        route = self.dispatcher.route(hook)
+        if not route.accepted:
+            return _json(200, accepted=False, detail=route.detail)
+        endpoint, headers = request.path, req.safe_headers(request.headers)
+        if route.work == NOW:
+            events, via = self.dispatcher.events(hook, route, endpoint, headers)
+            for event in events:
+                await self.delivery.accept(event, via)
+            return _json(200, accepted=True, object_id=hook.data["id"])
         if len(self._tasks) >= MAX_PENDING_LOOKUPS:
-            coroutine.close()
-            raise logic.WebhookRejected(503, "too many Nautobot look-ups in progress; retry later")
-        task = asyncio.create_task(coroutine)
+            raise req.RequestRejected(503, "too many Nautobot look-ups in progress; retry later")
+        task = asyncio.create_task(self._look_up(hook, route, endpoint, headers))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        return _json(202, accepted=True, detail=route.detail)
 
-    async def _device_with_lookup(self, hook, endpoint, headers):
-        try:
-            async with self._lookups:
-                event = await asyncio.to_thread(
-                    logic.normalize_device_event, hook, endpoint, headers, self.lookup.get_object
-                )
-            await self._accept(event)
-        except lookup_lib.NautobotLookupError as exc:
-            LOGGER.error("Dropped device %s %s: %s", hook.action, hook.data.get("name") or hook.data["id"], exc)
-        except Exception:  # noqa: BLE001 - log and keep serving
-            LOGGER.exception("Dropped device %s %s: unexpected error", hook.action, hook.data.get("id"))
-
-    async def _ipaddress_devices(self, hook, endpoint, headers):
-        address = hook.data.get("address")
-        try:
-            async with self._lookups:
-                devices = await asyncio.to_thread(self.lookup.devices_for_ip, hook.data["id"])
-                if not devices:
-                    LOGGER.info("Dropped ipaddress updated %s: it is no device's primary IPv4", address)
-                    return
-                events = [
-                    await asyncio.to_thread(
-                        logic.normalize_ipaddress_device_event, hook, device, endpoint, headers, self.lookup.get_object
-                    )
-                    for device in devices
-                ]
-            ip_changes = logic.changed_fields(hook.action, hook.data, hook.snapshots)
-            for event in events:
-                await self._accept(event, via=f"ipaddress {address} changed {ip_changes!r}")
-        except lookup_lib.NautobotLookupError as exc:
-            LOGGER.error("Dropped ipaddress updated %s: %s", address, exc)
-        except Exception:  # noqa: BLE001 - log and keep serving
-            LOGGER.exception("Dropped ipaddress updated %s: unexpected error", address)
-
-    async def _accept(self, event, via=None):
-        logic.add_readiness(event, self.settings.ready_statuses)
-        self.bursts.mark(event)
-        LOGGER.info(
-            "Accepted %s%s%s",
-            logic.describe(event),
-            " (burst)" if event["nautobot"]["burst"] else "",
-            f" (via {via})" if via else "",
+    async def _look_up(self, hook, route, endpoint, headers):
+        what = (
+            f"{hook.short_model} {hook.action} {hook.data.get('address') or hook.data.get('name') or hook.data['id']}"
         )
-        await self.coalescer.add(event)
+        try:
+            async with self._lookups:
+                events, via = await asyncio.to_thread(self.dispatcher.events, hook, route, endpoint, headers)
+            for event in events:
+                await self.delivery.accept(event, via)
+        except NautobotLookupError as exc:
+            LOGGER.error("Dropped %s: %s", what, exc)
+        except Exception:  # noqa: BLE001 - log and keep serving
+            LOGGER.exception("Dropped %s: unexpected error", what)
 
     async def close(self):
-        if self._paced_tasks:
-            LOGGER.warning("Stopping: %d paced event(s) were not queued", len(self._paced_tasks))
-        tasks = list(self._tasks) + list(self._paced_tasks)
+        tasks = list(self._tasks)
         for task in tasks:
             task.cancel()
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
-        dropped = await self.coalescer.close()
-        if dropped:
-            LOGGER.warning(
-                "Stopping: %d event(s) still in their coalescing window were not queued: %s",
-                len(dropped),
-                ", ".join(logic.describe(e) for e in dropped),
-            )
+        await self.delivery.close()
 
 
 async def main(queue, args):
     """Listen for Nautobot webhooks and put one normalised event per device change on ``queue``."""
-    settings = logic.validate_args(dict(args or {}))
+    settings = validate_args(dict(args or {}))
     ssl_context = _ssl_context(settings)
     if settings.secret is None:
         LOGGER.warning(
@@ -410,7 +359,7 @@ async def main(queue, args):
         )
     lookup = None
     if settings.nautobot_url:
-        lookup = lookup_lib.NautobotLookup(
+        lookup = NautobotLookup(
             settings.nautobot_url,
             settings.nautobot_token,
             timeout=settings.nautobot_timeout,
@@ -419,18 +368,21 @@ async def main(queue, args):
     receiver = _Receiver(settings, queue, lookup)
     app = web.Application(client_max_size=settings.max_body_bytes)
     app.router.add_route("*", "/{tail:.*}", receiver.handle)
-    runner = web.AppRunner(app, access_log=None)
+    runner = web.AppRunner(
+        app, access_log=None, keepalive_timeout=REQUEST_TIMEOUT, logger=_ServerLog(logging.getLogger("aiohttp.server"))
+    )
     try:
         await runner.setup()
         site = web.TCPSite(runner, settings.host, settings.port, ssl_context=ssl_context)
         await site.start()
+        receiver.delivery.start()
         LOGGER.info(
             "Listening on %s://%s:%d%s for Nautobot webhooks (models: %s; coalescing %.1f s)",
             "https" if ssl_context else "http",
             settings.host,
             settings.port,
             settings.path,
-            ", ".join(logic.SHORT_NAMES[m] for m in settings.models),
+            ", ".join(req.SHORT_NAMES[m] for m in settings.models),
             settings.coalesce_seconds,
         )
         await asyncio.Future()

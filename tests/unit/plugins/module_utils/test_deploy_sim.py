@@ -6,10 +6,7 @@ device on a free port, so tests are independent and fast (a NAPALM cycle takes m
 
 from __future__ import annotations
 
-import socket
-import sys
 import time
-from pathlib import Path
 
 import pytest
 
@@ -22,10 +19,10 @@ from ansible_collections.sotsync.nautobot.plugins.module_utils.errors import (
     DeviceUnreachable,
 )
 
-SIM_DIR = Path(__file__).resolve().parents[4] / "tests" / "simulator"
-if str(SIM_DIR) not in sys.path:
-    sys.path.insert(0, str(SIM_DIR))
-eos_sim = pytest.importorskip("eos_sim", reason="the EOS simulator (tests/simulator/eos_sim.py) is missing")
+from tests.support.net import free_port
+
+# tests/simulator is the project's, not shipped in the collection: skip where it is absent.
+eos_sim = pytest.importorskip("tests.simulator.eos_sim", reason="the EOS simulator (tests/simulator/) is missing")
 
 USERNAME, PASSWORD = "netops", "sim-password-123"
 
@@ -123,12 +120,6 @@ def test_rejected_line_is_named_and_nothing_is_applied(device):
     assert "'frobnicate everything now'" in info.value.message
     assert device.running_config == before
     assert device.open_sessions == [] and device.pending_commit is None
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def test_device_down_is_unreachable(device):

@@ -17,6 +17,7 @@ from ansible_collections.sotsync.nautobot.plugins.module_utils.errors import (
     NautobotUnreachable,
 )
 from ansible_collections.sotsync.nautobot.plugins.module_utils.nautobot import NautobotClient, is_uuid
+from tests.support.net import free_port
 
 TOKEN = "0123456789abcdef0123456789abcdef01234567"
 UUID = "0b0e6c0e-1111-4222-8333-444455556666"
@@ -150,12 +151,6 @@ def test_server_error_is_a_nautobot_error(server):
     server.routes[("GET", "/api/dcim/devices/")] = (500, {"detail": "boom"})
     with pytest.raises(NautobotError, match="HTTP 500"):
         client_for(server).get_device("access1")
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.mark.parametrize("call", ["device", "json", "journal"])

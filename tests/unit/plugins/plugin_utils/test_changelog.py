@@ -13,7 +13,8 @@ from changelog_fakes import BASE, TOKEN, FakeChangeLog, FakeClient, Sleeps, at, 
 
 from ansible_collections.sotsync.nautobot.plugins.plugin_utils import changelog as cl
 from ansible_collections.sotsync.nautobot.plugins.plugin_utils import delivered
-from ansible_collections.sotsync.nautobot.plugins.plugin_utils import webhook as wh
+from ansible_collections.sotsync.nautobot.plugins.plugin_utils import device_event as wh
+from ansible_collections.sotsync.nautobot.plugins.plugin_utils import request as wr
 from ansible_collections.sotsync.nautobot.plugins.plugin_utils.changelog_cursor import load_cursor, parse_time
 from ansible_collections.sotsync.nautobot.plugins.plugin_utils.nautobot_lookup import NautobotLookupError
 
@@ -101,7 +102,7 @@ def test_rename_from_the_real_log_gives_the_webhook_event():
     added = body["snapshots"]["differences"]["added"]
     assert set(added) == {"name", "display", "natural_slug"} and added["name"] == "access-switch-1"
     assert body["snapshots"]["differences"]["removed"]["name"] == "access1"
-    hook = wh.validate_payload(json.loads(json.dumps(body)))  # what went over the wire is plain JSON
+    hook = wr.validate_payload(json.loads(json.dumps(body)))  # what went over the wire is plain JSON
     event = wh.add_readiness(wh.normalize_device_event(hook, cl.ENDPOINT, {}))
     nb = event["nautobot"]
     assert set(nb) == EVENT_KEYS and set(event) == {"nautobot", "meta"}
@@ -115,7 +116,7 @@ def test_rename_from_the_real_log_gives_the_webhook_event():
 
 def test_primary_ip_change_from_the_real_log():
     created, primary, _renamed = (cl.parse_change(item) for item in DEVICE_PAGE["results"])
-    event = wh.normalize_device_event(wh.validate_payload(cl.webhook_body(primary, created)), cl.ENDPOINT, {})
+    event = wh.normalize_device_event(wr.validate_payload(cl.webhook_body(primary, created)), cl.ENDPOINT, {})
     assert event["nautobot"]["changed_fields"] == ["primary_ip4"]
 
 
@@ -131,7 +132,7 @@ def test_create_and_delete_snapshots_as_nautobot_builds_them():
         "postchange": None,
         "differences": {"removed": deleted.data, "added": None},
     }
-    event = wh.normalize_device_event(wh.validate_payload(cl.webhook_body(deleted)), cl.ENDPOINT, {})
+    event = wh.normalize_device_event(wr.validate_payload(cl.webhook_body(deleted)), cl.ENDPOINT, {})
     assert event["nautobot"]["action"] == "deleted" and event["nautobot"]["changed_fields"] == []
 
 
@@ -144,7 +145,7 @@ def test_update_without_a_previous_change_lists_every_field_like_nautobot():
 def test_real_ipaddress_update_names_its_device():
     created, updated, deleted = (cl.parse_change(item) for item in IP_PAGE["results"])
     assert (created.action, updated.action, deleted.action) == ("create", "update", "delete")
-    hook = wh.validate_payload(cl.webhook_body(updated, created))
+    hook = wr.validate_payload(cl.webhook_body(updated, created))
     assert hook.model == "ipam.ipaddress" and hook.action == "updated"
     assert wh.ip_candidate_devices(hook.data) == [updated.data["interfaces"][0]["device"]["id"]]
     assert wh.changed_fields(hook.action, hook.data, hook.snapshots)  # interfaces changed
@@ -453,9 +454,10 @@ async def test_a_change_the_webhook_delivered_is_not_queued_again(tmp_path, slee
     registry = delivered.DeliveredRegistry()
     by_webhook = change(at(3601), device_data("hooked"), request_id="11111111-1111-4111-8111-111111111111")
     log = FakeChangeLog([by_webhook, change(at(3602), device_data("missed"))])
-    # What the webhook source does when it queues its event for the same change:
-    webhook_event = {"nautobot": {"request_id": by_webhook["request_id"], "source_model": "dcim.device"}}
-    webhook_event["nautobot"].update({"object_id": by_webhook["changed_object_id"], "action": "updated"})
+    # What the webhook source does when it queues its event for the same change: Nautobot's webhook
+    # body for it (no earlier change of the object: every field counts as changed), normalised.
+    body = cl.webhook_body(cl.parse_change(by_webhook))
+    webhook_event = wh.normalize_device_event(wr.validate_payload(json.loads(json.dumps(body))), "/", {})
     assert registry.first_delivery(delivered.event_key(webhook_event))
     h = Harness(tmp_path, sleeps, log, registry=registry)
     await h.source.start()

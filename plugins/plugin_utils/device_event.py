@@ -1,0 +1,272 @@
+# -*- coding: utf-8 -*-
+# Copyright: sotsync team
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""A validated Nautobot webhook (``request.Hook``) -> the device event of ``docs/event.md``.
+
+Built once, here, for every way a change reaches a rulebook (the ``sotsync.nautobot.webhook`` source,
+the ``sotsync.nautobot.device_event`` filter): which fields changed, the device block, the readiness
+verdict (``module_utils/readiness.py``, the module's own rules). Plain Python, unit-tested.
+"""
+
+from __future__ import annotations
+
+import logging
+
+# The readiness rules (and the NAPALM driver of a platform) have one implementation, shared with the
+# golden_config_deploy module: the rulebook's conditions test what is put on the event here.
+from ansible_collections.sotsync.nautobot.plugins.module_utils.messages import DEFAULT_READY_STATUSES
+from ansible_collections.sotsync.nautobot.plugins.module_utils.readiness import check_readiness, napalm_driver_of
+from ansible_collections.sotsync.nautobot.plugins.plugin_utils.request import DEVICE, IPADDRESS
+
+logger = logging.getLogger(__name__)
+
+# Keys that change on every save or only mirror other keys: never a "changed field".
+NOISE_FIELDS = frozenset(
+    ("display", "natural_slug", "last_updated", "created", "url", "notes_url", "object_type", "id")
+)
+# A nested object reduced to these keys is only a reference and needs a look-up to be read.
+REFERENCE_KEYS = frozenset(("id", "object_type", "url", "display", "natural_slug"))
+# The object type of each nested device field we read (used for bare-UUID legacy references too).
+NESTED_TYPES = {
+    "status": "extras.status",
+    "role": "extras.role",
+    "location": "dcim.location",
+    "platform": "dcim.platform",
+    "primary_ip4": "ipam.ipaddress",
+}
+
+
+# --- changed fields -------------------------------------------------------------------------------
+def reference_id(value):
+    """The ``id`` of a nested object (``{"id": ...}``), else None."""
+    if isinstance(value, dict) and isinstance(value.get("id"), str):
+        return value["id"]
+    return None
+
+
+def same_object(before, after):
+    """True when two nested values point at the same object(s), whatever their other keys say.
+
+    Nautobot diffs snapshots shallowly: a nested object whose own data changed since the device's
+    previous change (a renamed status, an edited IP's ``dns_name``) differs although the device still
+    points at it. That is not a change of the device.
+    """
+    before_id, after_id = reference_id(before), reference_id(after)
+    if before_id is not None and after_id is not None:
+        return before_id == after_id
+    if isinstance(before, list) and isinstance(after, list) and before and after:
+        before_ids = [reference_id(item) for item in before]
+        after_ids = [reference_id(item) for item in after]
+        if None not in before_ids and None not in after_ids:
+            return sorted(before_ids) == sorted(after_ids)
+    return False
+
+
+def ordered_union(*sequences):
+    """The items of every sequence, each once, first-seen order kept."""
+    seen = []
+    for sequence in sequences:
+        for item in sequence:
+            if item not in seen:
+                seen.append(item)
+    return seen
+
+
+def changed_fields(action, data, snapshots):
+    """The device fields a webhook says changed, noise removed, in Nautobot's order.
+
+    created: every field of ``data``; deleted: none; updated: the keys of ``snapshots.differences``
+    (``added`` then ``removed``), or a diff of ``prechange``/``postchange`` when differences are absent.
+    """
+    if action == "created":
+        keys = list(data)
+    elif action == "deleted":
+        return []
+    else:
+        snapshots = snapshots if isinstance(snapshots, dict) else {}
+        differences = snapshots.get("differences")
+        if isinstance(differences, dict):
+            added = differences.get("added") if isinstance(differences.get("added"), dict) else {}
+            removed = differences.get("removed") if isinstance(differences.get("removed"), dict) else {}
+        else:
+            before, after = snapshots.get("prechange"), snapshots.get("postchange")
+            if isinstance(before, dict) and isinstance(after, dict):
+                added = {k: v for k, v in after.items() if before.get(k) != v}
+                removed = {k: before.get(k) for k in added}
+            else:
+                added, removed = {}, {}
+        keys = [
+            key
+            for key in ordered_union(added, removed)
+            if not (key in added and key in removed and same_object(removed[key], added[key]))
+        ]
+    return [key for key in keys if key not in NOISE_FIELDS]
+
+
+# --- device data ----------------------------------------------------------------------------------
+def is_reference(value):
+    """A nested object given only as ``{id, object_type, url}`` (perhaps with ``display``)."""
+    return isinstance(value, dict) and isinstance(value.get("id"), str) and set(value) <= REFERENCE_KEYS
+
+
+def needs_lookup(data):
+    """True when reading the device from ``data`` needs Nautobot (a nested field is only a reference)."""
+    for key in NESTED_TYPES:
+        value = data.get(key)
+        if is_reference(value) or (isinstance(value, str) and value.strip()):
+            return True
+    return False
+
+
+def _nested(data, key, resolve, device_label):
+    value = data.get(key)
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):  # legacy object_data: a bare primary key
+        value = {"id": value, "object_type": NESTED_TYPES[key]}
+    if not isinstance(value, dict):
+        logger.warning("device %s: %s has an unexpected type (%s); using null", device_label, key, type(value).__name__)
+        return None
+    if not is_reference(value):
+        return value
+    object_type = value.get("object_type") or NESTED_TYPES[key]
+    if resolve is None:
+        logger.warning(
+            "device %s: %s is only a reference (%s %s) and no nautobot_url is set to look it up; using null",
+            device_label,
+            key,
+            object_type,
+            value["id"],
+        )
+        return None
+    found = resolve(object_type, value["id"])
+    if found is None:
+        logger.warning(
+            "device %s: %s %s %s was not found in Nautobot; using null", device_label, key, object_type, value["id"]
+        )
+        return None
+    return found
+
+
+def _name_of(obj):
+    if not isinstance(obj, dict):
+        return None
+    for key in ("name", "display"):
+        if obj.get(key):
+            return str(obj[key])
+    return None
+
+
+def platform_block(platform):
+    """The event's ``device.platform``: name, network driver, NAPALM driver (readiness' rule)."""
+    if not isinstance(platform, dict):
+        return None
+    network_driver = platform.get("network_driver")
+    return {
+        "name": platform.get("name") or platform.get("display"),
+        "network_driver": (network_driver.strip() or None) if isinstance(network_driver, str) else None,
+        "napalm_driver": napalm_driver_of(platform),
+    }
+
+
+def normalize_device(data, resolve=None):
+    """A device dict (webhook ``data`` or REST at depth 1) -> the event's ``device`` block.
+
+    ``resolve(object_type, id)`` returns a nested object's data (or None) when ``data`` holds only a
+    reference; without it such a field is null and a warning is logged.
+    """
+    label = data.get("name") or data.get("id")
+    status = _nested(data, "status", resolve, label)
+    role = _nested(data, "role", resolve, label)
+    location = _nested(data, "location", resolve, label)
+    platform = _nested(data, "platform", resolve, label)
+    ip4 = _nested(data, "primary_ip4", resolve, label)
+    address = ip4.get("address") if isinstance(ip4, dict) else None
+    host = None
+    if isinstance(ip4, dict):
+        host = ip4.get("host") or (address.split("/", 1)[0] if isinstance(address, str) else None)
+    return {
+        "id": data.get("id"),
+        "name": data.get("name"),
+        "status": _name_of(status),
+        "role": _name_of(role),
+        "location": _name_of(location),
+        "platform": platform_block(platform),
+        "primary_ip4": address or None,
+        "primary_ip4_host": host or None,
+    }
+
+
+def field_objects(fields):
+    """``["name"]`` -> ``[{"field": "name"}]``: rule conditions can use ``selectattr('field', 'in', list)``."""
+    return [{"field": name} for name in fields]
+
+
+def _event(hook, device, changed, source_model, endpoint, headers, action=None):
+    return {
+        "nautobot": {
+            "action": action or hook.action,
+            "model": DEVICE,
+            "source_model": source_model,
+            "object_id": device["id"],
+            "object_name": device["name"],
+            "changed_fields": list(changed),
+            "changes": field_objects(changed),
+            "timestamp": hook.timestamp,
+            "username": hook.username,
+            "request_id": hook.request_id,
+            "events_coalesced": 1,
+            "burst": False,
+            "device": device,
+        },
+        "meta": {"endpoint": endpoint, "headers": dict(headers)},
+    }
+
+
+def normalize_device_event(hook, endpoint="/", headers=None, resolve=None):
+    """A validated device webhook -> the event (see ``docs/event.md``), without ``readiness``."""
+    device = normalize_device(hook.data, resolve)
+    changed = changed_fields(hook.action, hook.data, hook.snapshots)
+    return _event(hook, device, changed, DEVICE, endpoint, headers or {})
+
+
+def normalize_ipaddress_device_event(hook, device_data, endpoint="/", headers=None, resolve=None):
+    """A validated ipaddress update + the device whose primary IPv4 it is -> that device's event."""
+    device = normalize_device(device_data, resolve)
+    return _event(hook, device, ["primary_ip4"], IPADDRESS, endpoint, headers or {}, action="updated")
+
+
+def ip_candidate_devices(data):
+    """Device ids from an ipaddress's ``interfaces``; None when the data does not say."""
+    interfaces = data.get("interfaces")
+    if not isinstance(interfaces, list):
+        return None
+    ids = []
+    for interface in interfaces:
+        device = interface.get("device") if isinstance(interface, dict) else None
+        device_id = reference_id(device) or (device if isinstance(device, str) else None)
+        if device_id and device_id not in ids:
+            ids.append(device_id)
+    return ids
+
+
+def describe(event):
+    """``device updated access1: changed ['name']`` for log lines."""
+    nb = event["nautobot"]
+    name = nb.get("object_name") or nb.get("object_id")
+    return f"device {nb['action']} {name}: changed {nb['changed_fields']!r}"
+
+
+def add_readiness(event, ready_statuses=DEFAULT_READY_STATUSES):
+    """Put the readiness verdict on the event: ``{ready, reasons, message}`` (``module_utils.readiness``).
+
+    The rulebook tests ``event.nautobot.readiness.ready`` and prints the reasons; the module re-checks
+    the live data with the same code and the same ``ready_statuses``.
+    """
+    verdict = check_readiness(event["nautobot"].get("device") or {}, ready_statuses)
+    event["nautobot"]["readiness"] = {
+        "ready": verdict.ready,
+        "reasons": list(verdict.reasons),
+        "message": verdict.message,
+    }
+    return event

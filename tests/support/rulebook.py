@@ -1,0 +1,28 @@
+"""The shipped rulebook with its source and its provisioning action swapped, for tests that run the real
+ansible-rulebook on its conditions: every condition and decision message stays the product's."""
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+RULEBOOK = ROOT / "rulebooks" / "device_config_hook.yml"
+SETTINGS = ROOT / "rulebooks" / "vars" / "device_config_hook.yml"
+SOURCE_BLOCK = re.compile(r"  sources:\n.*?\n  rules:\n", re.S)
+ACTION_BLOCK = re.compile(r"^( *)# provision-action-begin\n.*?^ *# provision-action-end\n", re.M | re.S)
+EVENTS = "(events if events is defined else {'m': event}).values()"
+# The provisioning action becomes one line naming the batch's devices, sorted.
+PROVISION_LINE = (
+    "PROVISION {{ "
+    + EVENTS
+    + " | map(attribute='sotsync_provision.name') | sort | join(' ') }} dry_run={{ dry_run }}"
+    + " ready={{ ready_statuses | join(',') }}"
+)
+
+
+def hook_rulebook(sources):
+    """The shipped rulebook's text with ``sources`` (YAML list items at 4 spaces) as its sources and
+    the provisioning action replaced by a debug line (``PROVISION <names> dry_run=... ready=...``)."""
+    text = RULEBOOK.read_text()
+    text = SOURCE_BLOCK.sub(lambda _m: f"  sources:\n{sources.rstrip()}\n  rules:\n", text, count=1)
+    assert len(ACTION_BLOCK.findall(text)) == 1, "the provision-action markers moved"
+    return ACTION_BLOCK.sub(lambda m: f'{m.group(1)}- debug:\n{m.group(1)}    msg: "{PROVISION_LINE}"\n', text, count=1)
