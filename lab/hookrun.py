@@ -51,10 +51,23 @@ def _port_open(host: str, port: int) -> bool:
 class RulebookDaemon:
     """The real ansible-rulebook with the real webhook source, for the lab."""
 
-    def __init__(self, lab: dict, log_name: str = "rulebook", rulebook: str = RULEBOOK, **overrides):
+    def __init__(
+        self,
+        lab: dict,
+        log_name: str = "rulebook",
+        rulebook: str = RULEBOOK,
+        keep_cursor: bool = False,
+        **overrides,
+    ):
+        """``overrides`` replace settings of the shipped vars file. The change-log source's cursor is
+        ``.lab/rulebook/changelog-<log_name>.json``, removed at start (a fresh daemon starts from now)
+        unless ``keep_cursor`` (a restarted daemon catches up from where the last one stopped)."""
         self.lab = lab
         host, port = lab["env"]["SOTSYNC_LAB_SOURCE_LISTEN"].rsplit(":", 1)
         self.listen = (host, int(port))
+        self.cursor = LAB / "rulebook" / f"changelog-{log_name}.json"
+        self.keep_cursor = keep_cursor
+        overrides.setdefault("changelog_cursor_file", str(self.cursor))
         self.vars = settings(webhook_host=host, webhook_port=int(port), **overrides)
         self.rulebook = rulebook
         self.log_path = LAB / "logs" / f"{log_name}.log"
@@ -76,6 +89,8 @@ class RulebookDaemon:
             raise RuntimeError(f"{self.listen[0]}:{self.listen[1]} is already taken: another rulebook daemon?")
         run_dir = LAB / "rulebook"
         run_dir.mkdir(exist_ok=True)
+        if not self.keep_cursor:
+            self.cursor.unlink(missing_ok=True)
         vars_file = run_dir / "vars.yml"
         vars_file.write_text(yaml.safe_dump(self.vars, sort_keys=False))
         inventory = run_dir / "inventory.yml"

@@ -51,6 +51,7 @@ from ansible_collections.sotsync.nautobot.plugins.plugin_utils.changelog_cursor 
 )
 
 # --- the webhook source's logic: every name this module takes from it -------------------------------
+from ansible_collections.sotsync.nautobot.plugins.plugin_utils import delivery
 from ansible_collections.sotsync.nautobot.plugins.plugin_utils.delivery import BurstMarker, Pacer
 from ansible_collections.sotsync.nautobot.plugins.plugin_utils.device_event import (
     add_readiness,
@@ -563,7 +564,9 @@ class ChangelogSource:
             client, settings.nautobot_url, settings.page_size, settings.retry_max_seconds, self.sleep
         )
         self.reader.before_wait = self.save_now
-        self.pacer = Pacer(settings.max_events_per_second, put, clock=clock, sleep=self.sleep)
+        # On the real clock, the pacer shares the process's hand-over slots with the webhook source.
+        slots = delivery.PROCESS_SLOTS if clock is time.monotonic else None
+        self.pacer = Pacer(settings.max_events_per_second, put, clock=clock, sleep=self.sleep, slots=slots)
         self.bursts = BurstMarker(settings.lone_event_seconds, clock=clock)
         self.cursor = None
         self._unsaved = 0

@@ -50,6 +50,16 @@ class BurstMarker:
         return event
 
 
+class _Slots:
+    """When the next event may be handed over (shared by the pacers that use it)."""
+
+    def __init__(self):
+        self.next_at = 0.0
+
+
+PROCESS_SLOTS = _Slots()
+
+
 class Pacer:
     """Hands events over in order, at most ``rate`` a second (``rate <= 0``: at once).
 
@@ -58,13 +68,22 @@ class Pacer:
     later window is lost. Pacing bounds how many events a 5-second window can hold.
     """
 
-    def __init__(self, rate, put, clock=None, sleep=None):
+    def __init__(self, rate, put, clock=None, sleep=None, slots=None):
+        """``slots`` holds ``next_at``, the earliest time of the next hand-over. Pacers on the real clock
+        share one per process (``PROCESS_SLOTS``): the webhook and change-log sources of one rulebook
+        feed the same throttle window, so together they stay within ``rate``."""
         self.interval = 1.0 / rate if rate and rate > 0 else 0.0
         self.put = put
         self.clock = clock or time.monotonic
         self.sleep = sleep or asyncio.sleep
-        self.next_at = 0.0
+        if slots is None:
+            slots = PROCESS_SLOTS if clock is None else _Slots()
+        self.slots = slots
         self._lock = asyncio.Lock()
+
+    @property
+    def next_at(self):
+        return self.slots.next_at
 
     async def __call__(self, event):
         if not self.interval:
@@ -72,9 +91,10 @@ class Pacer:
             return
         async with self._lock:  # FIFO: events keep their order
             now = self.clock()
-            if self.next_at > now:
-                await self.sleep(self.next_at - now)
-            self.next_at = max(now, self.next_at) + self.interval
+            at = max(now, self.slots.next_at)
+            self.slots.next_at = at + self.interval  # reserved before sleeping: other pacers queue behind
+            if at > now:
+                await self.sleep(at - now)
             await self.put(event)
 
 

@@ -67,7 +67,7 @@ def test_credential_type_injects_the_fragment_env_vars(installed, fragment):
 
 def test_webhook_credential_gives_the_rulebook_its_secret(installed):
     rulebook = installed.yaml("rulebooks/device_config_hook_aap.yml")
-    (source,) = rulebook[0]["sources"]
+    (source,) = [s for s in rulebook[0]["sources"] if "sotsync.nautobot.webhook" in s]
     variable = VARIABLE.match(source["sotsync.nautobot.webhook"]["secret"]).group(1)
     injectors = example(installed, "credential-types/webhook.yml")["injectors"]
     assert set(injectors) == {"extra_vars"} and set(injectors["extra_vars"]) == {variable}

@@ -245,3 +245,26 @@ async def test_delivery_puts_readiness_and_burst_on_the_event(caplog):
     assert "Accepted device updated access-switch-1: changed ['name'] (burst) (via a test)" in caplog.text
     assert "Already delivered by another source: device updated access-switch-1" in caplog.text
     await delivery.close()
+
+
+async def test_pacers_sharing_slots_stay_within_the_rate_together():
+    """The webhook and change-log sources of one rulebook share the hand-over slots: two pacers at 10
+    a second hand over 10 a second together, not 20."""
+    now = [0.0]
+    handed = []
+
+    async def sleep(seconds):
+        now[0] += seconds
+
+    async def put(event):
+        handed.append((event, now[0]))
+
+    slots = dl._Slots()
+    first = dl.Pacer(10, put, clock=lambda: now[0], sleep=sleep, slots=slots)
+    second = dl.Pacer(10, put, clock=lambda: now[0], sleep=sleep, slots=slots)
+    for i in range(5):
+        await first(f"a{i}")
+        await second(f"b{i}")
+    times = [t for _e, t in handed]
+    assert len(handed) == 10 and all(b - a >= 0.1 - 1e-9 for a, b in zip(times, times[1:], strict=False))
+    assert dl.Pacer(10, put).slots is dl.PROCESS_SLOTS
