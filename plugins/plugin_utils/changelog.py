@@ -52,7 +52,7 @@ from ansible_collections.sotsync.nautobot.plugins.plugin_utils.changelog_cursor 
 
 # --- the webhook source's logic: every name this module takes from it -------------------------------
 from ansible_collections.sotsync.nautobot.plugins.plugin_utils import delivery
-from ansible_collections.sotsync.nautobot.plugins.plugin_utils.delivery import BurstMarker, Pacer
+from ansible_collections.sotsync.nautobot.plugins.plugin_utils.delivery import BurstMarker, Pacer, merge_events
 from ansible_collections.sotsync.nautobot.plugins.plugin_utils.device_event import (
     add_readiness,
     changed_fields,
@@ -563,7 +563,10 @@ class ChangelogSource:
         self.reader = ChangelogReader(
             client, settings.nautobot_url, settings.page_size, settings.retry_max_seconds, self.sleep
         )
-        self.reader.before_wait = self.save_now
+        self.reader.before_wait = self._save_if_flushed
+        # events read but not yet queued: one per device, merged (a device changed several times
+        # between two saves of the cursor is delivered once, with the union of its changed fields)
+        self._held = OrderedDict()
         # On the real clock, the pacer shares the process's hand-over slots with the webhook source.
         slots = delivery.PROCESS_SLOTS if clock is time.monotonic else None
         self.pacer = Pacer(settings.max_events_per_second, put, clock=clock, sleep=self.sleep, slots=slots)
@@ -633,6 +636,7 @@ class ChangelogSource:
                     self.cursor.mark(change.id, change.time)
                     self._unsaved += 1
                     if self._unsaved >= self.settings.page_size:
+                        await self._flush()
                         self.save_now()
                 self._remember(change)
         except NautobotUnavailable as exc:
@@ -640,8 +644,40 @@ class ChangelogSource:
                 "Nautobot at %s: %s; this poll stops here, the next one reads again", self.reader.base_url, exc
             )
         finally:
-            self.save_now()
+            try:
+                await self._flush()
+            finally:
+                self.save_now()
         return new
+
+    def _save_if_flushed(self):
+        """Before a retry wait: save the cursor only when every change it covers is queued."""
+        if not self._held:
+            self.save_now()
+
+    def _hold(self, event, note):
+        # per device and action: a device created, then changed, is a create and an update, as the
+        # webhook would have delivered them (the rulebook decides each by its own flag)
+        key = (event["nautobot"]["object_id"], event["nautobot"]["action"])
+        if key in self._held:
+            earlier, notes = self._held.pop(key)
+            event = merge_events(earlier, event)
+            notes = notes + [note]
+        else:
+            notes = [note]
+        self._held[key] = (event, notes)
+
+    async def _flush(self):
+        """Queue the held events (paced), oldest device first."""
+        while self._held:
+            _key, (event, notes) = self._held.popitem(last=False)
+            await self.pacer(event)
+            self.stats["queued"] += 1
+            logger.info(
+                "Accepted %s (burst) (from the change log: %s)",
+                describe(event),
+                "; ".join(notes) if len(notes) <= 3 else "; ".join(notes[:2] + [f"... {len(notes)} changes"]),
+            )
 
     async def run(self):
         """Poll forever (until cancelled), ``poll_interval`` seconds between polls."""
@@ -720,16 +756,11 @@ class ChangelogSource:
                 continue
             add_readiness(event, self.settings.ready_statuses)
             self.bursts.mark(event)
-            await self.pacer(event)
-            self.stats["queued"] += 1
-            logger.info(
-                "Accepted %s%s (from the change log: change %s at %s%s)",
-                describe(event),
-                " (burst)" if event["nautobot"]["burst"] else "",
-                change.id,
-                format_time(change.time),
-                f"; via {via}" if via else "",
-            )
+            # What the change log delivers first is a catch-up (the webhook missed it or is not there
+            # yet): it goes to the rulebook's batch window, where a device changed several times is
+            # provisioned once, on its latest state. The lone fast path is the webhook's.
+            event["nautobot"]["burst"] = True
+            self._hold(event, f"change {change.id} at {format_time(change.time)}" + (f" via {via}" if via else ""))
 
     async def _device_event(self, hook):
         resolve = None

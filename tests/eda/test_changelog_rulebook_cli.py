@@ -104,11 +104,17 @@ async def test_rulebook_cli_prints_the_caught_up_event(tmp_path):
     assert len(printed) == 1, output
     event = ast.literal_eval(printed[0])
     nb = event["nautobot"]
-    assert (nb["action"], nb["object_name"], nb["changed_fields"]) == ("updated", "access-switch-1", ["name"])
+    # the two updates read in one poll are one event: the union of their fields, the latest state
+    assert (nb["action"], nb["object_name"], nb["changed_fields"]) == (
+        "updated",
+        "access-switch-1",
+        ["comments", "name"],
+    )
+    assert nb["events_coalesced"] == 2
     assert nb["readiness"]["ready"] is True
     assert event["meta"]["endpoint"] == "changelog"
     assert event["meta"]["source"] == {"name": "sotsync.nautobot.changelog", "type": "sotsync.nautobot.changelog"}
-    assert "Accepted device updated access1: changed ['comments']" in output
+    assert "Accepted device updated access-switch-1: changed ['comments', 'name']" in output
     assert "Accepted device created access1" in output
     assert TOKEN not in output
     assert (tmp_path / "cursor.json").exists()

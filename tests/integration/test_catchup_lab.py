@@ -1,0 +1,68 @@
+"""No change lost: changes made while the rulebook daemon is down are caught up from Nautobot's change
+log when it starts again, each changed device provisioned once, on its latest state."""
+
+from __future__ import annotations
+
+import re
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "lab"))
+import fleet  # noqa: E402
+import hookrun  # noqa: E402
+import seed  # noqa: E402
+
+pytestmark = pytest.mark.lab
+RUN_SUMMARY = re.compile(r"^(\d+) device\(s\): .* failed \(devices read in ", re.M)
+DEVICES = 20
+ROUNDS = 5  # renames per device while the daemon is down: 100 changes
+
+
+def bulk_rename(api, names: dict[str, str]) -> None:
+    body = [{"id": device_id, "name": name} for device_id, name in names.items()]
+    api.http_session.patch(f"{api.base_url}/dcim/devices/", json=body, timeout=120).raise_for_status()
+
+
+def test_changes_made_while_the_daemon_is_down_are_provisioned_once_on_their_latest_state(lab):
+    api = seed.connect(lab["nautobot_url"], lab["nautobot_token"])
+    devices = fleet.ensure(api, DEVICES, lab["sim_control_url"], lab["sim_port"], log=print)
+    original = {d["id"]: d["name"] for d in devices}
+    final = {device_id: f"{name}-r{ROUNDS}" for device_id, name in original.items()}
+    cursor = None
+    try:
+        # A first run leaves its change-log cursor behind (saved at once on a first start).
+        with hookrun.RulebookDaemon(lab, log_name="test-catchup") as daemon:
+            cursor = daemon.cursor
+            daemon.wait_for(lambda _: cursor.exists(), 30, "the change-log cursor file")
+        # The daemon is down: 100 changes, 5 renames of each of 20 devices, that no webhook delivers.
+        for round_ in range(1, ROUNDS + 1):
+            bulk_rename(api, {device_id: f"{name}-r{round_}" for device_id, name in original.items()})
+        with hookrun.RulebookDaemon(lab, log_name="test-catchup", keep_cursor=True) as daemon:
+            daemon.wait_for(
+                lambda text: all(f"{name}: DRY RUN mode" in text for name in final.values()),
+                180,
+                "every changed device's result",
+            )
+            daemon.wait_for(
+                lambda text: sum(int(n) for n in RUN_SUMMARY.findall(text)) >= DEVICES, 60, "the runs' summaries"
+            )
+            time.sleep(15)  # past a change-log poll and a batch window: no late or duplicate run comes
+            text = daemon.text()
+        accepted = text.count("(from the change log: change ")
+        assert accepted >= DEVICES * ROUNDS, f"{accepted} change-log events:\n{text[-3000:]}"
+        for device_id, name in final.items():
+            assert text.count(f"{name}: DRY RUN mode: Discarding configuration changes") == 1, text[-4000:]
+            assert f"+hostname {name}" in text, name
+            for round_ in range(1, ROUNDS):  # never provisioned on an intermediate state
+                assert f"{original[device_id]}-r{round_}: DRY RUN" not in text
+        sizes = [int(n) for n in RUN_SUMMARY.findall(text)]
+        assert sum(sizes) == DEVICES, (sizes, text[-4000:])
+        print(f"catch-up: {accepted} change-log events, {DEVICES} devices, runs of {sizes}")
+    finally:
+        bulk_rename(api, original)  # with no daemon running: nothing to provision
+        if cursor is not None:
+            cursor.unlink(missing_ok=True)
