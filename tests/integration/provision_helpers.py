@@ -66,13 +66,24 @@ def playbook_env(lab, **overrides):
     return env
 
 
-def run_playbook(lab, device, dry_run=True, trigger=None, check=False, diff=False, extra=None, env=None, timeout=300):
-    """``ansible-playbook sotsync.nautobot.provision_device -e {...}`` from a neutral folder."""
+def run_playbook(
+    lab,
+    device,
+    dry_run=True,
+    trigger=None,
+    check=False,
+    diff=False,
+    extra=None,
+    env=None,
+    timeout=300,
+    playbook=PLAYBOOK,
+):
+    """``ansible-playbook sotsync.nautobot.provision_device -e {...}`` (or ``playbook``) from a neutral folder."""
     extra_vars = {"device": device, "dry_run": dry_run}
     if trigger:
         extra_vars["trigger"] = trigger
     extra_vars.update(extra or {})
-    args = [str(ROOT / ".venv" / "bin" / "ansible-playbook"), PLAYBOOK, "-e", json.dumps(extra_vars)]
+    args = [str(ROOT / ".venv" / "bin" / "ansible-playbook"), playbook, "-e", json.dumps(extra_vars)]
     if check:
         args.append("--check")
     if diff:

@@ -25,6 +25,7 @@ from provision_helpers import (
     seeded_device,
     sim_device,
     sim_faults,
+    sim_set_running,
     wait_for,
 )
 
@@ -119,6 +120,49 @@ def test_management_ip_change_dry_run_then_live(lab, trigger):
         )
         assert sim_device(lab, "access2")["address"] == new_ip
     assert wait_for(lambda: sim_device(lab, "access2")["address"] == "127.0.1.12", timeout=5)
+
+
+def test_rollback_to_the_configuration_before_the_last_push(lab, trigger):
+    """A live push leaves a rollback point in the device's notes; rollback_device shows the diff (dry
+    run), restores it (live, verified), then has nothing left to do; it refuses when something else
+    changed the device since the push."""
+
+    def rollback(dry_run):
+        return run_playbook(
+            lab, "access-switch-1", dry_run=dry_run, trigger=trigger, playbook="sotsync.nautobot.rollback_device"
+        )
+
+    with restored(lab, "access1") as ctx:
+        before = sim_device(lab, "access1")["running_config"]
+        ctx["device"].update({"name": "access-switch-1"})
+        assert_ok(run_playbook(lab, "access-switch-1", dry_run=False, trigger=trigger), "access-switch-1")
+        pushed = sim_device(lab, "access1")["running_config"]
+        assert "hostname access-switch-1" in pushed
+        notes = [n.note for n in notes_with(lab["api"], trigger)]
+        assert any(
+            "- rollback point: before sha256:" in n and "Running configuration before this push" in n for n in notes
+        )
+
+        dry = rollback(True)
+        assert dry.returncode == 0 and "DRY RUN: the rollback would restore" in dry.stdout, dry
+        assert "-hostname access-switch-1" in dry.stdout and "+hostname access1" in dry.stdout, dry
+        assert sim_device(lab, "access1")["running_config"] == pushed
+
+        live = rollback(False)
+        assert live.returncode == 0 and "Rolled back to the configuration before the push" in live.stdout, live
+        assert "hostname access1\n" in sim_device(lab, "access1")["running_config"]
+        assert "hostname access-switch-1" not in sim_device(lab, "access1")["running_config"]
+        assert before.split("\n", 1)[1] == sim_device(lab, "access1")["running_config"].split("\n", 1)[1]
+        again = rollback(False)
+        assert again.returncode == 0 and "Nothing to roll back" in again.stdout, again
+
+        # Pushed again, then changed behind the collection's back: the rollback refuses.
+        assert_ok(run_playbook(lab, "access-switch-1", dry_run=False, trigger=trigger), "access-switch-1")
+        sim_set_running(lab, "access1", sim_device(lab, "access1")["running_config"] + "ntp server 10.9.9.9\n")
+        changed = sim_device(lab, "access1")["running_config"]
+        refused = rollback(False)
+        assert refused.returncode != 0 and "rollback_refused" in refused.stdout, refused
+        assert sim_device(lab, "access1")["running_config"] == changed
 
 
 def test_role_change_dry_run_then_live(lab, trigger):
