@@ -4,9 +4,7 @@ address of its committed Management1 interface (``follow_management_address``)."
 
 from __future__ import annotations
 
-import sys
 import time
-from pathlib import Path
 
 import pytest
 
@@ -15,10 +13,8 @@ from ansible_collections.sotsync.nautobot.plugins.module_utils.deploy import dep
 from ansible_collections.sotsync.nautobot.plugins.module_utils.errors import CommitFailed, CommitVerificationFailed
 from ansible_collections.sotsync.nautobot.plugins.module_utils.readdress import previous_hosts
 
-SIM_DIR = Path(__file__).resolve().parents[4] / "tests" / "simulator"
-if str(SIM_DIR) not in sys.path:
-    sys.path.insert(0, str(SIM_DIR))
-eos_sim = pytest.importorskip("eos_sim", reason="the EOS simulator (tests/simulator/eos_sim.py) is missing")
+# tests/simulator is the project's, not shipped in the collection: skip where it is absent.
+eos_sim = pytest.importorskip("tests.simulator.eos_sim", reason="the EOS simulator (tests/simulator/) is missing")
 
 USERNAME, PASSWORD = "netops", "sim-password-123"
 
