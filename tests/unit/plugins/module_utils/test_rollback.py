@@ -84,7 +84,10 @@ def pushed():
     simulator = eos_sim.EosSimulator(username=USERNAME, password=PASSWORD)
     dev = simulator.add_device("rb", "127.0.0.1", 0, START)
     simulator.start()
-    driver = lambda: make_driver("eos", "127.0.0.1", USERNAME, PASSWORD, 5, {"transport": "http", "port": dev.port})  # noqa: E731
+
+    def driver():
+        return make_driver("eos", "127.0.0.1", USERNAME, PASSWORD, 5, {"transport": "http", "port": dev.port})
+
     result = deploy(driver(), INTENT, dry_run=False, commit_confirm_seconds=30, host="127.0.0.1")
     assert result.committed and result.verified
     note = "[success] " + journal_comments(
