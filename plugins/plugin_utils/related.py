@@ -163,14 +163,6 @@ def describe_change(hook):
 
 
 # --- events -----------------------------------------------------------------------------------------
-def normalize_related_device_event(hook, device_data, endpoint="/", headers=None, resolve=None):
-    """A related change + one device it reaches -> that device's event (``action: updated``)."""
-    device = device_event.normalize_device(device_data, resolve)
-    return device_event._event(  # noqa: SLF001 - the one builder of the event shape
-        hook, device, [CHANGED_FIELD[hook.model]], hook.model, endpoint, headers or {}, action="updated"
-    )
-
-
 def related_devices(hook, lookup, max_devices=DEFAULT_MAX_RELATED_DEVICES, log=None):
     """The devices (REST data at depth 1) a related change reaches; [] with a log line when none.
 
@@ -217,5 +209,9 @@ def related_devices(hook, lookup, max_devices=DEFAULT_MAX_RELATED_DEVICES, log=N
 def related_events(hook, lookup, max_devices=DEFAULT_MAX_RELATED_DEVICES, endpoint="/", headers=None, log=None):
     """The device events of a related change and the ``via`` note for the log line (blocking)."""
     devices = related_devices(hook, lookup, max_devices, log)
-    events = [normalize_related_device_event(hook, device, endpoint, headers, lookup.get_object) for device in devices]
+    changed = [CHANGED_FIELD[hook.model]]
+    events = [
+        device_event.normalize_related_device_event(hook, device, changed, endpoint, headers, lookup.get_object)
+        for device in devices
+    ]
     return events, describe_change(hook)
