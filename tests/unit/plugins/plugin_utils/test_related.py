@@ -158,7 +158,7 @@ def test_interface_events_shape_and_batched_lookup(caplog):
 
 def test_interface_of_a_deleted_device_is_dropped(caplog):
     caplog.set_level(logging.INFO)
-    events, _ = related.related_events(hook(nw.interface_edit(event="deleted")), FakeLookup())
+    events = related.related_events(hook(nw.interface_edit(event="deleted")), FakeLookup())[0]
     assert events == [] and "its device no longer exists" in caplog.text
 
 
@@ -176,7 +176,7 @@ def test_config_context_events_for_every_device_in_scope():
 def test_scope_over_the_bound_gives_no_events_and_a_warning(caplog):
     caplog.set_level(logging.INFO)
     lookup = FakeLookup(over=1500)
-    events, _ = related.related_events(hook(nw.config_context_update()), lookup, max_devices=1000)
+    events = related.related_events(hook(nw.config_context_update()), lookup, max_devices=1000)[0]
     assert events == []
     (warning,) = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert "configcontext updated ntp" in warning and "1500 devices" in warning
