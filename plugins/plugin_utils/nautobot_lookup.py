@@ -17,6 +17,7 @@ results are cached for ``cache_ttl`` seconds in an LRU of at most ``cache_size``
 - ``devices_matching(queries, limit)``: the union of the devices matched by REST device filters (a
   config context's scope): first each query's count (one request, ``limit=1``), then its pages; more
   than ``limit`` devices -> ``(None, count)``. Answers are cached ``scope_cache_ttl`` seconds per query.
+  A ``cluster_group`` filter is first turned into the groups' clusters (one request).
 - ``get_object(object_type, id)``: a nested object (status, role, location, platform, IP address)
   that a webhook gave only as a reference.
 
@@ -49,6 +50,9 @@ ENDPOINTS = {
 }
 
 
+# The scope filter that names cluster groups: no device filter takes one, so ``devices_matching``
+# replaces it with the groups' clusters (device filter ``clusters``).
+CLUSTER_GROUP = "cluster_group"
 # Devices read per request (ids per ``id=`` query, page size of scope queries).
 DEVICE_PAGE_SIZE = 100
 
@@ -213,7 +217,8 @@ class NautobotLookup:
             if devices is None:
                 what = f"looking up the devices matching {dict(query)!r}"
                 try:
-                    count = self.api.dcim.devices.count(**query)
+                    query = self._clusters_of_groups(query)
+                    count = self.api.dcim.devices.count(**query) if query is not None else 0
                     if count > limit:
                         return None, count
                     records = self.api.dcim.devices.filter(**query, depth=1, limit=self.page_size) if count else []
@@ -226,6 +231,19 @@ class NautobotLookup:
             if len(union) > limit:
                 return None, len(union)
         return [dict(d) for d in union.values()], len(union)
+
+    def _clusters_of_groups(self, query):
+        """``cluster_group=[...]`` -> ``clusters=[the groups' cluster ids]``; None when they have no cluster."""
+        if CLUSTER_GROUP not in query:
+            return query
+        query = dict(query)
+        groups = query.pop(CLUSTER_GROUP)
+        records = self.api.virtualization.clusters.filter(cluster_group=groups, depth=0, limit=self.page_size)
+        clusters = [_id_of(r) for r in records]
+        if not clusters:
+            return None
+        query["clusters"] = clusters
+        return query
 
     def get_object(self, object_type, object_id):
         """A nested object's data by type and id, or None when Nautobot does not know it."""

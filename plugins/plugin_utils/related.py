@@ -24,6 +24,7 @@ from __future__ import annotations
 import logging
 
 from ansible_collections.sotsync.nautobot.plugins.plugin_utils import device_event
+from ansible_collections.sotsync.nautobot.plugins.plugin_utils.nautobot_lookup import CLUSTER_GROUP
 from ansible_collections.sotsync.nautobot.plugins.plugin_utils.request import CONFIG_CONTEXT, INTERFACE
 
 logger = logging.getLogger(__name__)
@@ -45,11 +46,12 @@ SCOPE_FILTERS = {
     "tenant_groups": "tenant_group",  # TreeNodeMultipleChoiceFilter: with descendants
     "tenants": "tenant",
     "clusters": "cluster",
+    # No device filter takes a cluster group: the look-up turns it into the group's clusters, given to
+    # the device filter ``clusters`` (another filter on the same field as ``cluster``: the two are ANDed).
+    "cluster_groups": CLUSTER_GROUP,
     "dynamic_groups": "dynamic_groups",
     "tags": "tags",  # TagFilter is conjoined (AND): one query per tag, results united
 }
-# Scope keys no device filter matches: the scope is widened (the dimension is not filtered on).
-UNFILTERABLE_SCOPE = ("cluster_groups",)
 # Config context fields that never reach a device's intended configuration.
 CONFIG_CONTEXT_INERT_FIELDS = frozenset(("description",))
 
@@ -136,13 +138,6 @@ def config_context_queries(hook):
     return queries
 
 
-def widened_scope_keys(hook):
-    """The scope keys set on the change that no device filter can match (the scope is wider for them)."""
-    snapshots = hook.snapshots if isinstance(hook.snapshots, dict) else {}
-    states = [hook.data, snapshots.get("prechange"), snapshots.get("postchange")]
-    return [key for key in UNFILTERABLE_SCOPE if any(isinstance(s, dict) and _ids(s.get(key)) for s in states)]
-
-
 def inert_change(hook):
     """True for a config context update that changed only fields no device configuration reads."""
     if hook.model != CONFIG_CONTEXT or hook.action != "updated":
@@ -183,13 +178,6 @@ def related_devices(hook, lookup, max_devices=DEFAULT_MAX_RELATED_DEVICES, log=N
     if not queries:
         log.info("Dropped %s: the config context is inactive, so it applies to no device", what)
         return []
-    widened = widened_scope_keys(hook)
-    if widened:
-        log.info(
-            "%s: the scope %s has no device filter in Nautobot's REST API; those dimensions are not filtered on",
-            what,
-            ", ".join(widened),
-        )
     devices, total = lookup.devices_matching(queries, max_devices)
     if devices is None:
         log.warning(

@@ -5,6 +5,7 @@ import logging
 import pytest
 
 from ansible_collections.sotsync.nautobot.plugins.plugin_utils import dispatch as dp
+from ansible_collections.sotsync.nautobot.plugins.plugin_utils import nautobot_lookup as nl
 from ansible_collections.sotsync.nautobot.plugins.plugin_utils import related
 from ansible_collections.sotsync.nautobot.plugins.plugin_utils import request as req
 from ansible_collections.sotsync.nautobot.plugins.plugin_utils import settings
@@ -56,6 +57,7 @@ class FakeLookup:
         ("tenant_groups", "tenant_group"),
         ("tenants", "tenant"),
         ("clusters", "cluster"),
+        ("cluster_groups", "cluster_group"),  # turned into the groups' clusters by the look-up
         ("dynamic_groups", "dynamic_groups"),
     ],
 )
@@ -88,12 +90,6 @@ def test_empty_scope_means_every_device():
 def test_inactive_context_applies_to_no_device():
     assert related.config_context_scope(nw.config_context(is_active=False, locations=[A])) is None
     assert related.scope_queries(None) == []
-
-
-def test_cluster_groups_widen_the_scope_and_say_so():
-    h = hook(nw.body("created", "configcontext", nw.config_context(cluster_groups=[A], roles=[B])))
-    assert related.config_context_queries(h) == [{"role": [B]}]
-    assert related.widened_scope_keys(h) == ["cluster_groups"]
 
 
 def test_update_unites_the_scope_before_and_after():
@@ -247,3 +243,89 @@ def test_settings_related_models_need_nautobot_and_bound_is_checked():
         settings.validate_args({"port": 1, "secret": "x", "models": ["device"], "max_related_devices": 0}, environ={})
     with pytest.raises(ValueError, match="device, ipaddress, interface, configcontext"):
         settings.canonical_models(["vlan"])
+
+
+# --- the look-ups (NautobotLookup over a fake pynautobot API) --------------------------------------
+class Records:
+    """pynautobot's endpoint: ``filter``/``count`` over (record, {filter: {values}}) pairs."""
+
+    def __init__(self, items):
+        self.items = items
+        self.calls = []
+
+    def _match(self, kwargs):
+        filters = {k: v for k, v in kwargs.items() if k not in ("depth", "limit", "offset")}
+        return [
+            record
+            for record, attrs in self.items
+            if all(set(v if isinstance(v, list) else [v]) & attrs.get(k, set()) for k, v in filters.items())
+        ]
+
+    def filter(self, **kwargs):
+        self.calls.append(("filter", kwargs))
+        return self._match(kwargs)
+
+    def count(self, **kwargs):
+        self.calls.append(("count", kwargs))
+        return len(self._match(kwargs))
+
+
+class Api:
+    def __init__(self, devices, clusters=()):
+        self.dcim = type("App", (), {"devices": Records(devices)})()
+        self.virtualization = type("App", (), {"clusters": Records(clusters)})()
+
+
+class Clock:
+    now = 100.0
+
+    def __call__(self):
+        return self.now
+
+
+def device_record(name, device_id, **attrs):
+    return {"id": device_id, "name": name}, {"id": {device_id}, **{k: set(v) for k, v in attrs.items()}}
+
+
+def test_lookup_devices_matching_counts_reads_unites_and_caches():
+    api = Api([device_record("a1", A, location=[A]), device_record("a2", B, location=[B], tags=[C])])
+    clock = Clock()
+    lookup = nl.NautobotLookup("http://nb", "t", api=api, clock=clock)
+    devices, total = lookup.devices_matching([{"location": [A]}, {"tags": [C]}], 10)
+    assert sorted(d["name"] for d in devices) == ["a1", "a2"] and total == 2
+    calls = api.dcim.devices.calls
+    assert [c[0] for c in calls] == ["count", "filter", "count", "filter"]
+    assert calls[1][1] == {"location": [A], "depth": 1, "limit": 100}
+    lookup.devices_matching([{"location": [A]}], 10)
+    assert len(calls) == 4  # cached
+    lookup.invalidate_device(A)  # a device webhook for a1 drops the answers naming it
+    lookup.devices_matching([{"location": [A]}], 10)
+    assert len(calls) == 6
+    clock.now += 11  # and answers live 10 s
+    lookup.devices_matching([{"tags": [C]}], 10)
+    assert len(calls) == 8
+
+
+def test_lookup_over_the_bound_reads_only_the_count():
+    api = Api([device_record(f"d{i}", f"id-{i}", role=[A]) for i in range(5)])
+    lookup = nl.NautobotLookup("http://nb", "t", api=api, clock=Clock())
+    assert lookup.devices_matching([{"role": [A]}], 4) == (None, 5)
+    assert [c[0] for c in api.dcim.devices.calls] == ["count"]
+
+
+def test_lookup_cluster_groups_become_their_clusters():
+    devices = [device_record("c1", A, clusters=["cl-1"]), device_record("c2", B, clusters=["cl-9"])]
+    api = Api(devices, clusters=[({"id": "cl-1"}, {"cluster_group": {"grp"}})])
+    lookup = nl.NautobotLookup("http://nb", "t", api=api, clock=Clock())
+    devices, _ = lookup.devices_matching([{"cluster_group": ["grp"]}], 10)
+    assert [d["name"] for d in devices] == ["c1"]
+    assert api.dcim.devices.calls[0] == ("count", {"clusters": ["cl-1"]})
+    assert lookup.devices_matching([{"cluster_group": ["empty"]}], 10) == ([], 0)
+
+
+def test_lookup_devices_by_id_100_per_request():
+    ids = [f"id-{i}" for i in range(250)]
+    api = Api([device_record(f"d{i}", device_id) for i, device_id in enumerate(ids)])
+    lookup = nl.NautobotLookup("http://nb", "t", api=api, clock=Clock())
+    assert len(lookup.devices_by_id(ids + ids[:3])) == 250
+    assert [len(c[1]["id"]) for c in api.dcim.devices.calls] == [100, 100, 50]
