@@ -64,6 +64,7 @@ from ansible_collections.sotsync.nautobot.plugins.plugin_utils.device_event impo
 from ansible_collections.sotsync.nautobot.plugins.plugin_utils.request import (
     DEFAULT_MODELS,
     DEVICE,
+    INTERFACE,
     IPADDRESS,
     SHORT_NAMES,
     RequestRejected,
@@ -702,7 +703,7 @@ class ChangelogSource:
             if hook.model == DEVICE:
                 events = [await self._device_event(hook)]
                 via = None
-            elif hook.model != IPADDRESS:
+            elif hook.model != IPADDRESS or (INTERFACE in self.settings.models and related.is_ip_attachment(hook)):
                 events, via = await self._related_events(hook)
             else:
                 events = await self._ipaddress_events(hook)

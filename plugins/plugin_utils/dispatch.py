@@ -50,10 +50,20 @@ class Route:
 
 class Dispatcher:
     """``lookup``: a ``NautobotLookup`` (None without ``nautobot_url``); ``replays``: a ``ReplayGuard``;
-    ``max_related_devices``: the most devices one related change (a config context's scope) may reach."""
+    ``max_related_devices``: the most devices one related change (a config context's scope) may reach;
+    ``ip_attachments``: route an IP address attached to / detached from interfaces to their devices
+    (the source sets it when ``models`` includes ``interface``)."""
 
-    def __init__(self, lookup=None, replays=None, log=None, max_related_devices=related.DEFAULT_MAX_RELATED_DEVICES):
+    def __init__(
+        self,
+        lookup=None,
+        replays=None,
+        log=None,
+        max_related_devices=related.DEFAULT_MAX_RELATED_DEVICES,
+        ip_attachments=False,
+    ):
         self.lookup = lookup
+        self.ip_attachments = bool(ip_attachments)
         self.max_related_devices = int(max_related_devices)
         self.replays = replays if replays is not None else ReplayGuard()
         self.log = log or logger
@@ -64,7 +74,7 @@ class Dispatcher:
         self.replays.check(key)
         if hook.model == DEVICE:
             route = self._device_route(hook)
-        elif hook.model == IPADDRESS:
+        elif hook.model == IPADDRESS and not (self.ip_attachments and related.is_ip_attachment(hook)):
             route = self._ipaddress_route(hook)
         else:
             route = self._related_route(hook)

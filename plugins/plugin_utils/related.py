@@ -7,8 +7,12 @@ Plain Python, unit-tested without HTTP. For a validated webhook body (``request.
 model this module says which devices it reaches:
 
 - ``dcim.interface`` created/updated/deleted -> its device, and the previous device when the interface
-  moved (``interface_device_ids``). Attaching or detaching an IP address through the interface (its
-  ``ip_addresses``) is an interface update in Nautobot's change log and webhooks.
+  moved (``interface_device_ids``).
+- ``ipam.ipaddress`` attached to or detached from interfaces (an update whose changed fields include
+  ``interfaces``; a create or delete of an IP that is on interfaces) -> the devices of those interfaces,
+  before and after (``ip_attachment_device_ids``). Nautobot's assignment model
+  (``ipam.ipaddresstointerface``) sends no webhook and has no change log of its own: the IP address's
+  ``interfaces`` is where an attachment shows.
 - ``extras.configcontext`` created/updated/deleted -> the devices in its scope before and after the
   change (``config_context_queries``): Nautobot's ``ConfigContextQuerySet.get_for_object`` matches a
   device when, for every scope dimension the context sets, the device has one of its values
@@ -25,13 +29,13 @@ import logging
 
 from ansible_collections.sotsync.nautobot.plugins.plugin_utils import device_event
 from ansible_collections.sotsync.nautobot.plugins.plugin_utils.nautobot_lookup import CLUSTER_GROUP
-from ansible_collections.sotsync.nautobot.plugins.plugin_utils.request import CONFIG_CONTEXT, INTERFACE
+from ansible_collections.sotsync.nautobot.plugins.plugin_utils.request import CONFIG_CONTEXT, INTERFACE, IPADDRESS
 
 logger = logging.getLogger(__name__)
 
 RELATED_MODELS = (INTERFACE, CONFIG_CONTEXT)
 # What the device event's changed_fields says changed, per related model.
-CHANGED_FIELD = {INTERFACE: "interfaces", CONFIG_CONTEXT: "config_context"}
+CHANGED_FIELD = {INTERFACE: "interfaces", IPADDRESS: "interfaces", CONFIG_CONTEXT: "config_context"}
 DEFAULT_MAX_RELATED_DEVICES = 1000
 
 # Config context scope key (its REST body) -> Nautobot's REST device filter doing the same match
@@ -81,6 +85,27 @@ def interface_device_ids(hook):
         device_id = _device_id(data.get("device")) if isinstance(data, dict) else None
         if device_id and device_id not in ids:
             ids.append(device_id)
+    return ids
+
+
+# --- IP addresses attached / detached -----------------------------------------------------------
+def is_ip_attachment(hook):
+    """True for an IP address change that attaches it to or detaches it from interfaces."""
+    if hook.model != IPADDRESS:
+        return False
+    if hook.action == "updated":
+        return "interfaces" in device_event.changed_fields(hook.action, hook.data, hook.snapshots)
+    return bool(device_event.ip_candidate_devices(hook.data))
+
+
+def ip_attachment_device_ids(hook):
+    """The devices of the interfaces the IP address is on, after and before the change."""
+    snapshots = hook.snapshots if isinstance(hook.snapshots, dict) else {}
+    ids = []
+    for data in (hook.data, snapshots.get("postchange"), snapshots.get("prechange")):
+        for device_id in (device_event.ip_candidate_devices(data) or []) if isinstance(data, dict) else []:
+            if device_id not in ids:
+                ids.append(device_id)
     return ids
 
 
@@ -148,7 +173,7 @@ def inert_change(hook):
 
 def describe_change(hook):
     """``configcontext updated ntp-servers`` for log lines."""
-    label = hook.data.get("name") or hook.data.get("display") or hook.data.get("id")
+    label = hook.data.get("name") or hook.data.get("address") or hook.data.get("display") or hook.data.get("id")
     if hook.model == INTERFACE:
         device = hook.data.get("device")
         device_name = device.get("name") or device.get("display") if isinstance(device, dict) else None
@@ -165,10 +190,10 @@ def related_devices(hook, lookup, max_devices=DEFAULT_MAX_RELATED_DEVICES, log=N
     """
     log = log or logger
     what = describe_change(hook)
-    if hook.model == INTERFACE:
-        ids = interface_device_ids(hook)
+    if hook.model in (INTERFACE, IPADDRESS):
+        ids = interface_device_ids(hook) if hook.model == INTERFACE else ip_attachment_device_ids(hook)
         if not ids:
-            log.info("Dropped %s: the interface is on no device", what)
+            log.info("Dropped %s: on no device's interface", what)
             return []
         devices = lookup.devices_by_id(ids)
         if not devices:

@@ -192,6 +192,15 @@ async def test_interface_edit_reaches_its_device_and_a_move_both(start, fake_nau
     assert len(by_id) == 2  # one request per change, both devices in one
 
 
+async def test_ip_attached_to_an_interface_reaches_its_device(start, fake_nautobot):
+    lab_of_three(fake_nautobot)
+    port, queue = await start(models=["device", "ipaddress", "interface"])
+    assert await post(port, nw.ip_attach(after_device_ids=(DEVICE3_ID,))) == 202
+    (event,) = await drain(queue, 1)
+    assert_device_event(event, "ipam.ipaddress", ["interfaces"])
+    assert event["nautobot"]["object_name"] == "access3"
+
+
 async def test_related_models_refused_unless_listed(start, fake_nautobot):
     port, queue = await start(models=["device"])
     assert await post(port, nw.interface_edit()) == 422

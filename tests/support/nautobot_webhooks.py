@@ -438,6 +438,22 @@ def ip_edit(address="172.20.20.11/24", device_ids=(DEVICE_ID,), event="updated")
     return body(event, "ipaddress", after)
 
 
+def ip_attach(address="172.20.20.12/24", before_device_ids=(), after_device_ids=(DEVICE_ID,)):
+    """An IP address attached to (or detached from) interfaces: an ipaddress update, differences on
+    ``interfaces`` (what Nautobot 3 sends when an assignment is made; see ../shared/lab.md)."""
+
+    def on(device_ids):
+        return [
+            interface(device_id, name=f"Loopback{i}", interface_id=f"1b1b1b1b-0000-4000-8000-{i + 100:012d}")
+            for i, device_id in enumerate(device_ids)
+        ]
+
+    before = ip_address(address, interfaces=on(before_device_ids))
+    after = ip_address(address, interfaces=on(after_device_ids))
+    after["last_updated"] = "2026-11-25T00:23:24.300000Z"
+    return body("updated", "ipaddress", after, prechange=before)
+
+
 def role_change():
     """Scenario 3: Access -> Distribution."""
     return updated(device(role_name="Access"), device(role_name="Distribution", last_updated="2026-11-25T00:23:24Z"))

@@ -30,12 +30,13 @@ description:
   - Device webhooks (created, updated, deleted) become one event about that device. IP address
     updates become one event per device whose primary IPv4 is that address, with
     C(changed_fields) set to C([primary_ip4]); this needs C(nautobot_url) and C(nautobot_token).
-  - With O(models) including C(interface), an interface created, updated or deleted (an IP address
-    attached to or detached from it included) becomes one event for its device (and its previous
-    device if it moved), with C(changed_fields=[interfaces]). C(configcontext) bodies (Nautobot sends
-    no webhook for config contexts; the C(sotsync.nautobot.changelog) source reads them) become one
-    event per device in the context's scope before and after the change, with
-    C(changed_fields=[config_context]). Both need C(nautobot_url) and C(nautobot_token).
+  - With O(models) including C(interface), an interface created, updated or deleted becomes one event
+    for its device (and its previous device if it moved), and an IP address attached to or detached
+    from interfaces one event per device of those interfaces, with C(changed_fields=[interfaces]).
+  - C(configcontext) bodies (Nautobot sends no webhook for config contexts; the
+    C(sotsync.nautobot.changelog) source reads them) become one event per device in the context's scope
+    before and after the change, with C(changed_fields=[config_context]). Both need C(nautobot_url) and
+    C(nautobot_token).
   - With C(coalesce_seconds) above 0, events for the same device are merged into one until that many
     seconds pass without a new one for it (at most five times that after the first).
   - Rejected requests get a 4xx answer and a warning in the log; the source keeps serving.
@@ -254,7 +255,12 @@ class _Receiver:
     def __init__(self, settings, queue, lookup):
         self.settings = settings
         self.lookup = lookup
-        self.dispatcher = Dispatcher(lookup, log=LOGGER, max_related_devices=settings.max_related_devices)
+        self.dispatcher = Dispatcher(
+            lookup,
+            log=LOGGER,
+            max_related_devices=settings.max_related_devices,
+            ip_attachments=req.INTERFACE in settings.models,
+        )
         self.delivery = Delivery(
             queue.put,
             settings.ready_statuses,

@@ -592,3 +592,23 @@ async def test_config_context_and_interface_changes_reach_their_devices(tmp_path
     ]
     assert lookup.queries == [[{"location": ["loc-a"]}], [{"location": ["loc-a"]}, {"location": ["loc-b"]}]]
     assert h.source.stats["ignored"] == 1
+
+
+async def test_ip_attached_to_an_interface_reaches_its_device_with_interface_in_models(tmp_path, sleeps):
+    access1 = device_data("access1")
+    ip = {"id": "ip-lo", "address": "10.0.0.1/32", "interfaces": []}
+    attached = dict(ip, interfaces=[{"id": "if-lo", "device": {"id": access1["id"]}}])
+    log = FakeChangeLog(
+        [change(at(3601), ip, model="ipam.ipaddress"), change(at(3602), attached, model="ipam.ipaddress")]
+    )
+    lookup = RelatedLookup([access1], {})
+    h = Harness(tmp_path, sleeps, log, lookup=lookup, models=["ipaddress", "interface"])
+    await h.source.start()
+    await h.source.poll()
+    (event,) = h.events()  # the first change (on no interface) reached nobody
+    nb = event["nautobot"]
+    assert (nb["object_name"], nb["source_model"], nb["changed_fields"]) == (
+        "access1",
+        "ipam.ipaddress",
+        ["interfaces"],
+    )

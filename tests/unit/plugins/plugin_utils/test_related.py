@@ -152,6 +152,31 @@ def test_interface_events_shape_and_batched_lookup(caplog):
     assert via == "interface updated Management1"
 
 
+def test_ip_attach_and_detach_reach_the_interfaces_devices():
+    attach = hook(nw.ip_attach(after_device_ids=(nw.DEVICE_ID,)))
+    assert related.is_ip_attachment(attach) and related.ip_attachment_device_ids(attach) == [nw.DEVICE_ID]
+    moved = hook(nw.ip_attach(before_device_ids=(nw.DEVICE_ID,), after_device_ids=(nw.DEVICE2_ID,)))
+    assert related.ip_attachment_device_ids(moved) == [nw.DEVICE2_ID, nw.DEVICE_ID]
+    detach_by_delete = hook(nw.ip_edit(event="deleted"))
+    assert related.is_ip_attachment(detach_by_delete)
+    assert not related.is_ip_attachment(hook(nw.ip_edit()))  # dns_name only: the primary-IPv4 route
+    assert not related.is_ip_attachment(hook(nw.ip_edit(event="created", device_ids=())))
+
+
+def test_ip_attach_routes_only_when_interfaces_are_asked_for():
+    lookup = FakeLookup([nw.device("access1")])
+    attach = hook(nw.ip_attach())
+    assert dp.Dispatcher(lookup).route(attach).work == dp.IP_LOOKUP  # models without interface: as before
+    dispatcher = dp.Dispatcher(lookup, ip_attachments=True)
+    route = dispatcher.route(hook(nw.ip_attach()))
+    assert route.work == dp.RELATED_LOOKUP
+    (event,), via = dispatcher.events(hook(nw.ip_attach()), route, "/", {})
+    nb = event["nautobot"]
+    assert (nb["source_model"], nb["action"], nb["changed_fields"]) == ("ipam.ipaddress", "updated", ["interfaces"])
+    assert nb["object_id"] == nw.DEVICE_ID and via == "ipaddress updated 172.20.20.12/24"
+    assert dispatcher.route(hook(nw.ip_edit())).work == dp.IP_LOOKUP  # other IP edits: unchanged
+
+
 def test_interface_of_a_deleted_device_is_dropped(caplog):
     caplog.set_level(logging.INFO)
     events = related.related_events(hook(nw.interface_edit(event="deleted")), FakeLookup())[0]
