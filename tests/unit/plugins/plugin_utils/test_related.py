@@ -342,8 +342,8 @@ def test_lookup_cluster_groups_become_their_clusters():
     devices = [device_record("c1", A, clusters=["cl-1"]), device_record("c2", B, clusters=["cl-9"])]
     api = Api(devices, clusters=[({"id": "cl-1"}, {"cluster_group": {"grp"}})])
     lookup = nl.NautobotLookup("http://nb", "t", api=api, clock=Clock())
-    devices, _ = lookup.devices_matching([{"cluster_group": ["grp"]}], 10)
-    assert [d["name"] for d in devices] == ["c1"]
+    found = lookup.devices_matching([{"cluster_group": ["grp"]}], 10)[0]
+    assert [d["name"] for d in found] == ["c1"]
     assert api.dcim.devices.calls[0] == ("count", {"clusters": ["cl-1"]})
     assert lookup.devices_matching([{"cluster_group": ["empty"]}], 10) == ([], 0)
 
