@@ -176,7 +176,7 @@ def describe_change(hook):
     label = hook.data.get("name") or hook.data.get("address") or hook.data.get("display") or hook.data.get("id")
     if hook.model == INTERFACE:
         device = hook.data.get("device")
-        device_name = device.get("name") or device.get("display") if isinstance(device, dict) else None
+        device_name = (device.get("name") or device.get("display")) if isinstance(device, dict) else None
         if device_name:
             label = f"{device_name} {label}"
     return f"{hook.short_model} {hook.action} {label}"
