@@ -38,7 +38,7 @@ except ImportError:  # pragma: no cover - exercised only without the dependency
     HAS_REQUESTS = False
 
 from ansible_collections.sotsync.nautobot.plugins.module_utils.messages import DEFAULT_READY_STATUSES
-from ansible_collections.sotsync.nautobot.plugins.plugin_utils import delivered
+from ansible_collections.sotsync.nautobot.plugins.plugin_utils import delivered, related
 from ansible_collections.sotsync.nautobot.plugins.plugin_utils.nautobot_lookup import NautobotLookupError
 from ansible_collections.sotsync.nautobot.plugins.plugin_utils.changelog_cursor import (
     Cursor,
@@ -65,12 +65,15 @@ from ansible_collections.sotsync.nautobot.plugins.plugin_utils.device_event impo
 from ansible_collections.sotsync.nautobot.plugins.plugin_utils.request import (
     DEFAULT_MODELS,
     DEVICE,
+    INTERFACE,
+    IPADDRESS,
     SHORT_NAMES,
     RequestRejected,
     validate_payload,
 )
 from ansible_collections.sotsync.nautobot.plugins.plugin_utils.settings import (
     DEFAULT_LONE_EVENT_SECONDS,
+    DEFAULT_MAX_RELATED_DEVICES,
     DEFAULT_MAX_EVENTS_PER_SECOND,
     as_bool,
     as_float,
@@ -113,6 +116,7 @@ ARGUMENTS = (
     "ready_statuses",
     "max_events_per_second",
     "lone_event_seconds",
+    "max_related_devices",
 )
 
 
@@ -139,6 +143,7 @@ class Settings:
     ready_statuses: tuple = DEFAULT_READY_STATUSES
     max_events_per_second: float = DEFAULT_MAX_EVENTS_PER_SECOND
     lone_event_seconds: float = DEFAULT_LONE_EVENT_SECONDS
+    max_related_devices: int = DEFAULT_MAX_RELATED_DEVICES
 
 
 def validate_args(args, environ=None):
@@ -193,6 +198,9 @@ def validate_args(args, environ=None):
         ),
         lone_event_seconds=as_float(
             "lone_event_seconds", args.get("lone_event_seconds", DEFAULT_LONE_EVENT_SECONDS), 0.0
+        ),
+        max_related_devices=as_int(
+            "max_related_devices", args.get("max_related_devices", DEFAULT_MAX_RELATED_DEVICES), 1, 100000
         ),
     )
 
@@ -734,6 +742,8 @@ class ChangelogSource:
             if hook.model == DEVICE:
                 events = [await self._device_event(hook)]
                 via = None
+            elif hook.model != IPADDRESS or (INTERFACE in self.settings.models and related.is_ip_attachment(hook)):
+                events, via = await self._related_events(hook)
             else:
                 events = await self._ipaddress_events(hook)
                 ip_changes = changed_fields(hook.action, hook.data, hook.snapshots)
@@ -771,6 +781,18 @@ class ChangelogSource:
         if resolve is None:
             return normalize_device_event(hook, ENDPOINT, {})
         return await asyncio.to_thread(normalize_device_event, hook, ENDPOINT, {}, resolve)
+
+    async def _related_events(self, hook):
+        if related.inert_change(hook):
+            self.stats["ignored"] += 1
+            logger.info("Ignored %s: only its description changed", related.describe_change(hook))
+            return [], None
+        events, via = await asyncio.to_thread(
+            related.related_events, hook, self.lookup, self.settings.max_related_devices, ENDPOINT, {}, logger
+        )
+        if not events:
+            self.stats["ignored"] += 1
+        return events, via
 
     async def _ipaddress_events(self, hook):
         address = hook.data.get("address")

@@ -236,6 +236,13 @@ def normalize_ipaddress_device_event(hook, device_data, endpoint="/", headers=No
     return _event(hook, device, ["primary_ip4"], IPADDRESS, endpoint, headers or {}, action="updated")
 
 
+def normalize_related_device_event(hook, device_data, changed, endpoint="/", headers=None, resolve=None):
+    """A validated change of a related object (interface, config context) + one device it reaches ->
+    that device's event: ``action: updated``, ``source_model`` the related model, ``changed`` as given."""
+    device = normalize_device(device_data, resolve)
+    return _event(hook, device, changed, hook.model, endpoint, headers or {}, action="updated")
+
+
 def ip_candidate_devices(data):
     """Device ids from an ipaddress's ``interfaces``; None when the data does not say."""
     interfaces = data.get("interfaces")

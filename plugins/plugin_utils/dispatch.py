@@ -14,9 +14,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from ansible_collections.sotsync.nautobot.plugins.plugin_utils import device_event
+from ansible_collections.sotsync.nautobot.plugins.plugin_utils import device_event, related
 from ansible_collections.sotsync.nautobot.plugins.plugin_utils.request import (
     DEVICE,
+    IPADDRESS,
     ReplayGuard,
     RequestRejected,
     change_key,
@@ -28,6 +29,7 @@ IGNORE = "ignore"  # answer 200, queue nothing
 NOW = "now"  # normalise the device event at once, answer 200
 DEVICE_LOOKUP = "device_lookup"  # look up nested objects first, answer 202
 IP_LOOKUP = "ip_lookup"  # find the devices whose primary IPv4 this is, answer 202
+RELATED_LOOKUP = "related_lookup"  # find the devices an interface / config context change reaches, answer 202
 
 
 @dataclass(frozen=True)
@@ -47,10 +49,22 @@ class Route:
 
 
 class Dispatcher:
-    """``lookup``: a ``NautobotLookup`` (None without ``nautobot_url``); ``replays``: a ``ReplayGuard``."""
+    """``lookup``: a ``NautobotLookup`` (None without ``nautobot_url``); ``replays``: a ``ReplayGuard``;
+    ``max_related_devices``: the most devices one related change (a config context's scope) may reach;
+    ``ip_attachments``: route an IP address attached to / detached from interfaces to their devices
+    (the source sets it when ``models`` includes ``interface``)."""
 
-    def __init__(self, lookup=None, replays=None, log=None):
+    def __init__(
+        self,
+        lookup=None,
+        replays=None,
+        log=None,
+        max_related_devices=related.DEFAULT_MAX_RELATED_DEVICES,
+        ip_attachments=False,
+    ):
         self.lookup = lookup
+        self.ip_attachments = bool(ip_attachments)
+        self.max_related_devices = int(max_related_devices)
         self.replays = replays if replays is not None else ReplayGuard()
         self.log = log or logger
 
@@ -60,8 +74,10 @@ class Dispatcher:
         self.replays.check(key)
         if hook.model == DEVICE:
             route = self._device_route(hook)
-        else:
+        elif hook.model == IPADDRESS and not (self.ip_attachments and related.is_ip_attachment(hook)):
             route = self._ipaddress_route(hook)
+        else:
+            route = self._related_route(hook)
         if route.accepted:
             self.replays.remember(key)
         return route
@@ -87,6 +103,14 @@ class Dispatcher:
             raise RequestRejected(422, "ipaddress events need nautobot_url; ignored")
         return Route(IP_LOOKUP, "looking up the devices of this IP address in Nautobot")
 
+    def _related_route(self, hook):
+        if related.inert_change(hook):
+            self.log.info("Ignored %s: only its description changed", related.describe_change(hook))
+            return Route(IGNORE, "no field a device configuration reads changed")
+        if self.lookup is None:  # validate_args refuses these models without nautobot_url; kept as a guard
+            raise RequestRejected(422, f"{hook.short_model} events need nautobot_url; ignored")
+        return Route(RELATED_LOOKUP, f"looking up the devices of this {hook.short_model} in Nautobot")
+
     def events(self, hook, route, endpoint, headers):
         """The device events of ``hook`` along ``route`` and the ``via`` note for the log line.
 
@@ -108,4 +132,6 @@ class Dispatcher:
             ]
             ip_changes = device_event.changed_fields(hook.action, hook.data, hook.snapshots)
             return events, f"ipaddress {address} changed {ip_changes!r}"
+        if route.work == RELATED_LOOKUP:
+            return related.related_events(hook, self.lookup, self.max_related_devices, endpoint, headers, self.log)
         return [], None

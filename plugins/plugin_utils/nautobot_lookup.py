@@ -12,6 +12,12 @@ results are cached for ``cache_ttl`` seconds in an LRU of at most ``cache_size``
   carry the IP on an interface and only those whose ``primary_ip4`` is this IP are kept. Only
   non-empty answers are cached, and ``invalidate_device`` drops any answer that names a device
   (the source calls it for each device webhook, so cached device data does not outlive a change).
+- ``devices_by_id(ids)``: the devices with these ids (REST at depth 1), 100 per request; unknown ids
+  are left out (a device deleted since).
+- ``devices_matching(queries, limit)``: the union of the devices matched by REST device filters (a
+  config context's scope): first each query's count (one request, ``limit=1``), then its pages; more
+  than ``limit`` devices -> ``(None, count)``. Answers are cached ``scope_cache_ttl`` seconds per query.
+  A ``cluster_group`` filter is first turned into the groups' clusters (one request).
 - ``get_object(object_type, id)``: a nested object (status, role, location, platform, IP address)
   that a webhook gave only as a reference.
 
@@ -42,6 +48,13 @@ ENDPOINTS = {
     "ipam.ipaddress": ("ipam", "ip_addresses"),
     "dcim.device": ("dcim", "devices"),
 }
+
+
+# The scope filter that names cluster groups: no device filter takes one, so ``devices_matching``
+# replaces it with the groups' clusters (device filter ``clusters``).
+CLUSTER_GROUP = "cluster_group"
+# Devices read per request (ids per ``id=`` query, page size of scope queries).
+DEVICE_PAGE_SIZE = 100
 
 
 class NautobotLookupError(Exception):
@@ -122,11 +135,14 @@ class NautobotLookup:
         cache_ttl=30.0,
         cache_size=256,
         max_devices=10,
+        scope_cache_ttl=10.0,
+        page_size=DEVICE_PAGE_SIZE,
         api=None,
         clock=time.monotonic,
     ):
         self.url = str(url).rstrip("/")
         self.max_devices = int(max_devices)
+        self.page_size = int(page_size)
         if api is None:
             if not HAS_PYNAUTOBOT:
                 raise NautobotLookupError(
@@ -139,6 +155,7 @@ class NautobotLookup:
         self.api = api
         self._devices = TTLCache(cache_ttl, cache_size, clock)
         self._objects = TTLCache(cache_ttl, cache_size, clock)
+        self._scopes = TTLCache(scope_cache_ttl, cache_size, clock)
 
     def _fail(self, exc, what):
         """Raise ``NautobotLookupError`` for a pynautobot/requests exception (token-free message)."""
@@ -174,6 +191,60 @@ class NautobotLookup:
             self._devices.put(ip_id, devices)
         return [dict(d) for d in devices]
 
+    def devices_by_id(self, ids):
+        """The devices with ids ``ids`` (dicts, REST at depth 1), in Nautobot's order; unknown ids left out."""
+        ids = list(dict.fromkeys(ids))
+        devices = []
+        for start in range(0, len(ids), self.page_size):
+            chunk = ids[start : start + self.page_size]
+            try:
+                records = self.api.dcim.devices.filter(id=chunk, depth=1, limit=len(chunk), offset=0)
+                devices.extend(_as_dict(r) for r in records)
+            except self._errors() as exc:
+                self._fail(exc, f"looking up {len(chunk)} device(s) by id")
+        return devices
+
+    def devices_matching(self, queries, limit):
+        """The union of the devices each REST device filter in ``queries`` matches (dicts, depth 1).
+
+        Returns ``(devices, count)``; ``(None, count)`` when more than ``limit`` devices match (read no
+        further than the counts, or than the pages that showed it).
+        """
+        union = {}
+        for query in queries:
+            key = tuple(sorted((name, tuple(sorted(values))) for name, values in query.items()))
+            devices = self._scopes.get(key)
+            if devices is None:
+                what = f"looking up the devices matching {dict(query)!r}"
+                try:
+                    query = self._clusters_of_groups(query)
+                    count = self.api.dcim.devices.count(**query) if query is not None else 0
+                    if count > limit:
+                        return None, count
+                    records = self.api.dcim.devices.filter(**query, depth=1, limit=self.page_size) if count else []
+                    devices = [_as_dict(r) for r in records]
+                except self._errors() as exc:
+                    self._fail(exc, what)
+                self._scopes.put(key, devices)
+            for device in devices:
+                union.setdefault(device.get("id"), device)
+            if len(union) > limit:
+                return None, len(union)
+        return [dict(d) for d in union.values()], len(union)
+
+    def _clusters_of_groups(self, query):
+        """``cluster_group=[...]`` -> ``clusters=[the groups' cluster ids]``; None when they have no cluster."""
+        if CLUSTER_GROUP not in query:
+            return query
+        query = dict(query)
+        groups = query.pop(CLUSTER_GROUP)
+        records = self.api.virtualization.clusters.filter(cluster_group=groups, depth=0, limit=self.page_size)
+        clusters = [_id_of(r) for r in records]
+        if not clusters:
+            return None
+        query["clusters"] = clusters
+        return query
+
     def get_object(self, object_type, object_id):
         """A nested object's data by type and id, or None when Nautobot does not know it."""
         key = (object_type, object_id)
@@ -196,6 +267,7 @@ class NautobotLookup:
     def invalidate_device(self, device_id):
         """Forget cached answers that name device ``device_id`` (it just changed)."""
         self._devices.discard_if(lambda _key, devices: any(d.get("id") == device_id for d in devices))
+        self._scopes.discard_if(lambda _key, devices: any(d.get("id") == device_id for d in devices))
 
     def close(self):
         session = getattr(self.api, "http_session", None)

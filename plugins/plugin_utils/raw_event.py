@@ -23,10 +23,13 @@ from ansible_collections.sotsync.nautobot.plugins.plugin_utils.device_event impo
     normalize_device_event,
 )
 from ansible_collections.sotsync.nautobot.plugins.plugin_utils.request import (
+    CONFIG_CONTEXT,
     DEVICE,
+    INTERFACE,
     IPADDRESS,
     MAX_JSON_DEPTH,
     MODEL_ALIASES,
+    SHORT_NAMES,
     ReplayGuard,
     RequestRejected,
     change_key,
@@ -80,9 +83,12 @@ class RawEventFilter:
             self.replays.check(key)
         except RequestRejected as exc:
             model = payload.get("model") if isinstance(payload, dict) else None
-            if exc.status == 422 and isinstance(model, str) and MODEL_ALIASES.get(model.lower()) == IPADDRESS:
+            label = MODEL_ALIASES.get(model.lower()) if isinstance(model, str) else None
+            if exc.status == 422 and label in (IPADDRESS, INTERFACE, CONFIG_CONTEXT):
                 return self._drop(
-                    meta, "ipaddress events need a Nautobot look-up; the sotsync.nautobot.webhook source handles them"
+                    meta,
+                    f"{SHORT_NAMES[label]} events need a Nautobot look-up; the sotsync.nautobot.webhook source "
+                    "handles them",
                 )
             return self._drop(meta, f"{exc.status} {exc.reason}")
         self.replays.remember(key)

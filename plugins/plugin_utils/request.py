@@ -29,14 +29,20 @@ SIGNATURE_HEADER = "X-Hook-Signature"
 ACTIONS = ("created", "updated", "deleted")
 DEVICE = "dcim.device"
 IPADDRESS = "ipam.ipaddress"
+INTERFACE = "dcim.interface"
+CONFIG_CONTEXT = "extras.configcontext"
 # What Nautobot sends in ``model`` (the model name without app label) and what users may write.
 MODEL_ALIASES = {
     "device": DEVICE,
     "dcim.device": DEVICE,
     "ipaddress": IPADDRESS,
     "ipam.ipaddress": IPADDRESS,
+    "interface": INTERFACE,
+    "dcim.interface": INTERFACE,
+    "configcontext": CONFIG_CONTEXT,
+    "extras.configcontext": CONFIG_CONTEXT,
 }
-SHORT_NAMES = {DEVICE: "device", IPADDRESS: "ipaddress"}
+SHORT_NAMES = {DEVICE: "device", IPADDRESS: "ipaddress", INTERFACE: "interface", CONFIG_CONTEXT: "configcontext"}
 DEFAULT_MODELS = (DEVICE, IPADDRESS)
 REQUIRED_KEYS = ("event", "model", "timestamp", "data", "snapshots")
 # Nautobot's device body nests about 5 levels; custom fields can hold user JSON, hence the margin.
@@ -237,6 +243,51 @@ def _check_ipaddress_data(data):
             _expect(interface.get("device"), (dict, str), "data.interfaces[].device")
 
 
+# Config context scope keys (lists of nested objects or ids) read to find its devices.
+SCOPE_KEYS = (
+    "locations",
+    "roles",
+    "device_types",
+    "device_families",
+    "platforms",
+    "device_redundancy_groups",
+    "tenant_groups",
+    "tenants",
+    "cluster_groups",
+    "clusters",
+    "dynamic_groups",
+    "tags",
+)
+
+
+def _check_interface_data(data, where="data"):
+    _expect(data.get("name"), str, f"{where}.name")
+    _expect(data.get("device"), (dict, str), f"{where}.device")
+    if isinstance(data.get("device"), dict):
+        _expect(data["device"].get("id"), str, f"{where}.device.id")
+
+
+def _check_config_context_data(data, where="data"):
+    _expect(data.get("name"), str, f"{where}.name")
+    if data.get("is_active") is not None and not isinstance(data.get("is_active"), bool):
+        raise RequestRejected(400, f"{where}.is_active must be a boolean or null, got {json_type(data['is_active'])}")
+    for key in SCOPE_KEYS:
+        value = data.get(key)
+        _expect(value, list, f"{where}.{key}")
+        for item in value or []:
+            _expect(item, (dict, str), f"{where}.{key}[]", allow_none=False)
+            if isinstance(item, dict):
+                _expect(item.get("id"), str, f"{where}.{key}[].id")
+
+
+def _check_related_snapshots(model, snapshots):
+    """The snapshots of a related object are read too (the previous device, the previous scope)."""
+    check = _check_interface_data if model == INTERFACE else _check_config_context_data
+    for key in ("prechange", "postchange"):
+        if isinstance(snapshots, dict) and isinstance(snapshots.get(key), dict):
+            check(snapshots[key], f"snapshots.{key}")
+
+
 def _check_snapshots(snapshots):
     _expect(snapshots, dict, "snapshots")
     if not snapshots:
@@ -277,10 +328,16 @@ def validate_payload(payload, models=DEFAULT_MODELS):
         raise RequestRejected(400, "data.id is missing")
     if model == IPADDRESS:
         _check_ipaddress_data(data)
+    elif model == INTERFACE:
+        _check_interface_data(data)
+    elif model == CONFIG_CONTEXT:
+        _check_config_context_data(data)
     else:
         _check_device_data(data)
     snapshots = payload["snapshots"]
     _check_snapshots(snapshots)
+    if model in (INTERFACE, CONFIG_CONTEXT):
+        _check_related_snapshots(model, snapshots)
     for key in ("username", "request_id"):
         if payload.get(key) is not None and not isinstance(payload[key], str):
             raise RequestRejected(400, f"{key} must be a string")

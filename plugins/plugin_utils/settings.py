@@ -14,13 +14,23 @@ import os
 from dataclasses import dataclass, field
 
 from ansible_collections.sotsync.nautobot.plugins.module_utils.messages import DEFAULT_READY_STATUSES
-from ansible_collections.sotsync.nautobot.plugins.plugin_utils.request import DEFAULT_MODELS, IPADDRESS, MODEL_ALIASES
+from ansible_collections.sotsync.nautobot.plugins.plugin_utils.request import (
+    CONFIG_CONTEXT,
+    DEFAULT_MODELS,
+    INTERFACE,
+    IPADDRESS,
+    MODEL_ALIASES,
+    SHORT_NAMES,
+)
 
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 DEFAULT_COALESCE_SECONDS = 0.0
 DEFAULT_LONE_EVENT_SECONDS = 2.0
 DEFAULT_MAX_EVENTS_PER_SECOND = 30.0
 DEFAULT_NAUTOBOT_TIMEOUT = 10.0
+DEFAULT_MAX_RELATED_DEVICES = 1000
+# Models whose events need Nautobot: which devices does this change reach?
+LOOKUP_MODELS = (IPADDRESS, INTERFACE, CONFIG_CONTEXT)
 TRUE_STRINGS = ("true", "yes", "on", "1")
 FALSE_STRINGS = ("false", "no", "off", "0")
 
@@ -46,6 +56,7 @@ class Settings:
     ready_statuses: tuple = DEFAULT_READY_STATUSES
     max_events_per_second: float = DEFAULT_MAX_EVENTS_PER_SECOND
     models: tuple = DEFAULT_MODELS
+    max_related_devices: int = DEFAULT_MAX_RELATED_DEVICES
 
 
 ARGUMENTS = (
@@ -66,6 +77,7 @@ ARGUMENTS = (
     "ready_statuses",
     "max_events_per_second",
     "models",
+    "max_related_devices",
 )
 
 
@@ -114,15 +126,16 @@ def as_text(name, value):
 
 def canonical_models(value):
     """``["device", "ipam.ipaddress"]`` or ``"device,ipaddress"`` -> ``("dcim.device", "ipam.ipaddress")``."""
+    names = ", ".join(SHORT_NAMES.values())
     if isinstance(value, str):
         value = [part for part in value.split(",") if part.strip()]
     if not isinstance(value, (list, tuple)) or not value:
-        raise ValueError("models must be a non-empty list of: device, ipaddress")
+        raise ValueError(f"models must be a non-empty list of: {names}")
     models = []
     for item in value:
         label = MODEL_ALIASES.get(str(item).strip().lower())
         if label is None:
-            raise ValueError(f"models: unknown model {item!r}; this source handles only device and ipaddress")
+            raise ValueError(f"models: unknown model {item!r}; this source handles only {names}")
         if label not in models:
             models.append(label)
     return tuple(models)
@@ -187,11 +200,13 @@ def validate_args(args, environ=None):
         raise ValueError(f"nautobot_url must start with http:// or https://, got {url!r}")
     if url and not token:
         raise ValueError("nautobot_url is set but nautobot_token is not (argument or NAUTOBOT_TOKEN)")
-    if IPADDRESS in models and not url:
+    needing = [SHORT_NAMES[m] for m in models if m in LOOKUP_MODELS]
+    if needing and not url:
         raise ValueError(
-            "ipaddress events need a Nautobot to map an IP address to its device: set nautobot_url and "
+            f"{', '.join(needing)} events need a Nautobot to map the change to its devices: set nautobot_url and "
             "nautobot_token (or NAUTOBOT_URL / NAUTOBOT_TOKEN), or set models: [device]"
         )
+    max_related = as_int("max_related_devices", args.get("max_related_devices", DEFAULT_MAX_RELATED_DEVICES), 1, 100000)
     return Settings(
         port=port,
         host=host,
@@ -210,6 +225,7 @@ def validate_args(args, environ=None):
         ready_statuses=ready_statuses,
         max_events_per_second=pace,
         models=models,
+        max_related_devices=max_related,
     )
 
 

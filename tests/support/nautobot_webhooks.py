@@ -75,6 +75,31 @@ PLURALS = {
     "ipam.ipaddress": "ipam/ip-addresses",
     "ipam.prefix": "ipam/prefixes",
     "ipam.namespace": "ipam/namespaces",
+    "extras.configcontext": "extras/config-contexts",
+    "extras.tag": "extras/tags",
+    "extras.dynamicgroup": "extras/dynamic-groups",
+    "dcim.devicefamily": "dcim/device-families",
+    "dcim.deviceredundancygroup": "dcim/device-redundancy-groups",
+    "tenancy.tenant": "tenancy/tenants",
+    "tenancy.tenantgroup": "tenancy/tenant-groups",
+    "virtualization.cluster": "virtualization/clusters",
+    "virtualization.clustergroup": "virtualization/cluster-groups",
+}
+CONFIG_CONTEXT_ID = "9c9c9c9c-0000-4000-8000-000000000001"
+# A config context's scope key -> the object type of its items.
+SCOPE_TYPES = {
+    "locations": "dcim.location",
+    "roles": "extras.role",
+    "device_types": "dcim.devicetype",
+    "device_families": "dcim.devicefamily",
+    "platforms": "dcim.platform",
+    "device_redundancy_groups": "dcim.deviceredundancygroup",
+    "tenant_groups": "tenancy.tenantgroup",
+    "tenants": "tenancy.tenant",
+    "cluster_groups": "virtualization.clustergroup",
+    "clusters": "virtualization.cluster",
+    "dynamic_groups": "extras.dynamicgroup",
+    "tags": "extras.tag",
 }
 CREATED = "2026-11-20T09:00:00.000000Z"
 
@@ -213,6 +238,48 @@ def interface(device_id=DEVICE_ID, name="Management1", interface_id=INTERFACE_ID
         **tail,
         "tags": [],
     }
+
+
+def config_context(name="ntp", data=None, is_active=True, **scope):
+    """A config context as the change log's ``object_data_v2`` / a webhook ``data`` carries it (depth 1).
+
+    ``scope``: scope key -> ids (e.g. ``locations=[LOCATION_ID]``); the items come as nested objects.
+    """
+    head, tail = _common("extras.configcontext", CONFIG_CONTEXT_ID, name, f"{name}_9c9c")
+    body_data = {
+        **head,
+        "owner_content_type": None,
+        "owner": None,
+        "name": name,
+        "weight": 1000,
+        "description": "",
+        "is_active": is_active,
+        "config_context_schema": None,
+        "data": data if data is not None else {"ntp_servers": ["10.0.0.1"]},
+        **tail,
+    }
+    for key, object_type in SCOPE_TYPES.items():
+        body_data[key] = [dict(ref(object_type, item_id), display=item_id[:8]) for item_id in scope.get(key, ())]
+    return body_data
+
+
+def config_context_update(before_scope=None, after_scope=None, **kwargs):
+    """A config context updated: its data (and, with different scopes, its scope) changed."""
+    before = config_context(data={"ntp_servers": ["10.0.0.1"]}, **(before_scope or {}))
+    after = config_context(data={"ntp_servers": ["10.0.0.2"]}, **(after_scope or before_scope or {}), **kwargs)
+    after["last_updated"] = "2026-11-25T00:23:24.300000Z"
+    return body("updated", "configcontext", after, prechange=before)
+
+
+def interface_edit(device_id=DEVICE_ID, previous_device_id=None, event="updated"):
+    """An interface edited (description; moved to ``device_id`` when ``previous_device_id`` is given)."""
+    before = interface(previous_device_id or device_id)
+    after = interface(device_id)
+    after["description"] = "uplink"
+    after["last_updated"] = "2026-11-25T00:23:24.300000Z"
+    if event == "updated":
+        return body("updated", "interface", after, prechange=before)
+    return body(event, "interface", after)
 
 
 def device(
@@ -369,6 +436,22 @@ def ip_edit(address="172.20.20.11/24", device_ids=(DEVICE_ID,), event="updated")
     if event == "updated":
         return body("updated", "ipaddress", after, prechange=before)
     return body(event, "ipaddress", after)
+
+
+def ip_attach(address="172.20.20.12/24", before_device_ids=(), after_device_ids=(DEVICE_ID,)):
+    """An IP address attached to (or detached from) interfaces: an ipaddress update, differences on
+    ``interfaces`` (what Nautobot 3 sends when an assignment is made; see ../shared/lab.md)."""
+
+    def on(device_ids):
+        return [
+            interface(device_id, name=f"Loopback{i}", interface_id=f"1b1b1b1b-0000-4000-8000-{i + 100:012d}")
+            for i, device_id in enumerate(device_ids)
+        ]
+
+    before = ip_address(address, interfaces=on(before_device_ids))
+    after = ip_address(address, interfaces=on(after_device_ids))
+    after["last_updated"] = "2026-11-25T00:23:24.300000Z"
+    return body("updated", "ipaddress", after, prechange=before)
 
 
 def role_change():

@@ -47,11 +47,21 @@ options:
     type: float
     default: 30.0
   models:
-    description: The Nautobot models to read changes of.
+    description:
+      - The Nautobot models to read changes of.
+      - C(interface) and C(configcontext) reach the devices they belong to (docs/event.md, "Related
+        objects"). Nautobot sends no webhook for config contexts, so this source is the way their changes
+        reach a rulebook.
     type: list
     elements: str
-    choices: [device, ipaddress]
+    choices: [device, ipaddress, interface, configcontext]
     default: [device, ipaddress]
+  max_related_devices:
+    description:
+      - The most devices one related change (a config context's scope) may reach. A change that
+        reaches more gives no events and a warning naming it.
+    type: int
+    default: 1000
   cursor_file:
     description:
       - The file that keeps the cursor (the time of the latest change handled and the ids of the

@@ -30,6 +30,13 @@ description:
   - Device webhooks (created, updated, deleted) become one event about that device. IP address
     updates become one event per device whose primary IPv4 is that address, with
     C(changed_fields) set to C([primary_ip4]); this needs C(nautobot_url) and C(nautobot_token).
+  - With O(models) including C(interface), an interface created, updated or deleted becomes one event
+    for its device (and its previous device if it moved), and an IP address attached to or detached
+    from interfaces one event per device of those interfaces, with C(changed_fields=[interfaces]).
+  - C(configcontext) bodies (Nautobot sends no webhook for config contexts; the
+    C(sotsync.nautobot.changelog) source reads them) become one event per device in the context's scope
+    before and after the change, with C(changed_fields=[config_context]). Both need C(nautobot_url) and
+    C(nautobot_token).
   - With C(coalesce_seconds) above 0, events for the same device are merged into one until that many
     seconds pass without a new one for it (at most five times that after the first).
   - Rejected requests get a 4xx answer and a warning in the log; the source keeps serving.
@@ -122,11 +129,21 @@ options:
     type: float
     default: 2.0
   models:
-    description: The Nautobot models to accept; others get 422 and are ignored.
+    description:
+      - The Nautobot models to accept; others get 422 and are ignored.
+      - C(interface) and C(configcontext) are changes of objects that change the intended
+        configuration of the devices they belong to (docs/event.md, "Related objects").
     type: list
     elements: str
-    choices: [device, ipaddress]
+    choices: [device, ipaddress, interface, configcontext]
     default: [device, ipaddress]
+  max_related_devices:
+    description:
+      - The most devices one related change (a config context's scope) may reach. A change that
+        reaches more gives no events and a warning naming it; provision those devices with the
+        C(sotsync.nautobot.provision_device) playbook and a limit instead.
+    type: int
+    default: 1000
 """
 
 EXAMPLES = r"""
@@ -238,7 +255,12 @@ class _Receiver:
     def __init__(self, settings, queue, lookup):
         self.settings = settings
         self.lookup = lookup
-        self.dispatcher = Dispatcher(lookup, log=LOGGER)
+        self.dispatcher = Dispatcher(
+            lookup,
+            log=LOGGER,
+            max_related_devices=settings.max_related_devices,
+            ip_attachments=req.INTERFACE in settings.models,
+        )
         self.delivery = Delivery(
             queue.put,
             settings.ready_statuses,
@@ -404,7 +426,7 @@ if __name__ == "__main__":
         """A queue that prints."""
 
         async def put(self, item):
-            print(json.dumps(item, indent=2))  # noqa: T201
+            print(json.dumps(item, indent=2), flush=True)  # noqa: T201
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     standalone_args = {"port": int(os.environ.get("WEBHOOK_PORT", "5000"))}

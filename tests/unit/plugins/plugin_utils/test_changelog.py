@@ -536,3 +536,83 @@ async def test_a_failing_device_look_up_is_retried_at_the_next_polls_then_droppe
     if failures > 2:
         assert "Dropped ipam.ipaddress update" in caplog.text and "after 3 failed look-ups" in caplog.text
     assert "this poll stops here" in caplog.text
+
+
+class RelatedLookup(FakeLookup):
+    """Adds the related-object look-ups: devices by id, devices by scope filters."""
+
+    def __init__(self, devices, scope_devices):
+        super().__init__()
+        self.devices = {d["id"]: d for d in devices}
+        self.scope_devices = scope_devices  # location id -> devices
+        self.queries = []
+
+    def devices_by_id(self, ids):
+        return [dict(self.devices[i]) for i in ids if i in self.devices]
+
+    def devices_matching(self, queries, limit):
+        self.queries.append(queries)
+        found = {}
+        for query in queries:
+            for location in query.get("location", []):
+                for device in self.scope_devices.get(location, []):
+                    found[device["id"]] = dict(device)
+        return list(found.values()), len(found)
+
+
+async def test_config_context_and_interface_changes_reach_their_devices(tmp_path, sleeps):
+    access1, access2 = device_data("access1"), device_data("access2")
+    context = {
+        "id": "cc-1",
+        "name": "ntp",
+        "is_active": True,
+        "description": "",
+        "locations": [{"id": "loc-a", "object_type": "dcim.location"}],
+        "data": {"ntp": ["10.0.0.1"]},
+    }
+    moved = dict(context, locations=[{"id": "loc-b", "object_type": "dcim.location"}], data={"ntp": ["10.0.0.2"]})
+    interface = {"id": "if-1", "name": "Ethernet1", "device": {"id": access2["id"], "object_type": "dcim.device"}}
+    log = FakeChangeLog(
+        [
+            change(at(3601), context, model="extras.configcontext", action="create"),
+            change(at(3602), moved, model="extras.configcontext"),
+            change(at(3603), dict(moved, description="who owns it"), model="extras.configcontext"),
+            change(at(3604), interface, model="dcim.interface", action="delete"),
+        ]
+    )
+    lookup = RelatedLookup([access1, access2], {"loc-a": [access1], "loc-b": [access2]})
+    h = Harness(tmp_path, sleeps, log, lookup=lookup, models=["configcontext", "interface"])
+    await h.source.start()
+    await h.source.poll()
+    got = [
+        (e["nautobot"]["object_name"], e["nautobot"]["source_model"], e["nautobot"]["changed_fields"])
+        for e in h.events()
+    ]
+    assert got == [
+        ("access1", "extras.configcontext", ["config_context"]),  # created at site A
+        ("access1", "extras.configcontext", ["config_context"]),  # moved A -> B: both sites
+        ("access2", "extras.configcontext", ["config_context"]),
+        ("access2", "dcim.interface", ["interfaces"]),  # the description-only edit reached nobody
+    ]
+    assert lookup.queries == [[{"location": ["loc-a"]}], [{"location": ["loc-a"]}, {"location": ["loc-b"]}]]
+    assert h.source.stats["ignored"] == 1
+
+
+async def test_ip_attached_to_an_interface_reaches_its_device_with_interface_in_models(tmp_path, sleeps):
+    access1 = device_data("access1")
+    ip = {"id": "ip-lo", "address": "10.0.0.1/32", "interfaces": []}
+    attached = dict(ip, interfaces=[{"id": "if-lo", "device": {"id": access1["id"]}}])
+    log = FakeChangeLog(
+        [change(at(3601), ip, model="ipam.ipaddress"), change(at(3602), attached, model="ipam.ipaddress")]
+    )
+    lookup = RelatedLookup([access1], {})
+    h = Harness(tmp_path, sleeps, log, lookup=lookup, models=["ipaddress", "interface"])
+    await h.source.start()
+    await h.source.poll()
+    (event,) = h.events()  # the first change (on no interface) reached nobody
+    nb = event["nautobot"]
+    assert (nb["object_name"], nb["source_model"], nb["changed_fields"]) == (
+        "access1",
+        "ipam.ipaddress",
+        ["interfaces"],
+    )
