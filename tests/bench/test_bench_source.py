@@ -26,7 +26,8 @@ import time
 import aiohttp
 import pytest
 from aiohttp import web
-from benchlib import EDA_TESTS, ROOT, free_port, median, percentile, table
+from benchlib import EDA_TESTS, ROOT, median, percentile, table
+from tests.support.net import free_port
 
 if str(EDA_TESTS) not in sys.path:
     sys.path.insert(0, str(EDA_TESTS))

@@ -9,7 +9,6 @@ with an absolute ``next`` link, a token check, and aiohttp's ``Date`` header (Na
 """
 
 import copy
-import socket
 import uuid
 from datetime import UTC, datetime
 from urllib.parse import urlencode
@@ -17,12 +16,6 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 TOKEN = "feedfacefeedfacefeedfacefeedfacefeedface"
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def now():

@@ -15,7 +15,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from nautobot_changelog import TOKEN, FakeNautobot, device, free_port, now, object_change, parse
+from nautobot_changelog import TOKEN, FakeNautobot, device, now, object_change, parse
+from tests.support.net import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 PLUGINS = ROOT / ".build/collections/ansible_collections/sotsync/nautobot/extensions/eda/plugins/event_source"

@@ -67,3 +67,33 @@ def test_changes_made_while_the_daemon_is_down_are_provisioned_once_on_their_lat
         bulk_rename(api, original)  # with no daemon running: nothing to provision
         if cursor is not None:
             cursor.unlink(missing_ok=True)
+
+
+def test_a_config_context_change_reaches_exactly_the_devices_in_its_scope(lab):
+    """Nautobot sends no webhook for config contexts: the change log delivers the change, to each
+    device the context applies to (here: the role Distribution Switch, so dist1 only)."""
+    api = seed.connect(lab["nautobot_url"], lab["nautobot_token"])
+    role = api.extras.roles.get(name=seed.DIST)
+    context = None
+    with hookrun.RulebookDaemon(lab, log_name="test-related") as daemon:
+        try:
+            context = api.extras.config_contexts.create(
+                name="pytest related: NTP for distribution",
+                weight=3000,
+                roles=[role.id],
+                data={"ntp_servers": ["ntp9.pytest.test"]},
+            )
+            daemon.wait_for(lambda text: "dist1: DRY RUN mode" in text, 60, "dist1's dry run")
+            time.sleep(8)  # past the batch window: no other device comes
+            text = daemon.text()
+            assert "Device dist1: Configuration-relevant fields changed: ['config_context']" in text, text[-3000:]
+            assert "+ntp server ntp9.pytest.test" in text
+            for other in ("access1", "access2"):
+                assert f"Device {other}: Configuration-relevant" not in text
+                assert f"{other}: DRY RUN" not in text
+            assert text.count("dist1: DRY RUN mode") == 1
+        finally:
+            if context is not None:
+                mark = daemon.mark()
+                context.delete()
+                daemon.wait_for(lambda _: "dist1: DRY RUN mode" in daemon.text(mark), 60, "the delete's dry run")

@@ -11,11 +11,12 @@ import json
 import tempfile
 
 import pytest
+from tests.support.net import free_port
+
 from provision_helpers import (
     ROOT,
     change_primary_ip,
     delete_notes,
-    free_port,
     marker,
     notes_with,
     playbook_env,

@@ -23,6 +23,7 @@ import urllib.request
 
 import pytest
 from collection_package import tool
+from tests.support.net import free_port
 
 MARKER = "<!-- daemon command: the packaging tests run this block as written -->"
 SECRET = "throwaway-test-secret"  # noqa: S105 - a test's own secret
@@ -39,12 +40,6 @@ def readme_daemon_block(readme):
     block = re.search(r"```bash\n(.*?)```", text.split(MARKER, 1)[1], re.S)
     assert block, "no bash block after README's daemon command marker"
     return block.group(1)
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def request(port, method, body=None, headers=None):
