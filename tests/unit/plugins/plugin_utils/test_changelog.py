@@ -584,16 +584,18 @@ async def test_config_context_and_interface_changes_reach_their_devices(tmp_path
     h = Harness(tmp_path, sleeps, log, lookup=lookup, models=["configcontext", "interface"])
     await h.source.start()
     await h.source.poll()
+    events = h.events()
     got = [
-        (e["nautobot"]["object_name"], e["nautobot"]["source_model"], e["nautobot"]["changed_fields"])
-        for e in h.events()
+        (e["nautobot"]["object_name"], e["nautobot"]["source_model"], e["nautobot"]["changed_fields"]) for e in events
     ]
+    # One event per device per poll (merged until the cursor is saved): access1 (the context created at
+    # site A, then moved away), access2 (the context moved to site B, then its interface deleted); the
+    # description-only edit reached nobody.
     assert got == [
-        ("access1", "extras.configcontext", ["config_context"]),  # created at site A
-        ("access1", "extras.configcontext", ["config_context"]),  # moved A -> B: both sites
-        ("access2", "extras.configcontext", ["config_context"]),
-        ("access2", "dcim.interface", ["interfaces"]),  # the description-only edit reached nobody
+        ("access1", "extras.configcontext", ["config_context"]),
+        ("access2", "dcim.interface", ["config_context", "interfaces"]),
     ]
+    assert [e["nautobot"]["events_coalesced"] for e in events] == [2, 2]
     assert lookup.queries == [[{"location": ["loc-a"]}], [{"location": ["loc-a"]}, {"location": ["loc-b"]}]]
     assert h.source.stats["ignored"] == 1
 
