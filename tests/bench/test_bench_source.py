@@ -43,10 +43,13 @@ WARMUP = 100
 DEADLINE = 60.0  # seconds for one round: a stuck server fails the run instead of hanging it
 
 
-def webhook(i):
-    """Webhook ``i``: device ``access-<i>`` renamed to ``access-<i>-new``; (raw, headers, id, new name, request id)."""
+def webhook(i, round_=0):
+    """Webhook ``i``: device ``access-<i>`` renamed to ``access-<i>-new``; (raw, headers, id, new name, request id).
+
+    Each round is a new change (its own request id): the source answers a change it already accepted
+    with 409, and delivers a change once."""
     device_id = f"4b1c7c10-8d5e-4e63-9a3c-{i:012d}"
-    request_id = f"5f0cd1f8-2b4e-4a4c-9d61-{i:012d}"
+    request_id = f"5f0cd1f8-2b4e-4a4c-{round_:04d}-{i:012d}"
     before = nw.device(f"access-{i:04d}", device_id=device_id)
     after = nw.device(f"access-{i:04d}-new", device_id=device_id, last_updated="2026-11-25T00:23:24.300000Z")
     raw = nw.encode(nw.updated(before, after, request_id=request_id))
@@ -159,6 +162,7 @@ async def test_bench_webhook_source(capsys):
 
         for round_index in range(ROUNDS):
             order = ("baseline", "source") if round_index % 2 == 0 else ("source", "baseline")
+            bodies = [webhook(i, round_index + 1) for i in range(EVENTS)]
             for name in order:
                 elapsed, latencies, statuses = await blast(baseline_url if name == "baseline" else source_url, bodies)
                 assert statuses == [200] * EVENTS, f"{name}: not every request got 200"
