@@ -81,10 +81,6 @@ class Pacer:
         self.slots = slots
         self._lock = asyncio.Lock()
 
-    @property
-    def next_at(self):
-        return self.slots.next_at
-
     async def __call__(self, event):
         if not self.interval:
             await self.put(event)
