@@ -51,7 +51,6 @@ from ansible_collections.sotsync.nautobot.plugins.plugin_utils.changelog_cursor 
 )
 
 # --- the webhook source's logic: every name this module takes from it -------------------------------
-from ansible_collections.sotsync.nautobot.plugins.plugin_utils import delivery
 from ansible_collections.sotsync.nautobot.plugins.plugin_utils.delivery import BurstMarker, Pacer, merge_events
 from ansible_collections.sotsync.nautobot.plugins.plugin_utils.device_event import (
     add_readiness,
@@ -576,8 +575,7 @@ class ChangelogSource:
         # between two saves of the cursor is delivered once, with the union of its changed fields)
         self._held = OrderedDict()
         # On the real clock, the pacer shares the process's hand-over slots with the webhook source.
-        slots = delivery.PROCESS_SLOTS if clock is time.monotonic else None
-        self.pacer = Pacer(settings.max_events_per_second, put, clock=clock, sleep=self.sleep, slots=slots)
+        self.pacer = Pacer(settings.max_events_per_second, put, clock=clock, sleep=self.sleep)
         self.bursts = BurstMarker(settings.lone_event_seconds, clock=clock)
         self.cursor = None
         self._unsaved = 0

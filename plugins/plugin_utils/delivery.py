@@ -77,7 +77,7 @@ class Pacer:
         self.clock = clock or time.monotonic
         self.sleep = sleep or asyncio.sleep
         if slots is None:
-            slots = PROCESS_SLOTS if clock is None else _Slots()
+            slots = PROCESS_SLOTS if clock in (None, time.monotonic) else _Slots()
         self.slots = slots
         self._lock = asyncio.Lock()
 

@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+import time
 import logging
 
 import pytest
@@ -268,3 +269,4 @@ async def test_pacers_sharing_slots_stay_within_the_rate_together():
     times = [t for _e, t in handed]
     assert len(handed) == 10 and all(b - a >= 0.1 - 1e-9 for a, b in zip(times, times[1:], strict=False))
     assert dl.Pacer(10, put).slots is dl.PROCESS_SLOTS
+    assert dl.Pacer(10, put, clock=time.monotonic).slots is dl.PROCESS_SLOTS  # the change-log source's
