@@ -12,29 +12,15 @@ import pytest
 from changelog_fakes import BASE, TOKEN, FakeChangeLog, FakeClient, Sleeps, at, change, device_data, fixture_page
 
 from ansible_collections.sotsync.nautobot.plugins.plugin_utils import changelog as cl
+from tests.support import nautobot_webhooks as nw
 from ansible_collections.sotsync.nautobot.plugins.plugin_utils import delivered
 from ansible_collections.sotsync.nautobot.plugins.plugin_utils import device_event as wh
 from ansible_collections.sotsync.nautobot.plugins.plugin_utils import request as wr
 from ansible_collections.sotsync.nautobot.plugins.plugin_utils.changelog_cursor import load_cursor, parse_time
 from ansible_collections.sotsync.nautobot.plugins.plugin_utils.nautobot_lookup import NautobotLookupError
 
-# The event's keys, from docs/event.md (the webhook source's contract).
-EVENT_KEYS = {
-    "action",
-    "model",
-    "source_model",
-    "object_id",
-    "object_name",
-    "changed_fields",
-    "changes",
-    "timestamp",
-    "username",
-    "request_id",
-    "events_coalesced",
-    "burst",
-    "readiness",
-    "device",
-}
+# the event contract (docs/event.md), as the source queues it: tests/support's one list
+EVENT_KEYS = nw.EVENT_KEYS | nw.RECEIVER_KEYS
 LOGGER = "ansible_collections.sotsync.nautobot.plugins.plugin_utils.changelog"
 
 
