@@ -53,6 +53,7 @@ from ansible_collections.sotsync.nautobot.plugins.module_utils.provision import 
     provision_one,
 )
 from ansible_collections.sotsync.nautobot.plugins.module_utils import messages
+from ansible_collections.sotsync.nautobot.plugins.module_utils.nautobot import canonical_uuid, is_uuid
 from ansible_collections.sotsync.nautobot.plugins.module_utils.readdress import previous_hosts_from
 from ansible_collections.sotsync.nautobot.plugins.module_utils.readiness import check_readiness
 
@@ -160,6 +161,50 @@ class JournalWriter(object):
         self.thread.join(timeout)
 
 
+class EarlyRenders(object):
+    """On-demand renders started before the devices are read, for a few devices named by UUID.
+
+    A lone change reaches the playbook as its device's UUID: Golden Config can render it while Nautobot
+    answers the device look-up, instead of after it (about 0.2 s of a one-device run). The renders run
+    one at a time in a background thread, under the batch's render lock. ``take(device_id)`` waits for
+    that device's render and returns its ``Intent``, or ``None`` when it was not rendered early or
+    failed (the caller then renders it the usual way, with the device's name in any error). A device
+    that turns out not to be ready is never connected to: its early render is simply not used.
+    """
+
+    def __init__(self, client, targets, device_filter, source, render_lock, limit=AUTO_JOB_THRESHOLD):
+        self.results = {}
+        self.done = {}
+        ids = []
+        if source in ("auto", "regenerate") and not device_filter and 0 < len(targets) <= limit:
+            if all(is_uuid(target) for target in targets):
+                ids = [canonical_uuid(target) for target in targets]
+        for device_id in ids:
+            self.done[device_id] = threading.Event()
+        if ids:
+            thread = threading.Thread(
+                target=self._run, args=(client, ids, render_lock), name="sotsync-early-render", daemon=True
+            )
+            thread.start()
+
+    def _run(self, client, ids, render_lock):
+        for device_id in ids:
+            try:
+                with render_lock:
+                    self.results[device_id] = fetch_intent(client, device_id, device_id, "regenerate")
+            except Exception:  # noqa: BLE001 - rendered again the usual way, which reports the error
+                self.results[device_id] = None
+            finally:
+                self.done[device_id].set()
+
+    def take(self, device_id):
+        done = self.done.get(str(device_id))
+        if done is None:
+            return None
+        done.wait()
+        return self.results.pop(str(device_id), None)
+
+
 def outcome_of(result=None, error=None):
     """One device's line in ``results``: the result dict, or the failure with its error code."""
     if error is None:
@@ -208,6 +253,8 @@ def run_batch(
     targets, device_filter = check_batch_parameters(params)
     client = client or make_client(params)
     started = time.monotonic()
+    render_lock = threading.Lock()
+    early = EarlyRenders(client, targets, device_filter, params.get("intent_source") or "auto", render_lock)
     named, selected, missing = client.get_devices(targets, device_filter)
     devices = named + selected
     results = []
@@ -243,7 +290,6 @@ def run_batch(
                 intents[device_id] = Intent(config, "stored", age_seconds=age, last_success=last_success)
             except ProvisionError as error:
                 intents[device_id] = error
-    render_lock = threading.Lock()
     fatal = []
 
     journal = JournalWriter(client) if params.get("journal", True) and not check_mode else None
@@ -255,6 +301,9 @@ def run_batch(
             intent = intents[device_id]
             if isinstance(intent, ProvisionError):
                 raise intent
+            return intent
+        intent = early.take(device_id)
+        if intent is not None:
             return intent
         with render_lock:  # the on-demand render must not run twice at once
             return fetch_intent(client, device_id, name, "regenerate")

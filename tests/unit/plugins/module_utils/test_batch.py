@@ -32,6 +32,7 @@ from ansible_collections.sotsync.nautobot.plugins.module_utils.errors import (
     RenderFailed,
 )
 from ansible_collections.sotsync.nautobot.plugins.module_utils.intent import (
+    GENERATE_PATH,
     INTENDED_JOB,
     STORED_PATH,
     Intent,
@@ -375,6 +376,93 @@ def test_on_demand_renders_never_overlap(batch_fakes):
     assert batch_run["summary"]["dry_run"] == 6
     assert sorted(nautobot.renders()) == sorted(d["id"] for d in devices)
     assert nautobot.max_renders_at_once == 1
+
+
+class LookupAfterRender:
+    """A fake Nautobot whose device look-up answers only once an on-demand render has started (or after
+    ``wait`` seconds), recording whether it had: what a lone change's early render is for."""
+
+    def __init__(self, base, wait=5.0):
+        self.base, self.wait = base, wait
+        self.rendering = threading.Event()
+        self.render_was_in_flight = None
+
+    def __getattr__(self, name):
+        return getattr(self.base, name)
+
+    def get_devices(self, idents, filters):
+        self.render_was_in_flight = self.rendering.wait(self.wait)
+        return self.base.get_devices(idents, filters)
+
+    def get_json(self, path, params=None):
+        if path == GENERATE_PATH:
+            self.rendering.set()
+        return self.base.get_json(path, params)
+
+
+def test_a_few_devices_named_by_uuid_are_rendered_while_nautobot_looks_them_up(batch_fakes):
+    f = batch_fakes
+    devices = [f.batch_device(i) for i in range(1, 3)]
+    nautobot = LookupAfterRender(f.FakeBatchNautobot(inventory=devices))
+    batch_run = run_batch(
+        params(devices=[d["id"] for d in devices]),
+        client=nautobot,
+        driver_factory=f.DriverFactory(),
+    )
+    assert nautobot.render_was_in_flight is True
+    assert batch_run["summary"]["dry_run"] == 2
+    assert sorted(nautobot.base.renders()) == sorted(d["id"] for d in devices)  # once each, not again
+    assert nautobot.base.max_renders_at_once == 1
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"devices": ["dev1", "dev2"]},  # names: the render needs the UUID the look-up gives
+        {"devices": [], "device_filter": {"location": "Site A"}},
+        {"intent_source": "stored"},
+        {"devices": [f"00000000-0000-4000-8000-{i:012d}" for i in range(1, AUTO_JOB_THRESHOLD + 2)]},
+    ],
+    ids=["names", "filter", "stored", "more-than-the-on-demand-threshold"],
+)
+def test_no_early_render_unless_a_few_uuids_are_rendered_on_demand(batch_fakes, overrides):
+    f = batch_fakes
+    devices = [f.batch_device(i) for i in range(1, AUTO_JOB_THRESHOLD + 2)]
+    stored = {
+        d["id"]: {"device": {"id": d["id"]}, "intended_config": "hostname x\n", "intended_last_success_date": None}
+        for d in devices
+    }
+    nautobot = LookupAfterRender(f.FakeBatchNautobot(inventory=devices, selection=devices[:2], stored=stored), wait=0.2)
+    run_batch(
+        params(**dict({"devices": [devices[0]["id"], devices[1]["id"]]}, **overrides)),
+        client=nautobot,
+        driver_factory=f.DriverFactory(),
+    )
+    assert nautobot.render_was_in_flight is False
+
+
+def test_an_early_render_that_fails_is_rendered_again_and_reported_with_the_device_name(batch_fakes):
+    f = batch_fakes
+    devices = [f.batch_device(i) for i in range(1, 3)]
+    nautobot = f.FakeBatchNautobot(
+        inventory=devices, render={devices[1]["id"]: (400, {"detail": "'hostname' is undefined"})}
+    )
+    batch_run = run_batch(params(devices=[d["id"] for d in devices]), client=nautobot, driver_factory=f.DriverFactory())
+    results = by_device(batch_run["results"])
+    assert results["dev2"]["error"] == "render_failed"
+    assert "dev2" in results["dev2"]["msg"] and "'hostname' is undefined" in results["dev2"]["msg"]
+    assert not results["dev1"]["failed"]
+    assert nautobot.renders().count(devices[1]["id"]) == 2 and nautobot.renders().count(devices[0]["id"]) == 1
+
+
+def test_an_unready_device_rendered_early_is_never_connected_to(batch_fakes):
+    f = batch_fakes
+    device = unready(f.batch_device(1))
+    nautobot = f.FakeBatchNautobot(inventory=[device])
+    factory = f.DriverFactory()
+    batch_run = run_batch(params(devices=[device["id"]]), client=nautobot, driver_factory=factory)
+    assert batch_run["results"][0]["error"] == "device_not_ready"
+    assert factory.drivers == {}
 
 
 def test_a_failed_render_fails_only_its_device(batch_fakes):
