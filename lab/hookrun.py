@@ -108,7 +108,9 @@ class RulebookDaemon:
         )
         env = dict(os.environ)
         env.update(self.lab["env"])
+        self.marker = f"{os.getpid()}-{id(self)}-{time.monotonic_ns()}"
         env.update(
+            SOTSYNC_LAB_DAEMON=self.marker,  # inherited by every playbook it runs: see stop()
             ANSIBLE_COLLECTIONS_PATH=str(ROOT / ".build" / "collections"),
             PYTHONUNBUFFERED="1",
             ANSIBLE_NOCOLOR="1",
@@ -155,10 +157,36 @@ class RulebookDaemon:
             except subprocess.TimeoutExpired:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait()
+        if self.proc:
+            self._stop_orphans()
         if getattr(self, "_log", None):
             time.sleep(0.1)
             self._log.close()
             self._log = None
+
+    def _stop_orphans(self) -> None:
+        """Stop what the daemon left running. ansible-runner starts each playbook in a session of its
+        own (a pty), so a daemon stopped during a run leaves that ``ansible-playbook`` behind, waiting
+        forever on a worker that is gone and polling a little CPU: found by its environment's marker."""
+        needle = f"SOTSYNC_LAB_DAEMON={self.marker}".encode()
+        for _attempt in range(2):
+            left = []
+            for entry in os.listdir("/proc"):
+                if not entry.isdigit():
+                    continue
+                try:
+                    if needle in Path(f"/proc/{entry}/environ").read_bytes().split(b"\0"):
+                        left.append(int(entry))
+                except OSError:
+                    continue
+            for pid in left:
+                try:
+                    os.kill(pid, signal.SIGTERM if _attempt == 0 else signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            if not left:
+                return
+            time.sleep(1.0)
 
     def _read(self) -> None:
         assert self.proc and self.proc.stdout

@@ -329,8 +329,10 @@ def nautobot_configured(sec: dict, state: dict) -> None:
     marker = CONFIG_OVERRIDES.lstrip("\n").splitlines()[0]
     overrides = CONFIG_OVERRIDES % {"pg_port": PG_PORT}
     if marker in text and not text.endswith(overrides):
-        log("updating the lab's overrides in nautobot_config.py")
+        log("updating the lab's overrides in nautobot_config.py (Nautobot and Celery restart with them)")
         cfg.write_text(text[: text.index(marker)].rstrip("\n") + "\n" + overrides)
+        for name in ("celery", "nautobot"):
+            stop(name, timeout=60)
     want = sha256(LAB_SRC / "requirements.txt", cfg)
     if state.get("migrated") != want:
         log("nautobot-server migrate (about 3 min the first time)")
