@@ -7,7 +7,8 @@
    its decision and runs the provisioning playbook: a dry run, whose diff is printed.
 4. The name is put back (another dry run), and the daemon stops.
 
-Run by scripts/demo after scripts/lab up. Uses the collection's virtual environment.
+Run by scripts/demo after scripts/lab up (``python -m lab.demo`` from the checkout's root). Uses the
+collection's virtual environment.
 """
 
 from __future__ import annotations
@@ -16,11 +17,8 @@ import json
 import os
 import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import hookrun  # noqa: E402  (lab/hookrun.py)
-import seed  # noqa: E402  (lab/seed.py)
+from lab import hookrun, seed
 
 NEW_NAME = "access-switch-1"
 

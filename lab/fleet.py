@@ -17,7 +17,7 @@ from collections.abc import Callable
 import pynautobot
 import requests
 
-import seed
+from lab import seed
 
 PREFIX = "127.0.8.0/21"
 SERIAL = "SOTSYNC-BENCH-{0:04d}"

@@ -2,10 +2,13 @@
 """The lab: a real Nautobot 3 with Golden Config, its services, a template repository, simulated
 EOS devices and a network namespace for webhooks. A test fixture and the demo's world.
 
-    labctl.py up       start (and on first run build) everything; quick and harmless when up
-    labctl.py down     stop exactly what ``up`` started
-    labctl.py status   what runs, where
-    labctl.py reset    put the seed data and the simulated devices back to their initial state
+    python -m lab.labctl up [--reset]   start (and on first run build) everything; quick and harmless
+                                        when up; --reset also resets the simulated devices' configuration
+    python -m lab.labctl down           stop exactly what ``up`` started
+    python -m lab.labctl status         what runs, where
+    python -m lab.labctl destroy        down, then drop the lab's database and remove its folder
+
+(from the checkout's root, as ``scripts/lab`` runs it: ``lab`` is a package)
 
 Everything lives under one folder (``$SOTSYNC_LAB_DIR``, default ``<checkout>/.lab``): logs, PIDs,
 the lab's own virtual environment, the Nautobot root, Git repositories and the generated secrets.
@@ -682,8 +685,7 @@ def cmd_up(_args) -> None:
     netns_up(state)
     relay_up()
 
-    sys.path.insert(0, str(LAB_SRC))
-    import seed  # noqa: PLC0415  (lab/seed.py, needs the collection venv's pynautobot)
+    from lab import seed  # noqa: PLC0415  (needs the collection venv's pynautobot)
 
     api = seed.connect(f"http://{NAUTOBOT_HOST}:{NAUTOBOT_PORT}", sec["token"])
     devices = seed.seed(api, log=log)

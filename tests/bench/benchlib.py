@@ -22,7 +22,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 SIMULATOR = ROOT / "tests" / "simulator" / "eos_sim.py"
-EDA_TESTS = ROOT / "tests" / "eda"
 
 
 # --- figures -------------------------------------------------------------------------------------

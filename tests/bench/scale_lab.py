@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """The hook at network scale, on the lab: one bulk edit of N devices, end to end.
 
-    .venv/bin/python tests/bench/scale_lab.py                       # N = 50, 200, 500; baseline at 50; 20 renames
-    .venv/bin/python tests/bench/scale_lab.py --sizes 20 --baseline 0 --renames 3  # a quick look
+    .venv/bin/python -m tests.bench.scale_lab                       # N = 50, 200, 500; baseline at 50; 20 renames
+    .venv/bin/python -m tests.bench.scale_lab --sizes 20 --baseline 0 --renames 3  # a quick look
+
+(from the checkout's root: ``lab`` and ``tests`` are imported as packages)
 
 For each N: N extra devices in Nautobot (``lab/fleet.py``: bench-0001..., each on its own simulated EOS
 device running its intended configuration), the real ``ansible-rulebook`` with the shipped rulebook,
@@ -34,11 +36,9 @@ import threading
 import time
 from pathlib import Path
 
+from lab import fleet, hookrun, seed
+
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "lab"))
-import fleet  # noqa: E402
-import hookrun  # noqa: E402
-import seed  # noqa: E402
 
 # Searched anywhere in a line: ansible-rulebook's own banners can run into a playbook's output line.
 RESULT = re.compile(r"(bench-\d{4}\S*): (DRY RUN|Configuration committed|No configuration|FAILED|SKIPPED)")

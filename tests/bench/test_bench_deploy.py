@@ -31,7 +31,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from benchlib import SimulatorProcess, median, table
+from tests.bench.benchlib import SimulatorProcess, median, table
 
 from ansible_collections.sotsync.nautobot.plugins.module_utils import messages
 from ansible_collections.sotsync.nautobot.plugins.module_utils.deploy import deploy, make_driver

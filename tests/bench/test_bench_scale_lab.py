@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-import scale_lab
+from tests.bench import scale_lab
 
 pytestmark = pytest.mark.lab
 LAB_JSON = Path(__file__).resolve().parents[2] / ".lab" / "lab.json"

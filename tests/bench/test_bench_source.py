@@ -1,7 +1,7 @@
 """Benchmark: the ``sotsync.nautobot.webhook`` event source over real HTTP.
 
 M signed Nautobot device webhooks (~17 KB each, built like Nautobot builds them:
-``tests/eda/nautobot_webhooks.py``) are posted by an aiohttp client with CONCURRENCY requests in
+``tests/support/nautobot_webhooks.py``) are posted by an aiohttp client with CONCURRENCY requests in
 flight (one keep-alive session) to:
 
 - BASELINE: a bare aiohttp server in the same process that reads the body and answers 200;
@@ -20,18 +20,14 @@ from __future__ import annotations
 import asyncio
 import json
 import runpy
-import sys
 import time
 
 import aiohttp
 import pytest
 from aiohttp import web
-from benchlib import EDA_TESTS, ROOT, median, percentile, table
+from tests.bench.benchlib import ROOT, median, percentile, table
+from tests.support import nautobot_webhooks as nw
 from tests.support.net import free_port
-
-if str(EDA_TESTS) not in sys.path:
-    sys.path.insert(0, str(EDA_TESTS))
-import nautobot_webhooks as nw  # noqa: E402 - tests/eda is put on sys.path just above
 
 COLLECTION = ROOT / ".build" / "collections" / "ansible_collections" / "sotsync" / "nautobot"
 LINKED_SOURCE = COLLECTION / "extensions" / "eda" / "plugins" / "event_source" / "webhook.py"

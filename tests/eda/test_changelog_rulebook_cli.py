@@ -16,7 +16,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from nautobot_changelog import TOKEN, FakeNautobot, device, now, object_change
+from tests.eda.nautobot_changelog import TOKEN, FakeNautobot, device, now, object_change
 from tests.support.net import free_port
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -15,7 +15,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from nautobot_changelog import TOKEN, FakeNautobot, device, now, object_change, parse
+from tests.eda.nautobot_changelog import TOKEN, FakeNautobot, device, now, object_change, parse
 from tests.support import nautobot_webhooks as nw
 from tests.support.net import free_port
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from labfacts import Masked
+from tests.integration.labfacts import Masked
 
 ROOT = Path(__file__).resolve().parents[2]
 LAB_DIR = Path(os.environ.get("SOTSYNC_LAB_DIR", ROOT / ".lab"))

@@ -11,7 +11,7 @@ import uuid
 from pathlib import Path
 
 import requests
-from labfacts import Masked
+from tests.integration.labfacts import Masked
 
 ROOT = Path(__file__).resolve().parents[2]
 PLAYBOOK = "sotsync.nautobot.provision_device"

@@ -4,9 +4,7 @@ run with each device once, a Nautobot filter selects a whole site."""
 from __future__ import annotations
 
 import re
-import sys
 import time
-from pathlib import Path
 
 import pytest
 
@@ -14,12 +12,8 @@ from ansible_collections.sotsync.nautobot.plugins.module_utils import intent as 
 from ansible_collections.sotsync.nautobot.plugins.module_utils.errors import ProvisionError
 from ansible_collections.sotsync.nautobot.plugins.module_utils.nautobot import NautobotClient
 
-from provision_helpers import run_playbook, seeded_device
-
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "lab"))
-import hookrun  # noqa: E402
-import seed  # noqa: E402
+from lab import hookrun, seed
+from tests.integration.provision_helpers import run_playbook, seeded_device
 
 pytestmark = pytest.mark.lab
 RUN_SUMMARY = re.compile(r"^(\d+) device\(s\): .* failed \(devices read in ", re.M)

@@ -4,17 +4,11 @@ log when it starts again, each changed device provisioned once, on its latest st
 from __future__ import annotations
 
 import re
-import sys
 import time
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "lab"))
-import fleet  # noqa: E402
-import hookrun  # noqa: E402
-import seed  # noqa: E402
+from lab import fleet, hookrun, seed
 
 pytestmark = pytest.mark.lab
 RUN_SUMMARY = re.compile(r"^(\d+) device\(s\): .* failed \(devices read in ", re.M)

@@ -9,18 +9,13 @@ see each other's events)."""
 from __future__ import annotations
 
 import re
-import sys
 import time
 import uuid
-
-from pathlib import Path
 
 import pytest
 import requests
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "lab"))
-import hookrun  # noqa: E402
+from lab import hookrun
 
 pytestmark = pytest.mark.lab
 RUN_SUMMARY = re.compile(r"^\d+ device\(s\): .* failed \(devices read in ", re.M)

@@ -151,7 +151,8 @@ def test_webhook_address_in_the_namespace_reaches_the_host_loopback(lab):
 
 def test_lab_up_on_a_lab_that_is_up_is_quick_and_changes_nothing(lab):
     proc = subprocess.run(
-        [sys.executable, str(lab["root"] / "lab" / "labctl.py"), "up"],
+        [sys.executable, "-m", "lab.labctl", "up"],
+        cwd=lab["root"],
         capture_output=True,
         text=True,
         timeout=300,

@@ -14,7 +14,7 @@ import subprocess
 import time
 
 import pytest
-from provision_helpers import ROOT, sim_device
+from tests.integration.provision_helpers import ROOT, sim_device
 
 pytestmark = pytest.mark.lab
 

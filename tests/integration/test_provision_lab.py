@@ -13,7 +13,7 @@ import tempfile
 import pytest
 from tests.support.net import free_port
 
-from provision_helpers import (
+from tests.integration.provision_helpers import (
     ROOT,
     change_primary_ip,
     delete_notes,

@@ -4,7 +4,7 @@ Every test here works on that installed copy (helpers in collection_package.py).
 """
 
 import pytest
-from collection_package import ROOT, Installed, clean_env, run, tool
+from tests.packaging.collection_package import ROOT, Installed, clean_env, run, tool
 
 
 @pytest.fixture(scope="session")

@@ -16,7 +16,7 @@ import jinja2
 import jinja2.meta
 import pytest
 import yaml
-from collection_package import tool
+from tests.packaging.collection_package import tool
 from packaging.specifiers import SpecifierSet
 
 ENV_REFERENCE = re.compile(r"E\(([A-Z0-9_]+)\)")

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from collection_package import ROOT, tool
+from tests.packaging.collection_package import ROOT, tool
 
 GPL3 = Path("/usr/share/common-licenses/GPL-3")
 

@@ -22,7 +22,7 @@ import urllib.error
 import urllib.request
 
 import pytest
-from collection_package import tool
+from tests.packaging.collection_package import tool
 from tests.support.net import free_port
 
 MARKER = "<!-- daemon command: the packaging tests run this block as written -->"

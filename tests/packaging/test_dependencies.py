@@ -9,7 +9,7 @@ import importlib.metadata
 import shutil
 
 import yaml
-from collection_package import ROOT, requirements, tool
+from tests.packaging.collection_package import ROOT, requirements, tool
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
