@@ -521,13 +521,15 @@ def simulator_up(sec: dict, devices: dict[str, str]) -> bool:
         "eos-sim",
         [
             str(ROOT / ".venv" / "bin" / "python"),
-            str(ROOT / "tests" / "simulator" / "eos_sim.py"),
+            "-m",
+            "lab.simulator.eos_sim",
             "--config",
             str(cfg),
             "--control-port",
             str(SIM_CONTROL_PORT),
         ],
         env=env,
+        cwd=ROOT,
     )
     wait_for(
         "EOS simulator",

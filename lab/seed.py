@@ -16,7 +16,7 @@ import requests
 SITE_A, SITE_B = "Lab Site A", "Lab Site B"
 ACCESS, DIST = "Access Switch", "Distribution Switch"
 PLATFORM_EOS, PLATFORM_NODRIVER = "Arista EOS", "Generic (no NAPALM driver)"
-PREFIX = "127.0.1.0/24"  # simulated devices: one loopback address each, served by tests/simulator
+PREFIX = "127.0.1.0/24"  # simulated devices: one loopback address each, served by lab/simulator
 SIM_PORT = 9080
 
 # name: (role, location, platform, status, primary IPv4 or None)

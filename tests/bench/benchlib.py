@@ -1,6 +1,6 @@
 """Helpers shared by the benchmarks: tables, statistics, free ports and the EOS simulator process.
 
-The simulator runs as its own process (``tests/simulator/eos_sim.py`` CLI): one asyncio loop serving
+The simulator runs as its own process (``python -m lab.simulator.eos_sim``): one asyncio loop serving
 every device, as in the lab, but not on the lab's addresses or ports (devices on 127.0.2.x, every port
 picked by the kernel, the control API on a free port). A separate process keeps the simulator's work
 out of the measuring process's GIL, so a thread pool in the client can overlap with it.
@@ -21,7 +21,6 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-SIMULATOR = ROOT / "tests" / "simulator" / "eos_sim.py"
 
 
 # --- figures -------------------------------------------------------------------------------------
@@ -67,7 +66,7 @@ def _cell(value):
 
 # --- the simulator process -----------------------------------------------------------------------
 class SimulatorProcess:
-    """``eos_sim.py --config`` in a child process; ``devices`` maps name -> (address, port)."""
+    """``python -m lab.simulator.eos_sim --config`` in a child process; ``devices`` maps name -> (address, port)."""
 
     def __init__(self, workdir, username, password, devices, start_timeout=60.0):
         """``devices``: ``[(name, address, running_config)]``; every port is chosen by the kernel."""
@@ -83,7 +82,9 @@ class SimulatorProcess:
         os.chmod(path, 0o600)
         self._stderr = open(Path(workdir) / "eos-sim.log", "wb")  # closed in stop()
         self.process = subprocess.Popen(
-            [sys.executable, str(SIMULATOR), "--config", str(path), "--control-port", "0", "--log-level", "WARNING"],
+            [sys.executable, "-m", "lab.simulator.eos_sim"]
+            + ["--config", str(path), "--control-port", "0", "--log-level", "WARNING"],
+            cwd=ROOT,
             stdout=subprocess.PIPE,
             stderr=self._stderr,
             text=True,

@@ -21,10 +21,10 @@ from napalm import get_network_driver
 from napalm.base.exceptions import CommitError, ConnectionException, MergeConfigException
 from pyeapi.eapilib import ConnectionError as EapiConnectionError
 
-from .eos_sim import Device, EosSimulator
+from lab.simulator.eos_sim import Device, EosSimulator
 
 USER, PASSWORD = "admin", "sim-Secret-42"
-SIM_SCRIPT = Path(__file__).with_name("eos_sim.py")
+ROOT = Path(__file__).resolve().parents[2]
 
 INITIAL = """\
 hostname access1
@@ -502,7 +502,9 @@ def test_cli_two_devices_and_control_api(tmp_path):
     log = tmp_path / "stderr.log"
     with open(log, "w") as err:
         proc = subprocess.Popen(
-            [sys.executable, str(SIM_SCRIPT), "--config", str(cfg), "--control-port", "0", "--log-level", "DEBUG"],
+            [sys.executable, "-m", "lab.simulator.eos_sim"]
+            + ["--config", str(cfg), "--control-port", "0", "--log-level", "DEBUG"],
+            cwd=ROOT,
             stdout=subprocess.PIPE,
             stderr=err,
             text=True,

@@ -13,8 +13,8 @@ from ansible_collections.sotsync.nautobot.plugins.module_utils.deploy import dep
 from ansible_collections.sotsync.nautobot.plugins.module_utils.errors import CommitFailed, CommitVerificationFailed
 from ansible_collections.sotsync.nautobot.plugins.module_utils.readdress import previous_hosts
 
-# tests/simulator is the project's, not shipped in the collection: skip where it is absent.
-eos_sim = pytest.importorskip("tests.simulator.eos_sim", reason="the EOS simulator (tests/simulator/) is missing")
+# The simulator (lab/simulator) is the checkout's, not shipped in the collection: skip where it is absent.
+eos_sim = pytest.importorskip("lab.simulator.eos_sim", reason="the EOS simulator (lab/simulator/) is missing")
 
 USERNAME, PASSWORD = "netops", "sim-password-123"
 

@@ -14,9 +14,9 @@ Programmatic use (tests)::
     ...                              # napalm: optional_args={"transport": "http", "port": dev.port}
     sim.stop()
 
-CLI use (lab)::
+CLI use (lab), from the checkout's root::
 
-    python tests/simulator/eos_sim.py --config sim.json [--control-port 9079] [--log-level INFO]
+    python -m lab.simulator.eos_sim --config sim.json [--control-port 9079] [--log-level INFO]
 """
 
 from __future__ import annotations
