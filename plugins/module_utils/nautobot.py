@@ -5,7 +5,8 @@
 
 - every request has a timeout (requests has none by default: a hung Nautobot would hang the play);
 - connection faults -> ``NautobotUnreachable``; 401/403 -> ``NautobotAuthenticationFailed``;
-  an unknown device -> ``DeviceNotFound``; anything else -> ``NautobotError``;
+  an unknown or ambiguous device -> a ``DeviceNotFound`` in ``get_devices``' missing; anything else ->
+  ``NautobotError``;
 - the token never appears in a message (it travels only in the ``Authorization`` header).
 """
 
@@ -240,30 +241,6 @@ class NautobotClient(object):
             if clock() > deadline:
                 raise NautobotError("Nautobot's job {0!r} did not finish within {1} s".format(name, timeout))
             sleep(interval)
-
-    def get_device(self, ident):
-        """The device as a dict (depth 1, with ``config_context``), by UUID or by name."""
-        ident = str(ident or "").strip()
-        what = "looking up device {0}".format(ident)
-        endpoint = self.api.dcim.devices
-        try:
-            if is_uuid(ident):
-                record = endpoint.get(ident, depth=1, include="config_context")
-                records = [record] if record is not None else []
-            else:
-                records = list(endpoint.filter(name=ident, depth=1, include="config_context"))
-        except Exception as exc:  # noqa: BLE001 - translated or re-raised by _raise_for
-            self._raise_for(exc, what)
-        if not records:
-            raise DeviceNotFound("Device {0} was not found in Nautobot".format(ident), device=ident)
-        if len(records) > 1:
-            raise DeviceNotFound(
-                "Device name {0} is ambiguous in Nautobot ({1} devices); pass its UUID".format(ident, len(records)),
-                device=ident,
-                candidates=[str(r.id) for r in records],
-            )
-        record = records[0]
-        return dict(record) if not isinstance(record, dict) else record
 
     def graphql(self, query, variables=None, what="querying GraphQL"):
         """POST a GraphQL query; return its ``data`` or raise ``NautobotError`` with GraphQL's message."""

@@ -1,10 +1,12 @@
 # -*- coding: utf-8 -*-
 # Copyright: sotsync team
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""One provisioning run, end to end, in plain Python (the module's ``main()`` only wraps it).
+"""One device's provisioning, in plain Python: ``provision_one``, which ``batch.run_batch`` runs for each
+device it read from Nautobot (the module's action plugin runs the batch), and the helpers it and the
+rollback module share.
 
-credentials present -> device from Nautobot -> readiness (live data) -> intended config ->
-NAPALM merge/diff/discard-or-commit (``deploy``) -> journal entry on the device -> result dict.
+device (already read) -> readiness (live data) -> intended config -> NAPALM
+merge/diff/discard-or-commit (``deploy``) -> journal entry on the device -> result dict.
 Every failure is a typed ``ProvisionError``; once the device is known, failures are journaled too.
 """
 
@@ -25,7 +27,6 @@ from ansible_collections.sotsync.nautobot.plugins.module_utils.errors import (
     NautobotUnreachable,
     ProvisionError,
 )
-from ansible_collections.sotsync.nautobot.plugins.module_utils.intent import fetch_intent
 from ansible_collections.sotsync.nautobot.plugins.module_utils.nautobot import NautobotClient
 from ansible_collections.sotsync.nautobot.plugins.module_utils.readiness import check_readiness
 
@@ -137,22 +138,6 @@ def make_client(params):
         validate_certs=params.get("validate_certs", True),
         timeout=params.get("nautobot_timeout") or 30,
     )
-
-
-def run_provision(params, check_mode=False, client=None, driver_factory=make_driver, log=None):
-    """Run one provisioning; return the module result (without ``failed``) or raise ``ProvisionError``."""
-    check_parameters(params)
-    client = client or make_client(params)
-    device = client.get_device(params["device"])
-    source = params.get("intent_source") or "regenerate"
-
-    def intent_for(device_id, name):
-        return fetch_intent(client, device_id, name, source)
-
-    def journal(device_id, kind, comments):
-        return client.create_journal_entry(device_id, kind, comments)
-
-    return provision_one(device, params, check_mode, intent_for, journal, driver_factory, log)
 
 
 def _deploy_at_previous(device, host, unreachable, previous_hosts, deploy_at, log):

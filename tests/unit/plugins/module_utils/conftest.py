@@ -106,7 +106,8 @@ class NoConfirmDriver(FakeDriver):
 
 
 class FakeNautobot:
-    """The three calls the flow makes to Nautobot, with canned answers."""
+    """What ``provision_one`` (through ``fetch_intent`` and its journal writer) calls on Nautobot, with
+    canned answers; ``device`` is the device as the batch read it."""
 
     def __init__(self, device, render=(200, {"intended_config": INTENT}), stored=None, journal_error=None):
         self.device = device
@@ -115,10 +116,6 @@ class FakeNautobot:
         self.journal_error = journal_error
         self.calls: list[tuple] = []
         self.journal: list[dict] = []
-
-    def get_device(self, ident):
-        self.calls.append(("get_device", ident))
-        return self.device
 
     def get_json(self, path, params=None):
         self.calls.append(("get_json", path, params))

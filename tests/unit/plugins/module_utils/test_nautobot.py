@@ -97,39 +97,50 @@ def page(results):
     return {"count": len(results), "next": None, "previous": None, "results": results}
 
 
-def test_device_by_name_asks_depth_and_config_context(server):
-    server.routes[("GET", "/api/dcim/devices/")] = (200, page([DEVICE]))
-    device = client_for(server).get_device("access1")
-    assert device["name"] == "access1"
-    assert device["config_context"] == {"napalm": {"optional_args": {"port": 9080}}}
-    query = server.requests[0]["query"]
-    assert query["name"] == ["access1"] and query["depth"] == ["1"] and query["include"] == ["config_context"]
+GRAPHQL = ("POST", "/api/graphql/")
+
+
+def devices_answer(*devices):
+    return {"data": {"devices": list(devices)}}
+
+
+def test_devices_by_name_are_one_graphql_query_with_config_context(server):
+    server.routes[GRAPHQL] = (200, devices_answer(DEVICE))
+    named, selected, missing = client_for(server).get_devices(["access1"])
+    assert (len(named), selected, missing) == (1, [], {})
+    assert named[0]["name"] == "access1"
+    assert named[0]["config_context"] == {"napalm": {"optional_args": {"port": 9080}}}
+    body = server.requests[0]["body"]
+    assert body["variables"] == {"name": ["access1"]} and "config_context" in body["query"]
     assert server.requests[0]["auth"] == "Token " + TOKEN
 
 
 def test_device_by_uuid(server):
-    server.routes[("GET", f"/api/dcim/devices/{UUID}/")] = (200, DEVICE)
-    assert client_for(server).get_device(UUID)["id"] == UUID
+    server.routes[GRAPHQL] = (200, devices_answer(DEVICE))
+    named, _selected, missing = client_for(server).get_devices([UUID])
+    assert named[0]["id"] == UUID and missing == {}
+    assert server.requests[0]["body"]["variables"] == {"id": [UUID]}
 
 
 @pytest.mark.parametrize("ident", ["ghost", UUID])
 def test_unknown_device(server, ident):
-    server.routes[("GET", "/api/dcim/devices/")] = (200, page([]))
-    with pytest.raises(DeviceNotFound, match="was not found in Nautobot"):
-        client_for(server).get_device(ident)
+    server.routes[GRAPHQL] = (200, devices_answer())
+    named, _selected, missing = client_for(server).get_devices([ident])
+    assert named == [] and list(missing) == [ident]
+    assert isinstance(missing[ident], DeviceNotFound) and "was not found in Nautobot" in missing[ident].message
 
 
 def test_ambiguous_name(server):
-    server.routes[("GET", "/api/dcim/devices/")] = (200, page([DEVICE, dict(DEVICE, id="other")]))
-    with pytest.raises(DeviceNotFound, match="ambiguous"):
-        client_for(server).get_device("access1")
+    server.routes[GRAPHQL] = (200, devices_answer(DEVICE, dict(DEVICE, id="other")))
+    named, _selected, missing = client_for(server).get_devices(["access1"])
+    assert named == [] and "ambiguous" in missing["access1"].message
 
 
 @pytest.mark.parametrize("status", [401, 403])
 def test_refused_token_is_an_authentication_error_without_the_token(server, status):
-    server.routes[("GET", "/api/dcim/devices/")] = (status, {"detail": "Invalid token"})
+    server.routes[GRAPHQL] = (status, {"detail": "Invalid token"})
     with pytest.raises(NautobotAuthenticationFailed) as info:
-        client_for(server).get_device("access1")
+        client_for(server).get_devices(["access1"])
     assert "Invalid token" in info.value.message and TOKEN not in info.value.message
     assert info.value.code == "nautobot_authentication"
 
@@ -148,9 +159,9 @@ def test_render_400_is_returned_for_the_parser(server):
 
 
 def test_server_error_is_a_nautobot_error(server):
-    server.routes[("GET", "/api/dcim/devices/")] = (500, {"detail": "boom"})
+    server.routes[GRAPHQL] = (500, {"detail": "boom"})
     with pytest.raises(NautobotError, match="HTTP 500"):
-        client_for(server).get_device("access1")
+        client_for(server).get_devices(["access1"])
 
 
 @pytest.mark.parametrize("call", ["device", "json", "journal"])
@@ -158,7 +169,7 @@ def test_nautobot_down_is_unreachable(call):
     client = NautobotClient(f"http://127.0.0.1:{free_port()}", TOKEN, timeout=2)
     with pytest.raises(NautobotUnreachable, match="unreachable") as info:
         if call == "device":
-            client.get_device("access1")
+            client.get_devices(["access1"])
         elif call == "json":
             client.get_json("plugins/golden-config/golden-config/", {"device": UUID})
         else:
@@ -172,7 +183,7 @@ def test_hung_nautobot_times_out():
         listener.listen(1)
         client = NautobotClient(f"http://127.0.0.1:{listener.getsockname()[1]}", TOKEN, timeout=0.5)
         with pytest.raises(NautobotUnreachable, match="Timeout"):
-            client.get_device("access1")
+            client.get_devices(["access1"])
 
 
 def test_journal_entry_is_a_note_on_the_device(server):

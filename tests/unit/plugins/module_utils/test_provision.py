@@ -1,4 +1,5 @@
-"""One provisioning run end to end, with a Nautobot double and a driver double."""
+"""One device's provisioning end to end (``provision_one``, the step ``batch.run_batch`` runs for each
+device it read), with a Nautobot double and a driver double; parameter checks through ``run_batch``."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import pytest
 from napalm.base import exceptions as napalm_exc
 
 from ansible_collections.sotsync.nautobot.plugins.module_utils import messages
+from ansible_collections.sotsync.nautobot.plugins.module_utils.batch import run_batch
 from ansible_collections.sotsync.nautobot.plugins.module_utils.errors import (
     ConfigRejected,
     DeviceNotReady,
@@ -14,11 +16,12 @@ from ansible_collections.sotsync.nautobot.plugins.module_utils.errors import (
     NautobotUnreachable,
     RenderFailed,
 )
+from ansible_collections.sotsync.nautobot.plugins.module_utils.intent import fetch_intent
 from ansible_collections.sotsync.nautobot.plugins.module_utils.provision import (
     journal_comments,
     merged_optional_args,
+    provision_one,
     redact_config_secrets,
-    run_provision,
     scrub,
 )
 
@@ -67,9 +70,20 @@ class Factory:
         return self.driver
 
 
+def provision(params, check_mode=False, client=None, driver_factory=None):
+    """``provision_one`` wired as ``run_batch`` wires it for a device it read: the intent from
+    ``fetch_intent``, journal entries to the client."""
+    device = client.device
+
+    def intent_for(device_id, name):
+        return fetch_intent(client, device_id, name, params["intent_source"])
+
+    return provision_one(device, params, check_mode, intent_for, client.create_journal_entry, driver_factory)
+
+
 def test_dry_run_result_and_journal(fakes):
     nautobot, factory = fakes.FakeNautobot(fakes.ready_device()), Factory(fakes.FakeDriver())
-    result = run_provision(params(), client=nautobot, driver_factory=factory)
+    result = provision(params(), client=nautobot, driver_factory=factory)
     assert result["msg"] == messages.DRY_RUN
     assert (result["changed"], result["committed"], result["dry_run"]) == (True, False, True)
     assert result["config_diff"] == fakes.DIFF
@@ -84,14 +98,14 @@ def test_dry_run_result_and_journal(fakes):
 
 def test_commit_is_journaled_as_success(fakes):
     nautobot = fakes.FakeNautobot(fakes.ready_device())
-    result = run_provision(params(dry_run=False), client=nautobot, driver_factory=Factory(fakes.FakeDriver()))
+    result = provision(params(dry_run=False), client=nautobot, driver_factory=Factory(fakes.FakeDriver()))
     assert (result["msg"], result["committed"], result["dry_run"]) == (messages.COMMITTED, True, False)
     assert nautobot.journal[0]["kind"] == "success"
 
 
 def test_check_mode_is_a_dry_run_and_writes_nothing(fakes):
     nautobot, driver = fakes.FakeNautobot(fakes.ready_device()), fakes.FakeDriver()
-    result = run_provision(params(dry_run=False), check_mode=True, client=nautobot, driver_factory=Factory(driver))
+    result = provision(params(dry_run=False), check_mode=True, client=nautobot, driver_factory=Factory(driver))
     assert (result["dry_run"], result["committed"], result["journal_entry_id"]) == (True, False, None)
     assert not [c for c in driver.calls if c.startswith("commit")]
     assert nautobot.journal == []
@@ -99,13 +113,13 @@ def test_check_mode_is_a_dry_run_and_writes_nothing(fakes):
 
 def test_journal_can_be_switched_off(fakes):
     nautobot = fakes.FakeNautobot(fakes.ready_device())
-    result = run_provision(params(journal=False), client=nautobot, driver_factory=Factory(fakes.FakeDriver()))
+    result = provision(params(journal=False), client=nautobot, driver_factory=Factory(fakes.FakeDriver()))
     assert result["journal_entry_id"] is None and nautobot.journal == []
 
 
 def test_journal_failure_is_a_warning(fakes):
     nautobot = fakes.FakeNautobot(fakes.ready_device(), journal_error=NautobotUnreachable("Nautobot went away"))
-    result = run_provision(params(), client=nautobot, driver_factory=Factory(fakes.FakeDriver()))
+    result = provision(params(), client=nautobot, driver_factory=Factory(fakes.FakeDriver()))
     assert result["journal_entry_id"] is None
     assert result["warnings"] == ["Could not write the journal entry: Nautobot went away"]
 
@@ -121,7 +135,7 @@ def test_journal_failure_is_a_warning(fakes):
 def test_missing_credentials_fail_before_any_connection(fakes, missing, words):
     nautobot = fakes.FakeNautobot(fakes.ready_device())
     with pytest.raises(MissingCredentials, match="NAPALM credentials missing: " + words) as info:
-        run_provision(params(**missing), client=nautobot, driver_factory=Factory(fakes.FakeDriver()))
+        run_batch(params(**missing), client=nautobot, driver_factory=Factory(fakes.FakeDriver()))
     assert nautobot.calls == []
     assert "NAPALM_USERNAME" in info.value.message
 
@@ -131,14 +145,14 @@ def test_missing_credentials_fail_before_any_connection(fakes, missing, words):
 )
 def test_bad_parameters(fakes, bad):
     with pytest.raises(InvalidParameter):
-        run_provision(params(**bad), client=fakes.FakeNautobot(fakes.ready_device()))
+        run_batch(params(**bad), client=fakes.FakeNautobot(fakes.ready_device()))
 
 
 def test_not_ready_device_is_refused_and_journaled(fakes):
     nautobot = fakes.FakeNautobot(fakes.ready_device(platform=None, status={"name": "Offline"}))
     factory = Factory(fakes.FakeDriver())
     with pytest.raises(DeviceNotReady) as info:
-        run_provision(params(), client=nautobot, driver_factory=factory)
+        provision(params(), client=nautobot, driver_factory=factory)
     assert info.value.message == (
         "Device is not ready for provisioning: platform missing; status not Active, Planned or Staged (is Offline)"
     )
@@ -152,14 +166,14 @@ def test_not_ready_device_is_refused_and_journaled(fakes):
 def test_ready_statuses_come_from_the_parameter(fakes):
     nautobot = fakes.FakeNautobot(fakes.ready_device(status={"name": "Planned"}))
     with pytest.raises(DeviceNotReady, match="status not Active"):
-        run_provision(params(ready_statuses=["Active"]), client=nautobot, driver_factory=Factory(fakes.FakeDriver()))
+        provision(params(ready_statuses=["Active"]), client=nautobot, driver_factory=Factory(fakes.FakeDriver()))
 
 
 def test_failed_render_is_refused_and_journaled(fakes):
     nautobot = fakes.FakeNautobot(fakes.ready_device(), render=(400, {"detail": "'name' is undefined"}))
     factory = Factory(fakes.FakeDriver())
     with pytest.raises(RenderFailed, match="'name' is undefined") as info:
-        run_provision(params(), client=nautobot, driver_factory=factory)
+        provision(params(), client=nautobot, driver_factory=factory)
     assert factory.args is None
     assert info.value.details["device"] == "access1"
     assert "FAILED (render_failed)" in nautobot.journal[0]["comments"]
@@ -171,7 +185,7 @@ def test_stored_intent_reports_its_age(fakes):
         {"results": [{"intended_config": fakes.INTENT, "intended_last_success_date": "2020-01-01T00:00:00Z"}]},
     )
     nautobot = fakes.FakeNautobot(fakes.ready_device(), stored=stored)
-    result = run_provision(params(intent_source="stored"), client=nautobot, driver_factory=Factory(fakes.FakeDriver()))
+    result = provision(params(intent_source="stored"), client=nautobot, driver_factory=Factory(fakes.FakeDriver()))
     assert result["intent_source"] == "stored"
     assert result["intent_age_seconds"] > 86400 * 365
     assert result["render_seconds"] is None
@@ -184,7 +198,7 @@ def test_device_failure_is_journaled_and_keeps_no_secret(fakes):
     nautobot = fakes.FakeNautobot(fakes.ready_device())
     driver = fakes.FakeDriver(fail={"load_merge_candidate": reject})
     with pytest.raises(ConfigRejected) as info:
-        run_provision(params(), client=nautobot, driver_factory=Factory(driver))
+        provision(params(), client=nautobot, driver_factory=Factory(driver))
     assert PASSWORD not in info.value.message
     assert PASSWORD not in nautobot.journal[0]["comments"]
     assert driver.calls[-1] == "close"
@@ -197,7 +211,7 @@ def test_nautobot_failure_is_not_journaled(fakes):
 
     nautobot = Down(fakes.ready_device())
     with pytest.raises(NautobotUnreachable) as info:
-        run_provision(params(), client=nautobot, driver_factory=Factory(fakes.FakeDriver()))
+        provision(params(), client=nautobot, driver_factory=Factory(fakes.FakeDriver()))
     assert nautobot.journal == [] and info.value.details["device"] == "access1"
 
 
