@@ -3,7 +3,8 @@
 ``RulebookDaemon`` starts ``ansible-rulebook --rulebook sotsync.nautobot.device_config_hook`` in the
 host's network namespace with the lab's environment and a copy of the settings file (listener on
 127.0.0.1, where the lab's relay forwards Nautobot's webhooks), collects its output line by line,
-and stops it on exit.
+and stops it on exit. ``settle()`` waits for a definite end: everything Nautobot changed before the
+call decided, provisioned and finished, so that a test counting runs afterwards sees a surplus one.
 """
 
 from __future__ import annotations
@@ -16,9 +17,13 @@ import socket
 import subprocess
 import threading
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
+import requests
 import yaml
+
+from lab import seed
 
 ROOT = Path(__file__).resolve().parents[1]
 LAB = Path(os.environ.get("SOTSYNC_LAB_DIR", ROOT / ".lab")).resolve()
@@ -32,6 +37,13 @@ HIGHLIGHT = re.compile(
     r"device\(s\): |failed=|ERROR|fatal"
 )
 QUOTED = re.compile(r'^\s+"(.*)",?$')
+
+# The rulebook's own lines (searched anywhere in a line: its banners can run into a playbook's output).
+READY = re.compile(r"Device (\S+) is ready for provisioning")
+TRIGGERED = re.compile(r"Provisioning triggered \(dry_run=\w+, \d+ device\(s\) in one run: ([^)\n]*)\)")
+RUN_ENDED = "PLAY RECAP"
+# settle()'s sentinel: a seeded device (lab/seed.py) whose comments it edits, a change no rule provisions.
+SENTINEL_SERIAL = "SOTSYNC-UNREADY-OFFLINE"
 
 
 def settings(**overrides) -> dict:
@@ -164,21 +176,29 @@ class RulebookDaemon:
             self._log.close()
             self._log = None
 
+    def _marked(self, command: bytes = b"") -> list[int]:
+        """The processes whose environment has this daemon's marker (the daemon and what it started),
+        those whose command line contains ``command``."""
+        needle = f"SOTSYNC_LAB_DAEMON={self.marker}".encode()
+        found = []
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                if needle in Path(f"/proc/{entry}/environ").read_bytes().split(b"\0") and (
+                    command in Path(f"/proc/{entry}/cmdline").read_bytes()
+                ):
+                    found.append(int(entry))
+            except OSError:
+                continue
+        return found
+
     def _stop_orphans(self) -> None:
         """Stop what the daemon left running. ansible-runner starts each playbook in a session of its
         own (a pty), so a daemon stopped during a run leaves that ``ansible-playbook`` behind, waiting
         forever on a worker that is gone and polling a little CPU: found by its environment's marker."""
-        needle = f"SOTSYNC_LAB_DAEMON={self.marker}".encode()
         for _attempt in range(2):
-            left = []
-            for entry in os.listdir("/proc"):
-                if not entry.isdigit():
-                    continue
-                try:
-                    if needle in Path(f"/proc/{entry}/environ").read_bytes().split(b"\0"):
-                        left.append(int(entry))
-                except OSError:
-                    continue
+            left = self._marked()
             for pid in left:
                 try:
                     os.kill(pid, signal.SIGTERM if _attempt == 0 else signal.SIGKILL)
@@ -226,6 +246,81 @@ class RulebookDaemon:
             time.sleep(0.2)
         raise TimeoutError(f"no {what} from ansible-rulebook within {timeout} s:\n{self.text()[-3000:]}")
 
+    # -- a definite end -------------------------------------------------------------------------
+    def owes(self, start: int = 0) -> list[str]:
+        """What the daemon still owes for its output from line ``start``; empty when it is idle.
+
+        - a device decided ready for provisioning with no run triggered for it since (its batch window
+          has not fired yet, or the lone rule has not acted yet);
+        - a run triggered that has not ended (queued behind the lock, or running);
+        - an ``ansible-playbook`` of this daemon still alive.
+        """
+        text = self.text(start)
+        last_ready = {m.group(1): m.start() for m in READY.finditer(text)}
+        last_triggered: dict[str, int] = {}
+        triggered = 0
+        for m in TRIGGERED.finditer(text):
+            triggered += 1
+            for name in m.group(1).split(", "):
+                last_triggered[name] = m.start()
+        owed = [f"a run for {name}" for name, at in last_ready.items() if last_triggered.get(name, -1) < at]
+        ended = text.count(RUN_ENDED)
+        if ended < triggered:
+            owed.append(f"{triggered - ended} triggered run(s) not ended")
+        if self._marked(b"ansible-playbook"):
+            owed.append("an ansible-playbook still running")
+        return owed
+
+    def settle(self, start: int = 0, timeout: float = 120) -> str:
+        """Wait for a definite end, then return the output from line ``start``.
+
+        The end: every change Nautobot made before this call has been decided by the rulebook, through
+        both sources, and everything those decisions started has finished. So a test counts runs after
+        this and a late or duplicate run is counted, not missed. Shown with a sentinel, comments edits
+        of a seeded device (a change no rule provisions):
+
+        1. edit its comments; its decision line comes through the webhook;
+        2. wait until the change-log source's cursor file has passed that edit: the change log has read
+           every change made before it and queued what it delivers (the cursor is saved after that);
+        3. put the comments back and wait for that decision: the rulebook takes its events in order, so
+           every event queued before it (webhook or change log) has been decided;
+        4. wait until the daemon owes nothing (``owes``): every batch window fired, every run ended.
+        """
+        api = seed.connect(self.lab["nautobot_url"], self.lab["nautobot_token"])
+        sentinel = api.dcim.devices.get(serial=SENTINEL_SERIAL).id
+        self._edit_sentinel(api, sentinel, f"settle {time.time_ns()}", timeout)  # 1
+        edited = self._latest_change_time(sentinel)
+        self.wait_for(lambda _: self._cursor_time() >= edited, timeout, f"the change log to read past {edited}")  # 2
+        self._edit_sentinel(api, sentinel, "", timeout)  # 3
+        self.wait_for(lambda _: not self.owes(start), timeout, "the daemon to owe nothing (see owes())")  # 4
+        return self.text(start)
+
+    def _edit_sentinel(self, api, device_id, comments: str, timeout: float) -> None:
+        """Set the sentinel device's comments, then wait for the rulebook's decision on that change."""
+        mark = self.mark()
+        record = api.dcim.devices.get(device_id)  # fresh: update() sends only what differs from the fetch
+        record.update({"comments": comments})
+        decided = f"Device {record.name}: changed ['comments']"
+        self.wait_for(lambda _: decided in self.text(mark), timeout, f"the sentinel's decision ({decided!r})")
+
+    def _latest_change_time(self, object_id) -> datetime:
+        """The time of the newest entry in Nautobot's change log for ``object_id`` (newest first)."""
+        response = requests.get(
+            f"{self.lab['nautobot_url']}/api/extras/object-changes/",
+            params={"changed_object_id": str(object_id), "limit": 1, "depth": 0},
+            headers={"Authorization": f"Token {self.lab['nautobot_token']}", "Accept": "application/json"},
+            timeout=30,
+        )
+        response.raise_for_status()
+        return _aware(response.json()["results"][0]["time"])
+
+    def _cursor_time(self) -> datetime:
+        """The change-log source's cursor: the time of the latest change it has handled (and queued)."""
+        try:
+            return _aware(json.loads(Path(self.vars["changelog_cursor_file"]).read_text())["time"])
+        except (OSError, ValueError, KeyError):
+            return datetime.min.replace(tzinfo=UTC)
+
     def wait_for_runs(self, n: int, timeout: float = 120) -> str:
         """Wait until ``n`` playbook runs have ended (PLAY RECAP); return the text of the last one."""
         self.wait_for(lambda t: t.count("PLAY RECAP") >= n, timeout, f"{n} playbook run(s)")
@@ -234,6 +329,11 @@ class RulebookDaemon:
         # parts[n - 1] holds run n (after the previous recap's lines); parts[n] starts with its recap
         recap = "\n".join(parts[n].splitlines()[:3])
         return parts[n - 1] + "PLAY RECAP" + recap
+
+
+def _aware(text: str) -> datetime:
+    """An ISO 8601 time with its zone (``Z`` or ``+00:00``) -> an aware datetime, compared as such."""
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 def highlights(text: str) -> str:

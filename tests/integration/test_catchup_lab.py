@@ -4,7 +4,6 @@ log when it starts again, each changed device provisioned once, on its latest st
 from __future__ import annotations
 
 import re
-import time
 
 import pytest
 
@@ -44,8 +43,7 @@ def test_changes_made_while_the_daemon_is_down_are_provisioned_once_on_their_lat
             daemon.wait_for(
                 lambda text: sum(int(n) for n in RUN_SUMMARY.findall(text)) >= DEVICES, 60, "the runs' summaries"
             )
-            time.sleep(15)  # past a change-log poll and a batch window: no late or duplicate run comes
-            text = daemon.text()
+            text = daemon.settle()  # the change log read past every change, every run ended
         # one decision per device: its 5 renames, read in one poll, are one event
         decisions = text.count("Configuration-relevant fields changed: ['name']")
         assert decisions == DEVICES, f"{decisions} decisions:\n{text[-3000:]}"
@@ -78,8 +76,7 @@ def test_a_config_context_change_reaches_exactly_the_devices_in_its_scope(lab):
                 data={"ntp_servers": ["ntp9.pytest.test"]},
             )
             daemon.wait_for(lambda text: "dist1: DRY RUN mode" in text, 60, "dist1's dry run")
-            time.sleep(8)  # past the batch window: no other device comes
-            text = daemon.text()
+            text = daemon.settle()  # every device the change reaches is decided and run by now
             assert "Device dist1: Configuration-relevant fields changed: ['config_context']" in text, text[-3000:]
             assert "+ntp server ntp9.pytest.test" in text
             for other in ("access1", "access2"):
