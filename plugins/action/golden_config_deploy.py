@@ -37,10 +37,16 @@ class ActionModule(ActionBase):
         del tmp
         # napalm takes about a second to import (it loads every driver): import it while Nautobot answers.
         threading.Thread(target=libraries, name="sotsync-import-napalm", daemon=True).start()
-        _validation, params = self.validate_argument_spec(
+        validation, params = self.validate_argument_spec(
             argument_spec=GOLDEN_CONFIG_DEPLOY_ARGUMENT_SPEC,
             required_one_of=GOLDEN_CONFIG_DEPLOY_REQUIRED_ONE_OF,
         )
+        for deprecation in validation._deprecations:  # a deprecated alias (journal): say so, as a module would
+            display.deprecated(
+                deprecation["msg"],
+                version=deprecation.get("version"),
+                collection_name=deprecation.get("collection_name"),
+            )
         check_mode = bool(self._task.check_mode)
         single = bool(params.get("device")) and not params.get("devices") and not params.get("device_filter")
 

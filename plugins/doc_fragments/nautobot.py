@@ -20,7 +20,7 @@ options:
   nautobot_token:
     description:
       - Nautobot API token. Its user needs read access to what the module reads (devices, Golden Config)
-        and C(extras.add_note) for modules that write journal notes on devices.
+        and C(extras.add_note) for modules that write notes on devices.
       - If not set, the E(NAUTOBOT_TOKEN) environment variable is used.
     type: str
     required: true

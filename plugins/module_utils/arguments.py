@@ -33,6 +33,14 @@ NAPALM_ARGUMENT_SPEC = {
     "timeout": {"type": "int", "default": 60},
 }
 
+# ``notes`` was called ``journal`` before 0.2.0 (Nautobot calls them notes): the old name still works.
+NOTES_OPTION = {
+    "type": "bool",
+    "default": True,
+    "aliases": ["journal"],
+    "deprecated_aliases": [{"name": "journal", "version": "2.0.0", "collection_name": "sotsync.nautobot"}],
+}
+
 GOLDEN_CONFIG_DEPLOY_ARGUMENT_SPEC = {
     "device": {"type": "str"},
     "devices": {"type": "list", "elements": "str"},
@@ -43,7 +51,7 @@ GOLDEN_CONFIG_DEPLOY_ARGUMENT_SPEC = {
     "ready_statuses": {"type": "list", "elements": "str", "default": list(DEFAULT_READY_STATUSES)},
     "commit_confirm_seconds": {"type": "int", "default": 60},
     "verify": {"type": "bool", "default": True},
-    "journal": {"type": "bool", "default": True},
+    "notes": NOTES_OPTION,
     "trigger": {"type": "str", "default": "manual"},
 }
 GOLDEN_CONFIG_DEPLOY_ARGUMENT_SPEC.update(NAUTOBOT_ARGUMENT_SPEC)
@@ -54,7 +62,7 @@ CONFIG_ROLLBACK_ARGUMENT_SPEC = {
     "device": {"type": "str", "required": True},
     "dry_run": {"type": "bool", "default": True},
     "ready_statuses": {"type": "list", "elements": "str", "default": list(DEFAULT_READY_STATUSES)},
-    "journal": {"type": "bool", "default": True},
+    "notes": NOTES_OPTION,
     "trigger": {"type": "str", "default": "manual"},
 }
 CONFIG_ROLLBACK_ARGUMENT_SPEC.update(NAUTOBOT_ARGUMENT_SPEC)

@@ -12,7 +12,7 @@
    in a few requests (``intent.render_by_job``), the next chunk rendering while the previous one deploys;
 4. NAPALM: ``provision.provision_one`` on a bounded pool of threads (one session per device, never
    more than ``workers`` at once), results handed to ``on_result`` as each device finishes;
-5. journal entries: queued and written in bulk by a background thread, never holding up a device.
+5. notes: queued and written in bulk by a background thread, never holding up a device.
 
 A failing device fails only itself; Nautobot being unreachable or refusing the token fails the run.
 """
@@ -114,8 +114,8 @@ def check_batch_parameters(params):
     return targets, device_filter
 
 
-class JournalWriter(object):
-    """Writes journal entries in bulk from a background thread; ``submit`` never blocks a device."""
+class NoteWriter(object):
+    """Writes notes in bulk from a background thread; ``submit`` never blocks a device."""
 
     def __init__(self, client, chunk=NOTE_CHUNK):
         self.client = client
@@ -123,7 +123,7 @@ class JournalWriter(object):
         self.queue = queue.Queue()
         self.ids = {}
         self.errors = []
-        self.thread = threading.Thread(target=self._run, name="sotsync-journal", daemon=True)
+        self.thread = threading.Thread(target=self._run, name="sotsync-notes", daemon=True)
         self.thread.start()
 
     def submit(self, device_id, kind, comments):
@@ -148,13 +148,13 @@ class JournalWriter(object):
             if not entries:
                 continue
             try:
-                entry_ids = self.client.create_journal_entries(entries)
+                entry_ids = self.client.create_notes(entries)
                 for index, entry_id in enumerate(entry_ids):
                     self.ids[entries[index][0]] = entry_id
             except ProvisionError as exc:
-                self.errors.append("Could not write {0} journal entries: {1}".format(len(entries), exc.message))
-            except Exception as exc:  # noqa: BLE001 - a journal failure is a warning, never a device failure
-                self.errors.append("Could not write {0} journal entries: {1}".format(len(entries), exc))
+                self.errors.append("Could not write {0} notes: {1}".format(len(entries), exc.message))
+            except Exception as exc:  # noqa: BLE001 - a failed note is a warning, never a device failure
+                self.errors.append("Could not write {0} notes: {1}".format(len(entries), exc))
 
     def close(self, timeout=120):
         self.queue.put(None)
@@ -292,7 +292,7 @@ def run_batch(
                 intents[device_id] = error
     fatal = []
 
-    journal = JournalWriter(client) if params.get("journal", True) and not check_mode else None
+    notes = NoteWriter(client) if params.get("notes", True) and not check_mode else None
 
     def intent_for(device_id, name):
         if source == "stored" or device_id in intents_ready:
@@ -330,7 +330,7 @@ def run_batch(
                     device_params,
                     check_mode,
                     intent_for,
-                    journal.submit if journal else (lambda *_a: None),
+                    notes.submit if notes else (lambda *_a: None),
                     driver_factory,
                     log,
                     previous_hosts=lambda dev, host: previous_hosts_from(client, dev, host),
@@ -396,12 +396,12 @@ def run_batch(
             finish(future.result())
     timings["total_seconds"] = round(time.monotonic() - started, 3)
     warnings = []
-    if journal is not None:
-        journal.close()
-        warnings.extend(journal.errors)
+    if notes is not None:
+        notes.close()
+        warnings.extend(notes.errors)
         for result in results:
-            if result.get("device_id") in journal.ids:
-                result["journal_entry_id"] = journal.ids[result["device_id"]]
+            if result.get("device_id") in notes.ids:
+                result["note_id"] = notes.ids[result["device_id"]]
     if fatal:
         raise fatal[0]
     summary = summarise(results)
@@ -424,6 +424,9 @@ def module_result(batch, single=False):
         "changed": any(r.get("changed") for r in results if not r.get("failed")),
         "warnings": list(batch.get("warnings") or []),
     }
+    for outcome in results:
+        if "note_id" in outcome:  # its name before 0.2.0, deprecated: removed in 2.0.0
+            outcome["journal_entry_id"] = outcome["note_id"]
     failed_devices = [r.get("device") or r.get("device_id") for r in results if r.get("failed")]
     if single and len(results) == 1:
         only = dict(results[0])

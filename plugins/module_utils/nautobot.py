@@ -40,7 +40,7 @@ except ImportError:  # pragma: no cover - exercised only without the dependency
     HTTPAdapter = object
 
 UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$")
-JOURNAL_KINDS = ("info", "success", "warning", "danger")
+NOTE_KINDS = ("info", "success", "warning", "danger")
 # Devices (or Golden Config records) asked for in one request: short URLs, few round trips.
 DEVICE_QUERY_CHUNK = 100
 FILTER_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
@@ -173,7 +173,7 @@ class NautobotClient(object):
         return response.status_code, body
 
     def device_notes(self, device_id, limit=200):
-        """The notes on a device (its journal), as dicts with ``note`` and ``created`` (one request)."""
+        """The notes on a device, as dicts with ``note`` and ``created`` (one request)."""
         params = {"assigned_object_id": str(device_id), "limit": int(limit), "depth": 0}
         status, body = self.get_json("extras/notes/", params=params)
         if status != 200 or not isinstance(body, dict):
@@ -330,14 +330,13 @@ class NautobotClient(object):
         return devices, selected, missing
 
     # --- writes -----------------------------------------------------------------------------------
-    def create_journal_entry(self, device_id, kind, comments):
-        """Record an entry in the device's journal; return its id.
+    def create_note(self, device_id, kind, comments):
+        """Write a note on the device (Nautobot's Notes, ``/api/extras/notes/``, Markdown); return its id.
 
-        Nautobot has no journal-entry model (that is NetBox): the journal is the device's Notes
-        (``/api/extras/notes/``, Markdown). The entry's ``kind`` leads the note, e.g. ``[success]``.
+        The note's ``kind`` leads its text, e.g. ``[success]``.
         """
-        if kind not in JOURNAL_KINDS:
-            raise ValueError("journal kind must be one of %s" % ", ".join(JOURNAL_KINDS))
+        if kind not in NOTE_KINDS:
+            raise ValueError("note kind must be one of %s" % ", ".join(NOTE_KINDS))
         try:
             entry = self.api.extras.notes.create(
                 assigned_object_type="dcim.device",
@@ -345,18 +344,18 @@ class NautobotClient(object):
                 note="[{0}] {1}".format(kind, comments),
             )
         except Exception as exc:  # noqa: BLE001 - translated or re-raised by _raise_for
-            self._raise_for(exc, "writing a journal note on the device")
+            self._raise_for(exc, "writing a note on the device")
         return str(entry.id if not isinstance(entry, dict) else entry["id"])
 
-    def create_journal_entries(self, entries):
-        """Write many journal entries (``[(device_id, kind, comments), ...]``) in one request.
+    def create_notes(self, entries):
+        """Write many notes (``[(device_id, kind, comments), ...]``) in one request.
 
         Returns their ids in order. Nautobot's REST API creates a list in one POST.
         """
         payload = []
         for device_id, kind, comments in entries:
-            if kind not in JOURNAL_KINDS:
-                raise ValueError("journal kind must be one of %s" % ", ".join(JOURNAL_KINDS))
+            if kind not in NOTE_KINDS:
+                raise ValueError("note kind must be one of %s" % ", ".join(NOTE_KINDS))
             payload.append(
                 {
                     "assigned_object_type": "dcim.device",
@@ -369,5 +368,5 @@ class NautobotClient(object):
         try:
             created = self.api.extras.notes.create(payload)
         except Exception as exc:  # noqa: BLE001 - translated or re-raised by _raise_for
-            self._raise_for(exc, "writing {0} journal notes".format(len(payload)))
+            self._raise_for(exc, "writing {0} notes".format(len(payload)))
         return [str(e.id if not isinstance(e, dict) else e["id"]) for e in created]

@@ -6,8 +6,8 @@ device it read from Nautobot (the module's action plugin runs the batch), and th
 rollback module share.
 
 device (already read) -> readiness (live data) -> intended config -> NAPALM
-merge/diff/discard-or-commit (``deploy``) -> journal entry on the device -> result dict.
-Every failure is a typed ``ProvisionError``; once the device is known, failures are journaled too.
+merge/diff/discard-or-commit (``deploy``) -> note on the device -> result dict.
+Every failure is a typed ``ProvisionError``; once the device is known, failures are recorded in a note too.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -31,7 +31,7 @@ from ansible_collections.sotsync.nautobot.plugins.module_utils.nautobot import N
 from ansible_collections.sotsync.nautobot.plugins.module_utils.readiness import check_readiness
 
 MODULE_NAME = "sotsync.nautobot.golden_config_deploy"
-JOURNAL_DIFF_LIMIT = 20000
+NOTE_DIFF_LIMIT = 20000
 MASK = "********"
 
 
@@ -52,7 +52,7 @@ _CONFIG_SECRET = re.compile(
 def redact_config_secrets(text):
     """Mask what follows ``secret``/``password``/``key``/``community`` in configuration lines.
 
-    The journal note is readable by every Nautobot user: a diff must not copy device secrets there.
+    The note is readable by every Nautobot user: a diff must not copy device secrets there.
     """
     return "\n".join(_CONFIG_SECRET.sub(r"\1<removed>", line) for line in (text or "").splitlines())
 
@@ -87,7 +87,7 @@ def check_parameters(params):
         raise InvalidParameter("timeout must be more than 0 seconds")
 
 
-def journal_kind(outcome=None, error=None):
+def note_kind(outcome=None, error=None):
     """info: dry run / nothing to do; success: committed; warning: failed, device unchanged; danger: uncertain."""
     if error is None:
         return "success" if outcome and outcome.get("committed") else "info"
@@ -105,8 +105,8 @@ def journal_kind(outcome=None, error=None):
     return "danger"
 
 
-def journal_comments(device_name, mode, msg, trigger, intent_source, diff, extra=None, appendix=None):
-    """Markdown for the journal entry (no secrets: the caller scrubs it too); ``appendix`` goes last."""
+def note_text(device_name, mode, msg, trigger, intent_source, diff, extra=None, appendix=None):
+    """Markdown for the note (no secrets: the caller scrubs it too); ``appendix`` goes last."""
     lines = [
         "**{0}** on {1}: {2}".format(MODULE_NAME, device_name, mode),
         "",
@@ -121,7 +121,7 @@ def journal_comments(device_name, mode, msg, trigger, intent_source, diff, extra
             lines.append("- {0}: {1}".format(key, value))
     if diff:
         diff = redact_config_secrets(diff)
-        shown = diff if len(diff) <= JOURNAL_DIFF_LIMIT else diff[:JOURNAL_DIFF_LIMIT] + "\n... (truncated)"
+        shown = diff if len(diff) <= NOTE_DIFF_LIMIT else diff[:NOTE_DIFF_LIMIT] + "\n... (truncated)"
         lines += ["", "```diff", shown, "```"]
     else:
         lines += ["", "No differences."]
@@ -173,14 +173,14 @@ def _deploy_at_previous(device, host, unreachable, previous_hosts, deploy_at, lo
 
 
 def provision_one(
-    device, params, check_mode, intent_for, journal_writer, driver_factory=make_driver, log=None, previous_hosts=None
+    device, params, check_mode, intent_for, note_writer, driver_factory=make_driver, log=None, previous_hosts=None
 ):
     """Bring one device, already read from Nautobot, to its intent; return its result or raise.
 
-    ``intent_for(device_id, name)`` returns an ``Intent`` (or raises); ``journal_writer(device_id, kind,
-    comments)`` records the journal entry and returns its id (or ``None`` when it is written later).
+    ``intent_for(device_id, name)`` returns an ``Intent`` (or raises); ``note_writer(device_id, kind,
+    comments)`` records the note and returns its id (or ``None`` when it is written later).
     The single-device module and the batch share this: readiness (live data), intent, NAPALM deploy,
-    journal entry, result dict. ``previous_hosts(device, host)`` lists the management addresses the
+    note, result dict. ``previous_hosts(device, host)`` lists the management addresses the
     device had before ``host`` (``readdress.previous_hosts_from``): a device that does not answer at its
     primary IPv4 is looked for there, and moved to its new address under commit-confirm.
     """
@@ -194,15 +194,15 @@ def provision_one(
     device_id = str(device.get("id"))
     name = str(device.get("name") or device_id)
     base = {"device": name, "device_id": device_id, "intent_source": intent_source, "dry_run": dry_run}
-    write_journal = bool(params.get("journal", True)) and not check_mode
+    write_notes = bool(params.get("notes", True)) and not check_mode
 
-    def journal(kind, comments):
-        if not write_journal:
+    def write_note(kind, comments):
+        if not write_notes:
             return None
         try:
-            return journal_writer(device_id, kind, scrub(comments, secrets))
+            return note_writer(device_id, kind, scrub(comments, secrets))
         except ProvisionError as exc:
-            warnings.append("Could not write the journal entry: {0}".format(scrub(exc.message, secrets)))
+            warnings.append("Could not write the note: {0}".format(scrub(exc.message, secrets)))
         return None
 
     intent = None
@@ -250,10 +250,10 @@ def provision_one(
         for key, value in base.items():
             error.details.setdefault(key, value)
         if isinstance(error, (NautobotUnreachable, NautobotAuthenticationFailed)):
-            raise  # a journal entry would fail the same way
-        entry = journal(
-            journal_kind(error=error),
-            journal_comments(
+            raise  # a note would fail the same way
+        entry = write_note(
+            note_kind(error=error),
+            note_text(
                 name,
                 mode,
                 "FAILED ({0}): {1}".format(error.code, error.message),
@@ -262,7 +262,7 @@ def provision_one(
                 error.details.get("config_diff"),
             ),
         )
-        error.details["journal_entry_id"] = entry
+        error.details["note_id"] = entry
         if warnings:
             error.details["warnings"] = list(warnings)
         raise
@@ -290,9 +290,9 @@ def provision_one(
     point = None
     if outcome.committed and outcome.before_running is not None and outcome.after_running is not None:
         point = rollback.point_line(outcome.before_running, outcome.after_running)
-    result["journal_entry_id"] = journal(
-        journal_kind(outcome=result),
-        journal_comments(
+    result["note_id"] = write_note(
+        note_kind(outcome=result),
+        note_text(
             name,
             mode,
             outcome.msg,

@@ -4,7 +4,7 @@
 """Rollback points and the rollback of one device to its configuration before the last push.
 
 Before each live commit the deploy reads the device's running configuration; after it, the running
-configuration again. The journal note of the commit (a Note on the device in Nautobot) records both
+configuration again. The note of the commit (a Note on the device in Nautobot) records both
 as fingerprints, and the configuration before the push with its secrets masked, where users see it:
 
     - rollback point: before sha256:<hex>, after sha256:<hex>
@@ -176,11 +176,11 @@ def require_point(notes, device_name):
     return point
 
 
-def run_rollback(params, check_mode, client, driver_factory, optional_args_for, mask, journal_comments, log=None):
+def run_rollback(params, check_mode, client, driver_factory, optional_args_for, mask, note_text, log=None):
     """Roll back the device ``params["device"]``: look it up, find its rollback point, roll back.
 
     ``optional_args_for(device)`` gives the NAPALM optional args; ``mask`` masks secrets in a
-    configuration; ``journal_comments(name, mode, msg, diff)`` formats the note written after a
+    configuration; ``note_text(name, mode, msg, diff)`` formats the note written after a
     rollback (not in check mode, not for a dry run). Returns the result dict or raises.
     """
     ident = str(params["device"]).strip()
@@ -204,7 +204,8 @@ def run_rollback(params, check_mode, client, driver_factory, optional_args_for, 
     )
     result = rollback(driver, point, dry_run, mask, host=readiness.host, log=log)
     result.update(device=name, device_id=str(device["id"]), host=readiness.host, check_mode=bool(check_mode))
-    if result["committed"] and params.get("journal", True) and not check_mode:
-        comments = journal_comments(name, "rollback", result["msg"], result.get("config_diff"))
-        result["journal_entry_id"] = client.create_journal_entry(device["id"], "success", comments)
+    if result["committed"] and params.get("notes", True) and not check_mode:
+        comments = note_text(name, "rollback", result["msg"], result.get("config_diff"))
+        result["note_id"] = client.create_note(device["id"], "success", comments)
+        result["journal_entry_id"] = result["note_id"]  # its name before 0.2.0, deprecated: removed in 2.0.0
     return result

@@ -13,7 +13,7 @@ short_description: Return a device to its configuration before the last push by 
 version_added: 0.2.0
 description:
   - Every live commit by M(sotsync.nautobot.golden_config_deploy) leaves a rollback point in the device's
-    journal in Nautobot (a Note) with the fingerprints of the running configuration before and after the
+    notes in Nautobot (a Note) with the fingerprints of the running configuration before and after the
     push, and the configuration before it with its secrets masked.
   - This module finds the newest rollback point, reads the device's running configuration and refuses,
     changing nothing, when it is not what that push left (something else changed the device since). When
@@ -25,7 +25,7 @@ description:
     a merge, and it only ever restores what the device had.
   - B(Dry run is the default) (and check mode is a dry run). The diff from the running configuration to
     the one before the push is shown (secrets masked) and nothing changes.
-  - After a rollback a journal entry records it on the device (not in check mode, not in a dry run).
+  - After a rollback a note records it on the device (not in check mode, not in a dry run).
 author:
   - sotsync team (@sotsync)
 requirements:
@@ -61,14 +61,16 @@ options:
     type: list
     elements: str
     default: [Active, Planned, Staged]
-  journal:
+  notes:
     description:
-      - Record a rollback in the device's journal in Nautobot.
+      - Record a rollback in a note on the device in Nautobot.
+      - The alias O(journal) is deprecated and will be removed in 2.0.0.
     type: bool
     default: true
+    aliases: [journal]
   trigger:
     description:
-      - What started the run, recorded in the journal entry.
+      - What started the run, recorded in the note.
     type: str
     default: manual
 """
@@ -128,7 +130,7 @@ from ansible_collections.sotsync.nautobot.plugins.module_utils.deploy import cla
 from ansible_collections.sotsync.nautobot.plugins.module_utils.errors import ProvisionError
 from ansible_collections.sotsync.nautobot.plugins.module_utils.provision import (
     check_parameters,
-    journal_comments,
+    note_text,
     make_client,
     merged_optional_args,
     redact_config_secrets,
@@ -148,7 +150,7 @@ def main():
             make_driver,
             lambda device: merged_optional_args(device, params.get("optional_args")),
             redact_config_secrets,
-            lambda name, mode, msg, diff: journal_comments(name, mode, msg, params["trigger"], "-", diff),
+            lambda name, mode, msg, diff: note_text(name, mode, msg, params["trigger"], "-", diff),
             log=module.log,
         )
     except ProvisionError as error:

@@ -17,7 +17,7 @@ description:
   - Runs on the controller as an action plugin, one process for the whole batch. The devices are read from
     Nautobot in a few queries, the intents rendered by one Golden Config job per 100 devices (or on demand
     one at a time for a few devices, see O(intent_source)), up to O(workers) NAPALM sessions run at once,
-    and the journal entries are written in bulk in the background. A line per device is printed as it
+    and the notes on the devices are written in bulk in the background. A line per device is printed as it
     finishes (its outcome and diff). A failing device fails only itself; the task fails at the end naming it.
   - Re-validates each device's readiness against live Nautobot data first (the same rules and
     messages as the rulebook). A platform is set, the platform has a NAPALM driver (its explicit
@@ -35,9 +35,8 @@ description:
     that the device still answers and that its running configuration has every intended line, and
     confirms, or rolls back and fails.
   - The candidate is discarded and the connection closed on every path, including failures.
-  - Writes a journal entry on the device in Nautobot recording what happened (not in check mode). Nautobot
-    keeps it as a Note on the device (Nautobot has no journal-entry model), led by its kind
-    (C([info]), C([success]), C([warning]) or C([danger])).
+  - Writes a note on the device in Nautobot (a Nautobot Note) recording what happened (not in check mode),
+    led by its kind (C([info]), C([success]), C([warning]) or C([danger])).
 author:
   - sotsync team (@sotsync)
 requirements:
@@ -123,17 +122,19 @@ options:
         and fail otherwise.
     type: bool
     default: true
-  journal:
+  notes:
     description:
-      - Write a journal entry (a Nautobot Note) on the device with the outcome, the diff and the O(trigger).
+      - Write a note (a Nautobot Note) on the device with the outcome, the diff and the O(trigger).
       - Its kind is V(info) for a dry run or nothing to do, V(success) for a commit, V(warning) for a failure
         that left the device unchanged and V(danger) when the device's state is uncertain.
       - Skipped in check mode; a failure to write it is a warning, not a failure.
+      - The alias O(journal) is deprecated and will be removed in 2.0.0.
     type: bool
     default: true
+    aliases: [journal]
   trigger:
     description:
-      - What caused this run, recorded in the journal entry, for example C(rulebook - name changed).
+      - What caused this run, recorded in the note, for example C(rulebook - name changed).
     type: str
     default: manual
 notes:
@@ -320,12 +321,16 @@ render_seconds:
   type: float
   sample: 0.12
 trigger:
-  description: The O(trigger) recorded in the journal.
+  description: The O(trigger) recorded in the note.
   returned: success
   type: str
+note_id:
+  description: UUID of the note (Nautobot Note on the device) written; null when O(notes=false), in check
+    mode, or when writing it failed (then a warning says why).
+  returned: when the device was found
+  type: str
 journal_entry_id:
-  description: UUID of the journal entry (Nautobot Note on the device) written; null when O(journal=false), in
-    check mode, or when writing it failed (then a warning says why).
+  description: Deprecated (removed in 2.0.0), the same as RV(note_id).
   returned: when the device was found
   type: str
 error:

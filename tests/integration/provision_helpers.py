@@ -95,7 +95,7 @@ def run_playbook(
 
 
 def marker(test_name):
-    """A unique trigger text, so the test finds (and removes) exactly its own journal notes."""
+    """A unique trigger text, so the test finds (and removes) exactly its own notes."""
     return f"pytest {test_name} {uuid.uuid4().hex[:8]}"
 
 

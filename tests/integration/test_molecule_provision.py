@@ -2,7 +2,7 @@
 
 Runs ``molecule test -s provision`` from the collection root, as a developer does: drift on the simulated
 dist1, converge (commit), idempotence, a ``--check`` converge, verify, cleanup (dist1's running config put
-back). The scenario touches dist1 only and writes no journal note. Skips when the lab is not up.
+back). The scenario touches dist1 only and writes no note. Skips when the lab is not up.
 """
 
 from __future__ import annotations

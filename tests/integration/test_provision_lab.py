@@ -1,7 +1,7 @@
 """The provisioning playbook on the live lab: real Nautobot + Golden Config, the real napalm ``eos``
 driver, simulated devices. Runs ``ansible-playbook sotsync.nautobot.provision_device`` as users do.
 
-Each test restores the Nautobot data and the simulated device it changed, and deletes the journal
+Each test restores the Nautobot data and the simulated device it changed, and deletes the
 notes it wrote (found by a unique trigger text). Skips when the lab is not up (``scripts/lab up``).
 """
 
@@ -234,7 +234,7 @@ def test_runs_under_ansible_runner_like_the_rulebook(lab, trigger):
     assert len(results) == 1 and results[0]["summary"]["devices"] == 1
     only = results[0]["results"][0]
     assert only["msg"] == DRY_RUN and only["trigger"] == trigger and only["dry_run"] is True
-    assert only["journal_entry_id"]
+    assert only["note_id"]
     assert only["device_id"] == device_id and only["device"] == "access1"  # found by UUID, shown by name
     assert hosts == {"localhost"}  # one task on the controller for the whole batch
 

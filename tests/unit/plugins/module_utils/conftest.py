@@ -106,27 +106,27 @@ class NoConfirmDriver(FakeDriver):
 
 
 class FakeNautobot:
-    """What ``provision_one`` (through ``fetch_intent`` and its journal writer) calls on Nautobot, with
+    """What ``provision_one`` (through ``fetch_intent`` and its note writer) calls on Nautobot, with
     canned answers; ``device`` is the device as the batch read it."""
 
-    def __init__(self, device, render=(200, {"intended_config": INTENT}), stored=None, journal_error=None):
+    def __init__(self, device, render=(200, {"intended_config": INTENT}), stored=None, note_error=None):
         self.device = device
         self.render = render
         self.stored = stored
-        self.journal_error = journal_error
+        self.note_error = note_error
         self.calls: list[tuple] = []
-        self.journal: list[dict] = []
+        self.notes: list[dict] = []
 
     def get_json(self, path, params=None):
         self.calls.append(("get_json", path, params))
         return self.stored if "golden-config/golden-config" in path else self.render
 
-    def create_journal_entry(self, device_id, kind, comments):
-        self.calls.append(("journal", kind))
-        if self.journal_error:
-            raise self.journal_error
-        self.journal.append({"device_id": device_id, "kind": kind, "comments": comments})
-        return f"journal-{len(self.journal)}"
+    def create_note(self, device_id, kind, comments):
+        self.calls.append(("note", kind))
+        if self.note_error:
+            raise self.note_error
+        self.notes.append({"device_id": device_id, "kind": kind, "comments": comments})
+        return f"note-{len(self.notes)}"
 
 
 def ready_device(**overrides):
@@ -204,7 +204,7 @@ class FakeBatchNautobot:
         job_status="SUCCESS",
         job_stores=True,
         stored=None,
-        journal_error=None,
+        note_error=None,
         render_seconds=0.0,
     ):
         self.inventory = list(inventory)
@@ -214,13 +214,13 @@ class FakeBatchNautobot:
         self.job_status = job_status
         self.job_stores = job_stores
         self.stored = dict(stored or {})
-        self.journal_error = journal_error
+        self.note_error = note_error
         self.render_seconds = render_seconds
         self.lock = threading.Lock()
         self.calls: list[tuple] = []
         self.jobs: list[dict] = []
-        self.journal_calls: list[list] = []
-        self.journal_ids: dict[str, str] = {}  # entry id -> device id
+        self.note_calls: list[list] = []
+        self.note_ids: dict[str, str] = {}  # entry id -> device id
         self.renders_now = 0
         self.max_renders_at_once = 0
 
@@ -282,22 +282,22 @@ class FakeBatchNautobot:
                     }
         return {"id": f"jr{run}", "status": {"value": self.job_status}, "date_created": created}
 
-    def create_journal_entries(self, entries):
+    def create_notes(self, entries):
         with self.lock:
-            self.journal_calls.append(entries)
-            self.calls.append(("create_journal_entries", threading.current_thread().name))
-            if self.journal_error:
-                raise self.journal_error
+            self.note_calls.append(entries)
+            self.calls.append(("create_notes", threading.current_thread().name))
+            if self.note_error:
+                raise self.note_error
             ids = []
             for device_id, _kind, _comments in entries:
-                entry_id = f"note-{len(self.journal_ids) + 1}"
-                self.journal_ids[entry_id] = device_id
+                entry_id = f"note-{len(self.note_ids) + 1}"
+                self.note_ids[entry_id] = device_id
                 ids.append(entry_id)
             return ids
 
-    def journal_entries(self):
+    def note_entries(self):
         """Every entry written, ``(device_id, kind, comments)``, in order."""
-        return [entry for call in self.journal_calls for entry in call]
+        return [entry for call in self.note_calls for entry in call]
 
     def renders(self):
         """The device ids rendered on demand, in order."""

@@ -16,7 +16,7 @@ from ansible_collections.sotsync.nautobot.plugins.module_utils import batch, mes
 from ansible_collections.sotsync.nautobot.plugins.module_utils.batch import (
     AUTO_JOB_THRESHOLD,
     FILTER_EXAMPLES,
-    JournalWriter,
+    NoteWriter,
     check_batch_parameters,
     format_outcome,
     module_result,
@@ -63,7 +63,7 @@ def params(**overrides):
         "ready_statuses": ["Active", "Planned", "Staged"],
         "commit_confirm_seconds": 60,
         "verify": True,
-        "journal": True,
+        "notes": True,
         "trigger": "manual",
         "workers": 4,
     }
@@ -165,11 +165,11 @@ def test_named_selected_missing_and_unready_devices(batch_fakes):
     # Only the ready devices are rendered and connected to.
     assert sorted(nautobot.renders()) == sorted([named_ok["id"], selected_ok["id"]])
     assert sorted(factory.drivers) == ["127.0.2.1", "127.0.2.3"]
-    # The named unready device is journaled (a warning), the skipped one is not.
-    kinds = {device_id: kind for device_id, kind, _comments in nautobot.journal_entries()}
+    # The named unready device gets a note (a warning), the skipped one is not.
+    kinds = {device_id: kind for device_id, kind, _comments in nautobot.note_entries()}
     assert kinds == {named_ok["id"]: "info", named_unready["id"]: "warning", selected_ok["id"]: "info"}
-    assert nautobot.journal_ids[results["dev2"]["journal_entry_id"]] == named_unready["id"]
-    assert results["dev4"].get("journal_entry_id") is None
+    assert nautobot.note_ids[results["dev2"]["note_id"]] == named_unready["id"]
+    assert results["dev4"].get("note_id") is None
 
     assert sorted(name for name, _thread in seen) == sorted(results)  # once per device
     assert {thread.name for _name, thread in seen} == {"caller"}  # in run_batch's caller's thread
@@ -500,8 +500,8 @@ def test_nautobot_unreachable_fails_the_run(batch_fakes, source):
         )
 
 
-# --- journal entries -------------------------------------------------------------------------------
-def test_journal_entries_are_written_in_bulk_off_the_device_threads(batch_fakes):
+# --- notes -------------------------------------------------------------------------------
+def test_notes_are_written_in_bulk_off_the_device_threads(batch_fakes):
     f = batch_fakes
     devices = [f.batch_device(i) for i in range(1, 21)]
     nautobot = f.FakeBatchNautobot(inventory=devices)
@@ -510,37 +510,37 @@ def test_journal_entries_are_written_in_bulk_off_the_device_threads(batch_fakes)
         client=nautobot,
         driver_factory=f.DriverFactory(),
     )
-    assert all(isinstance(call, list) for call in nautobot.journal_calls)
-    assert len(nautobot.journal_calls) < len(devices)
-    assert sorted(e[0] for e in nautobot.journal_entries()) == sorted(d["id"] for d in devices)
-    assert {c[1] for c in nautobot.calls if c[0] == "create_journal_entries"} == {"sotsync-journal"}
+    assert all(isinstance(call, list) for call in nautobot.note_calls)
+    assert len(nautobot.note_calls) < len(devices)
+    assert sorted(e[0] for e in nautobot.note_entries()) == sorted(d["id"] for d in devices)
+    assert {c[1] for c in nautobot.calls if c[0] == "create_notes"} == {"sotsync-notes"}
     for result in batch_run["results"]:
-        assert nautobot.journal_ids[result["journal_entry_id"]] == result["device_id"]
+        assert nautobot.note_ids[result["note_id"]] == result["device_id"]
     assert batch_run["warnings"] == []
 
 
-@pytest.mark.parametrize(("journal", "check_mode"), [(False, False), (True, True)])
-def test_no_journal_entries_without_journal_or_in_check_mode(batch_fakes, journal, check_mode):
+@pytest.mark.parametrize(("notes", "check_mode"), [(False, False), (True, True)])
+def test_no_notes_without_notes_or_in_check_mode(batch_fakes, notes, check_mode):
     f = batch_fakes
     devices = [f.batch_device(1), unready(f.batch_device(2))]
     nautobot = f.FakeBatchNautobot(inventory=devices)
     factory = f.DriverFactory()
     batch_run = run_batch(
-        params(devices=["dev1", "dev2"], journal=journal, dry_run=False, intent_source="regenerate"),
+        params(devices=["dev1", "dev2"], notes=notes, dry_run=False, intent_source="regenerate"),
         check_mode=check_mode,
         client=nautobot,
         driver_factory=factory,
     )
-    assert nautobot.journal_calls == []
-    assert [r.get("journal_entry_id") for r in batch_run["results"]] == [None, None]
+    assert nautobot.note_calls == []
+    assert [r.get("note_id") for r in batch_run["results"]] == [None, None]
     committed = bool([c for c in factory.drivers["127.0.2.1"].calls if c.startswith("commit")])
     assert committed is not check_mode
 
 
-def test_a_journal_failure_is_a_warning_not_a_device_failure(batch_fakes):
+def test_a_note_failure_is_a_warning_not_a_device_failure(batch_fakes):
     f = batch_fakes
     devices = [f.batch_device(i) for i in (1, 2)]
-    nautobot = f.FakeBatchNautobot(inventory=devices, journal_error=NautobotError("HTTP 500 writing notes"))
+    nautobot = f.FakeBatchNautobot(inventory=devices, note_error=NautobotError("HTTP 500 writing notes"))
     batch_run = run_batch(
         params(devices=["dev1", "dev2"], intent_source="regenerate"), client=nautobot, driver_factory=f.DriverFactory()
     )
@@ -548,19 +548,19 @@ def test_a_journal_failure_is_a_warning_not_a_device_failure(batch_fakes):
     assert batch_run["warnings"] and all(
         w.startswith("Could not write") and "HTTP 500 writing notes" in w for w in batch_run["warnings"]
     )
-    assert [r["journal_entry_id"] for r in batch_run["results"]] == [None, None]
+    assert [r["note_id"] for r in batch_run["results"]] == [None, None]
 
 
-def test_journal_writer_chunks_and_maps_ids(batch_fakes):
+def test_note_writer_chunks_and_maps_ids(batch_fakes):
     nautobot = batch_fakes.FakeBatchNautobot()
-    writer = JournalWriter(nautobot, chunk=3)
+    writer = NoteWriter(nautobot, chunk=3)
     for index in range(7):
         assert writer.submit(f"d{index}", "info", f"entry {index}") is None
     writer.close(timeout=5)
     assert not writer.thread.is_alive()
-    assert max(len(call) for call in nautobot.journal_calls) <= 3
-    assert [e[0] for e in nautobot.journal_entries()] == [f"d{i}" for i in range(7)]
-    assert {device_id: nautobot.journal_ids[entry_id] for device_id, entry_id in writer.ids.items()} == {
+    assert max(len(call) for call in nautobot.note_calls) <= 3
+    assert [e[0] for e in nautobot.note_entries()] == [f"d{i}" for i in range(7)]
+    assert {device_id: nautobot.note_ids[entry_id] for device_id, entry_id in writer.ids.items()} == {
         f"d{i}": f"d{i}" for i in range(7)
     }
 
@@ -814,3 +814,23 @@ def test_read_stored_records_in_chunks(batch_fakes):
         {"device": ["id2", "id3"], "limit": 2},
         {"device": ["id4"], "limit": 1},
     ]
+
+
+# --- the names before 0.2.0: journal (option), journal_entry_id (result), deprecated --------------------
+@pytest.mark.parametrize("spec", ["GOLDEN_CONFIG_DEPLOY_ARGUMENT_SPEC", "CONFIG_ROLLBACK_ARGUMENT_SPEC"])
+def test_journal_still_sets_notes_with_a_deprecation(spec):
+    from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+
+    from ansible_collections.sotsync.nautobot.plugins.module_utils import arguments
+
+    result = ArgumentSpecValidator(getattr(arguments, spec)).validate(
+        {"device": "access1", "journal": False, "nautobot_url": "http://nautobot.invalid", "nautobot_token": "t" * 40}
+    )
+    assert result.error_messages == [] and result.validated_parameters["notes"] is False
+    assert [(d["version"], d["collection_name"]) for d in result._deprecations] == [("2.0.0", "sotsync.nautobot")]
+
+
+def test_results_keep_the_deprecated_journal_entry_id():
+    batch = {"results": [{"device": "a", "note_id": "n-1", "changed": False}], "summary": {"msg": "1 device(s)"}}
+    result, failed = module_result(batch, single=True)
+    assert (result["note_id"], result["journal_entry_id"], failed) == ("n-1", "n-1", False)

@@ -164,7 +164,7 @@ def test_server_error_is_a_nautobot_error(server):
         client_for(server).get_devices(["access1"])
 
 
-@pytest.mark.parametrize("call", ["device", "json", "journal"])
+@pytest.mark.parametrize("call", ["device", "json", "note"])
 def test_nautobot_down_is_unreachable(call):
     client = NautobotClient(f"http://127.0.0.1:{free_port()}", TOKEN, timeout=2)
     with pytest.raises(NautobotUnreachable, match="unreachable") as info:
@@ -173,7 +173,7 @@ def test_nautobot_down_is_unreachable(call):
         elif call == "json":
             client.get_json("plugins/golden-config/golden-config/", {"device": UUID})
         else:
-            client.create_journal_entry(UUID, "info", "x")
+            client.create_note(UUID, "info", "x")
     assert TOKEN not in info.value.message
 
 
@@ -186,9 +186,9 @@ def test_hung_nautobot_times_out():
             client.get_devices(["access1"])
 
 
-def test_journal_entry_is_a_note_on_the_device(server):
+def test_a_note_on_the_device(server):
     server.routes[("POST", "/api/extras/notes/")] = (201, {"id": "j-1", "note": "[success] done"})
-    assert client_for(server).create_journal_entry(UUID, "success", "done") == "j-1"
+    assert client_for(server).create_note(UUID, "success", "done") == "j-1"
     assert server.requests[0]["body"] == {
         "assigned_object_type": "dcim.device",
         "assigned_object_id": UUID,
@@ -196,9 +196,9 @@ def test_journal_entry_is_a_note_on_the_device(server):
     }
 
 
-def test_journal_kind_is_checked(server):
+def test_note_kind_is_checked(server):
     with pytest.raises(ValueError):
-        client_for(server).create_journal_entry(UUID, "fatal", "x")
+        client_for(server).create_note(UUID, "fatal", "x")
 
 
 @pytest.mark.parametrize(

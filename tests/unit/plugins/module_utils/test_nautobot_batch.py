@@ -1,4 +1,4 @@
-"""NautobotClient's batch calls (GraphQL device lookup, bulk journal notes, jobs) over a fake pynautobot api.
+"""NautobotClient's batch calls (GraphQL device lookup, bulk notes, jobs) over a fake pynautobot api.
 
 The fake ``api`` has what the client uses: ``base_url``, ``token``, ``http_session`` (``get``/``post``
 answering canned responses, each request recorded) and ``extras.notes.create``.
@@ -227,16 +227,16 @@ def test_no_idents_and_no_filter_query_nothing():
     assert session.posts == []
 
 
-# --- journal notes in bulk -------------------------------------------------------------------------
+# --- notes in bulk -------------------------------------------------------------------------
 class Note:
     def __init__(self, note_id):
         self.id = note_id
 
 
-def test_journal_entries_are_one_list_in_one_request():
+def test_notes_are_one_list_in_one_request():
     notes = FakeNotes(answer=[Note(11), {"id": "n-12"}, Note("n-13")])
     client = client_with(FakeSession(), notes)
-    ids = client.create_journal_entries([("id1", "info", "a"), ("id2", "warning", "b"), ("id3", "success", "c")])
+    ids = client.create_notes([("id1", "info", "a"), ("id2", "warning", "b"), ("id3", "success", "c")])
     assert ids == ["11", "n-12", "n-13"]
     assert notes.calls == [
         (
@@ -252,16 +252,16 @@ def test_journal_entries_are_one_list_in_one_request():
     ]
 
 
-def test_no_journal_entries_no_request():
+def test_no_notes_no_request():
     notes = FakeNotes()
-    assert client_with(FakeSession(), notes).create_journal_entries([]) == []
+    assert client_with(FakeSession(), notes).create_notes([]) == []
     assert notes.calls == []
 
 
-def test_a_bad_journal_kind_writes_nothing():
+def test_a_bad_note_kind_writes_nothing():
     notes = FakeNotes()
-    with pytest.raises(ValueError, match="journal kind"):
-        client_with(FakeSession(), notes).create_journal_entries([("id1", "info", "a"), ("id2", "fatal", "b")])
+    with pytest.raises(ValueError, match="note kind"):
+        client_with(FakeSession(), notes).create_notes([("id1", "info", "a"), ("id2", "fatal", "b")])
     assert notes.calls == []
 
 

@@ -18,7 +18,7 @@ from ansible_collections.sotsync.nautobot.plugins.module_utils.errors import (
 )
 from ansible_collections.sotsync.nautobot.plugins.module_utils.intent import fetch_intent
 from ansible_collections.sotsync.nautobot.plugins.module_utils.provision import (
-    journal_comments,
+    note_text,
     merged_optional_args,
     provision_one,
     redact_config_secrets,
@@ -45,7 +45,7 @@ def params(**overrides):
         "ready_statuses": ["Active", "Planned", "Staged"],
         "commit_confirm_seconds": 60,
         "verify": True,
-        "journal": True,
+        "notes": True,
         "trigger": "rulebook: name changed",
     }
     data.update(overrides)
@@ -72,56 +72,56 @@ class Factory:
 
 def provision(params, check_mode=False, client=None, driver_factory=None):
     """``provision_one`` wired as ``run_batch`` wires it for a device it read: the intent from
-    ``fetch_intent``, journal entries to the client."""
+    ``fetch_intent``, notes to the client."""
     device = client.device
 
     def intent_for(device_id, name):
         return fetch_intent(client, device_id, name, params["intent_source"])
 
-    return provision_one(device, params, check_mode, intent_for, client.create_journal_entry, driver_factory)
+    return provision_one(device, params, check_mode, intent_for, client.create_note, driver_factory)
 
 
-def test_dry_run_result_and_journal(fakes):
+def test_dry_run_result_and_note(fakes):
     nautobot, factory = fakes.FakeNautobot(fakes.ready_device()), Factory(fakes.FakeDriver())
     result = provision(params(), client=nautobot, driver_factory=factory)
     assert result["msg"] == messages.DRY_RUN
     assert (result["changed"], result["committed"], result["dry_run"]) == (True, False, True)
     assert result["config_diff"] == fakes.DIFF
     assert (result["device"], result["host"], result["napalm_driver"]) == ("access1", "127.0.1.11", "eos")
-    assert result["journal_entry_id"] == "journal-1"
+    assert result["note_id"] == "note-1"
     assert factory.args["optional_args"] == {"transport": "http", "port": 9080}
-    entry = nautobot.journal[0]
+    entry = nautobot.notes[0]
     assert entry["kind"] == "info"
     assert "dry run" in entry["comments"] and "rulebook: name changed" in entry["comments"]
     assert "-hostname old-name" in entry["comments"] and "+hostname access1" in entry["comments"]
 
 
-def test_commit_is_journaled_as_success(fakes):
+def test_commit_is_noted_as_success(fakes):
     nautobot = fakes.FakeNautobot(fakes.ready_device())
     result = provision(params(dry_run=False), client=nautobot, driver_factory=Factory(fakes.FakeDriver()))
     assert (result["msg"], result["committed"], result["dry_run"]) == (messages.COMMITTED, True, False)
-    assert nautobot.journal[0]["kind"] == "success"
+    assert nautobot.notes[0]["kind"] == "success"
 
 
 def test_check_mode_is_a_dry_run_and_writes_nothing(fakes):
     nautobot, driver = fakes.FakeNautobot(fakes.ready_device()), fakes.FakeDriver()
     result = provision(params(dry_run=False), check_mode=True, client=nautobot, driver_factory=Factory(driver))
-    assert (result["dry_run"], result["committed"], result["journal_entry_id"]) == (True, False, None)
+    assert (result["dry_run"], result["committed"], result["note_id"]) == (True, False, None)
     assert not [c for c in driver.calls if c.startswith("commit")]
-    assert nautobot.journal == []
+    assert nautobot.notes == []
 
 
-def test_journal_can_be_switched_off(fakes):
+def test_notes_can_be_switched_off(fakes):
     nautobot = fakes.FakeNautobot(fakes.ready_device())
-    result = provision(params(journal=False), client=nautobot, driver_factory=Factory(fakes.FakeDriver()))
-    assert result["journal_entry_id"] is None and nautobot.journal == []
+    result = provision(params(notes=False), client=nautobot, driver_factory=Factory(fakes.FakeDriver()))
+    assert result["note_id"] is None and nautobot.notes == []
 
 
-def test_journal_failure_is_a_warning(fakes):
-    nautobot = fakes.FakeNautobot(fakes.ready_device(), journal_error=NautobotUnreachable("Nautobot went away"))
+def test_note_failure_is_a_warning(fakes):
+    nautobot = fakes.FakeNautobot(fakes.ready_device(), note_error=NautobotUnreachable("Nautobot went away"))
     result = provision(params(), client=nautobot, driver_factory=Factory(fakes.FakeDriver()))
-    assert result["journal_entry_id"] is None
-    assert result["warnings"] == ["Could not write the journal entry: Nautobot went away"]
+    assert result["note_id"] is None
+    assert result["warnings"] == ["Could not write the note: Nautobot went away"]
 
 
 @pytest.mark.parametrize(
@@ -148,7 +148,7 @@ def test_bad_parameters(fakes, bad):
         run_batch(params(**bad), client=fakes.FakeNautobot(fakes.ready_device()))
 
 
-def test_not_ready_device_is_refused_and_journaled(fakes):
+def test_not_ready_device_is_refused_and_noted(fakes):
     nautobot = fakes.FakeNautobot(fakes.ready_device(platform=None, status={"name": "Offline"}))
     factory = Factory(fakes.FakeDriver())
     with pytest.raises(DeviceNotReady) as info:
@@ -157,8 +157,8 @@ def test_not_ready_device_is_refused_and_journaled(fakes):
         "Device is not ready for provisioning: platform missing; status not Active, Planned or Staged (is Offline)"
     )
     assert info.value.details["reasons"] == ["platform missing", "status not Active, Planned or Staged (is Offline)"]
-    assert info.value.details["journal_entry_id"] == "journal-1"
-    assert nautobot.journal[0]["kind"] == "warning"
+    assert info.value.details["note_id"] == "note-1"
+    assert nautobot.notes[0]["kind"] == "warning"
     assert factory.args is None  # no device connection
     assert not [c for c in nautobot.calls if c[0] == "get_json"]  # no render either
 
@@ -169,14 +169,14 @@ def test_ready_statuses_come_from_the_parameter(fakes):
         provision(params(ready_statuses=["Active"]), client=nautobot, driver_factory=Factory(fakes.FakeDriver()))
 
 
-def test_failed_render_is_refused_and_journaled(fakes):
+def test_failed_render_is_refused_and_noted(fakes):
     nautobot = fakes.FakeNautobot(fakes.ready_device(), render=(400, {"detail": "'name' is undefined"}))
     factory = Factory(fakes.FakeDriver())
     with pytest.raises(RenderFailed, match="'name' is undefined") as info:
         provision(params(), client=nautobot, driver_factory=factory)
     assert factory.args is None
     assert info.value.details["device"] == "access1"
-    assert "FAILED (render_failed)" in nautobot.journal[0]["comments"]
+    assert "FAILED (render_failed)" in nautobot.notes[0]["comments"]
 
 
 def test_stored_intent_reports_its_age(fakes):
@@ -191,7 +191,7 @@ def test_stored_intent_reports_its_age(fakes):
     assert result["render_seconds"] is None
 
 
-def test_device_failure_is_journaled_and_keeps_no_secret(fakes):
+def test_device_failure_is_noted_and_keeps_no_secret(fakes):
     reject = napalm_exc.MergeConfigException(
         f"Error [1002]: CLI command 2 of 5 'bogus {PASSWORD}' failed: invalid command"
     )
@@ -200,11 +200,11 @@ def test_device_failure_is_journaled_and_keeps_no_secret(fakes):
     with pytest.raises(ConfigRejected) as info:
         provision(params(), client=nautobot, driver_factory=Factory(driver))
     assert PASSWORD not in info.value.message
-    assert PASSWORD not in nautobot.journal[0]["comments"]
+    assert PASSWORD not in nautobot.notes[0]["comments"]
     assert driver.calls[-1] == "close"
 
 
-def test_nautobot_failure_is_not_journaled(fakes):
+def test_nautobot_failure_writes_no_note(fakes):
     class Down(fakes.FakeNautobot):
         def get_json(self, path, params=None):
             raise NautobotUnreachable("Nautobot at http://nautobot.invalid is unreachable")
@@ -212,7 +212,7 @@ def test_nautobot_failure_is_not_journaled(fakes):
     nautobot = Down(fakes.ready_device())
     with pytest.raises(NautobotUnreachable) as info:
         provision(params(), client=nautobot, driver_factory=Factory(fakes.FakeDriver()))
-    assert nautobot.journal == [] and info.value.details["device"] == "access1"
+    assert nautobot.notes == [] and info.value.details["device"] == "access1"
 
 
 @pytest.mark.parametrize(
@@ -235,7 +235,7 @@ def test_optional_args_merge(context, task, merged):
 
 def test_scrub_and_comments():
     assert scrub("token abcdef in text", ["abcdef", None, ""]) == "token ******** in text"
-    text = journal_comments(
+    text = note_text(
         "access1",
         "commit",
         messages.COMMITTED,
@@ -257,6 +257,6 @@ def test_scrub_and_comments():
         ("+hostname access1", "+hostname access1"),
     ],
 )
-def test_journal_diff_hides_config_secrets(line, shown):
+def test_note_diff_hides_config_secrets(line, shown):
     assert redact_config_secrets(line) == shown
-    assert shown in journal_comments("a", "dry run", "m", "t", "regenerate", line)
+    assert shown in note_text("a", "dry run", "m", "t", "regenerate", line)

@@ -1,5 +1,5 @@
 """Rollback points and the rollback: pure functions, then the REAL napalm eos driver against the
-in-process EOS simulator (push with deploy(), record the point as the journal note does, roll back)."""
+in-process EOS simulator (push with deploy(), record the point as the note does, roll back)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from ansible_collections.sotsync.nautobot.plugins.module_utils import rollback as rb
 from ansible_collections.sotsync.nautobot.plugins.module_utils.deploy import deploy, make_driver
 from ansible_collections.sotsync.nautobot.plugins.module_utils.provision import (
-    journal_comments,
+    note_text,
     redact_config_secrets,
 )
 
@@ -45,7 +45,7 @@ def test_fingerprint_ignores_comments_blank_lines_and_spacing():
 
 
 def test_the_point_is_read_back_from_the_note_it_is_written_in():
-    note = journal_comments(
+    note = note_text(
         "access1",
         "commit",
         "Configuration committed successfully",
@@ -80,7 +80,7 @@ def test_plan_refuses_a_device_changed_since_the_push():
 
 @pytest.fixture
 def pushed():
-    """A device pushed live once by deploy(); its rollback point as the journal note records it."""
+    """A device pushed live once by deploy(); its rollback point as the note records it."""
     simulator = eos_sim.EosSimulator(username=USERNAME, password=PASSWORD)
     dev = simulator.add_device("rb", "127.0.0.1", 0, START)
     simulator.start()
@@ -90,7 +90,7 @@ def pushed():
 
     result = deploy(driver(), INTENT, dry_run=False, commit_confirm_seconds=30, host="127.0.0.1")
     assert result.committed and result.verified
-    note = "[success] " + journal_comments(
+    note = "[success] " + note_text(
         "rb",
         "commit",
         result.msg,

@@ -58,7 +58,7 @@ def test_documentation_matches_the_argument_spec(docs):
         "device",
         "intent_source",
         "intent_age_seconds",
-        "journal_entry_id",
+        "note_id",
         "error",
         "results",
         "summary",
@@ -129,12 +129,12 @@ def test_one_device_failure_is_the_task_failure_with_its_keys(capsys, monkeypatc
         "msg": "Device is not ready for provisioning: no primary IPv4",
         "reasons": ["no primary IPv4"],
         "device": "access1",
-        "journal_entry_id": "j-1",
+        "note_id": "j-1",
     }
     monkeypatch.setattr(golden_config_deploy, "run_batch", lambda params, check_mode=False, log=None: batch_of(failed))
     code, result, _out = run_main(dict(BASE, username="u", password=PASSWORD), capsys)
     assert (code, result["failed"], result["error"]) == (1, True, "device_not_ready")
-    assert result["reasons"] == ["no primary IPv4"] and result["journal_entry_id"] == "j-1"
+    assert result["reasons"] == ["no primary IPv4"] and result["note_id"] == "j-1"
     assert result["results"] == [failed]
 
 
