@@ -3,8 +3,12 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The messages users of the original Device Configuration Hook know, in one place.
 
-The module, the role, the rulebook and its event filters import these strings instead of
-re-typing them, so that a user grepping a log finds the same words everywhere.
+Imported by the provisioning code (``module_utils``: readiness, deploy, provision, batch, arguments)
+and by the event sources' helpers (``plugin_utils``: device_event, settings, changelog), so that a user
+grepping a log finds the same words everywhere. The rulebook cannot import Python: its decision lines
+repeat these words in rulebooks/device_config_hook.yml, and tests/rulebook/test_rulebook_decisions.py
+builds its expectations from this file, so a drift fails a test. The role imports nothing: it passes
+its variables to the module.
 """
 
 from __future__ import absolute_import, division, print_function
