@@ -78,6 +78,8 @@ class RulebookDaemon:
         host, port = lab["env"]["SOTSYNC_LAB_SOURCE_LISTEN"].rsplit(":", 1)
         self.listen = (host, int(port))
         self.cursor = LAB / "rulebook" / f"changelog-{log_name}.json"
+        # the lab runs Golden Config's job on a queue of its own (lab/labctl.py), as README recommends
+        overrides.setdefault("golden_config_job_queue", lab.get("render_queue", ""))
         self.keep_cursor = keep_cursor
         overrides.setdefault("changelog_cursor_file", str(self.cursor))
         self.vars = settings(webhook_host=host, webhook_port=int(port), **overrides)

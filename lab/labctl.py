@@ -46,6 +46,8 @@ NAUTOBOT_HOST, NAUTOBOT_PORT = "127.0.0.1", 8080
 GIT_HTTP_PORT = 8081
 GIT_DAEMON_PORT = 9418
 SIM_PORT, SIM_CONTROL_PORT = 9080, 9079
+# The Nautobot job queue the lab's daemon runs Golden Config's job on, served by a Celery worker of its own.
+RENDER_QUEUE = "sotsync-render"
 PG_PORT, REDIS_PORT = 5432, 6379
 NETNS = "sotsync-lab"
 VETH_HOST, VETH_NS = "sotsync-h", "sotsync-n"
@@ -334,7 +336,7 @@ def nautobot_configured(sec: dict, state: dict) -> None:
     if marker in text and not text.endswith(overrides):
         log("updating the lab's overrides in nautobot_config.py (Nautobot and Celery restart with them)")
         cfg.write_text(text[: text.index(marker)].rstrip("\n") + "\n" + overrides)
-        for name in ("celery", "nautobot"):
+        for name in ("celery", "celery-render", "nautobot"):
             stop(name, timeout=60)
     want = sha256(LAB_SRC / "requirements.txt", cfg)
     if state.get("migrated") != want:
@@ -382,8 +384,9 @@ def nautobot_api_ready(sec: dict) -> bool:
         return False
 
 
-def worker_ready() -> bool:
-    text = (LOGS / "celery.log").read_text(errors="replace") if (LOGS / "celery.log").exists() else ""
+def worker_ready(name: str = "celery") -> bool:
+    log_file = LOGS / f"{name}.log"
+    text = log_file.read_text(errors="replace") if log_file.exists() else ""
     return "ready." in text.rsplit("celery@", 1)[-1]
 
 
@@ -408,8 +411,22 @@ def nautobot_services_up(sec: dict, state: dict) -> None:
         # Two worker processes (Celery's default on this 2-core machine): webhooks keep flowing while a
         # Golden Config job renders.
         spawn("celery", server + ["celery", "worker", "-l", "INFO", "--concurrency", "2"], env=env, cwd=LAB)
+    if not pid_alive("celery-render"):
+        log(f"starting the Celery worker of the {RENDER_QUEUE} queue (Golden Config's renders)")
+        (LOGS / "celery-render.log").open("a").write("\n--- celery@ start ---\n")
+        # One process serving only the queue the hook runs Golden Config's job on (the job renders one
+        # device after another anyway): the renders of a bulk edit need not wait behind its webhooks.
+        spawn(
+            "celery-render",
+            server
+            + ["celery", "worker", "-l", "INFO", "--concurrency", "1", "-Q", RENDER_QUEUE]
+            + ["-n", f"render@{socket.gethostname()}"],
+            env=env,
+            cwd=LAB,
+        )
     wait_for("Nautobot API", lambda: nautobot_api_ready(sec), 180, 1, LOGS / "nautobot.log")
     wait_for("Celery worker", worker_ready, 120, 1, LOGS / "celery.log")
+    wait_for("Celery render worker", lambda: worker_ready("celery-render"), 120, 1, LOGS / "celery-render.log")
 
 
 # --------------------------------------------------------------------------------------------
@@ -623,6 +640,7 @@ def write_env(sec: dict, devices: dict[str, str]) -> None:
         "device_password": sec["device_password"],
         "sim_control_url": values["EOS_SIM_CONTROL_URL"],
         "sim_port": SIM_PORT,
+        "render_queue": RENDER_QUEUE,
         "webhook_secret": sec["webhook_secret"],
         "netns": NETNS,
         "host_addr": HOST_ADDR,
@@ -695,6 +713,7 @@ def cmd_up(_args) -> None:
         api,
         git_http=f"http://127.0.0.1:{GIT_HTTP_PORT}/templates.git",
         git_intended=f"git://127.0.0.1:{GIT_DAEMON_PORT}/intended.git",
+        render_queue=RENDER_QUEUE,
         log=log,
     )
     write_env(sec, devices)
@@ -707,7 +726,7 @@ def cmd_up(_args) -> None:
 
 def cmd_down(_args) -> None:
     state = load_state()
-    for name in ("webhook-relay", "eos-sim", "celery", "nautobot", "git-daemon", "git-http", "redis"):
+    for name in ("webhook-relay", "eos-sim", "celery-render", "celery", "nautobot", "git-daemon", "git-http", "redis"):
         if stop(name):
             log(f"stopped {name}")
     netns_down()
@@ -757,7 +776,7 @@ def _group(pid: int) -> list[int]:
 
 def cmd_status(_args) -> None:
     total = 0.0
-    for name in ("nautobot", "celery", "redis", "git-http", "git-daemon", "eos-sim", "webhook-relay"):
+    for name in ("nautobot", "celery", "celery-render", "redis", "git-http", "git-daemon", "eos-sim", "webhook-relay"):
         pid = pid_alive(name)
         mem = _pss_mb(_group(pid)) if pid else 0.0
         total += mem

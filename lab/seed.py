@@ -200,7 +200,34 @@ def _ensure_repo(api: pynautobot.api, name: str, url: str, provides: str, log: L
     return repo
 
 
-def golden_config(api: pynautobot.api, git_http: str, git_intended: str, log: Log = print) -> None:
+def ensure_render_queue(api: pynautobot.api, name: str, log: Log = print) -> None:
+    """A Celery job queue ``name`` allowed on Golden Config's intended job (beside its default queue)."""
+    session, base = api.http_session, api.base_url
+    found = session.get(f"{base}/extras/job-queues/", params={"name": name}, timeout=30).json()["results"]
+    if found:
+        queue_id = found[0]["id"]
+    else:
+        r = session.post(f"{base}/extras/job-queues/", json={"name": name, "queue_type": "celery"}, timeout=30)
+        r.raise_for_status()
+        queue_id = r.json()["id"]
+        log(f"job queue {name} created")
+    job = api.extras.jobs.get(name="Generate Intended Configurations")
+    body = session.get(f"{base}/extras/jobs/{job.id}/", timeout=30).json()
+    if name not in (body.get("task_queues") or []):  # the job's allowed queues, by name
+        # the job's queues are a many-to-many through JobQueueAssignment: the job's own serializer
+        # does not write them; the override keeps Nautobot from resetting them to the job class's
+        r = session.post(
+            f"{base}/extras/job-queue-assignments/", json={"job": job.id, "job_queue": queue_id}, timeout=30
+        )
+        r.raise_for_status()
+        r = session.patch(f"{base}/extras/jobs/{job.id}/", json={"job_queues_override": True}, timeout=30)
+        r.raise_for_status()
+        log(f"Golden Config's intended job may run on the {name} queue")
+
+
+def golden_config(
+    api: pynautobot.api, git_http: str, git_intended: str, render_queue: str | None = None, log: Log = print
+) -> None:
     started = time.monotonic()
     templates = _ensure_repo(api, "sotsync lab templates", git_http, "nautobot_golden_config.jinjatemplate", log)
     intended = _ensure_repo(api, "sotsync lab intended", git_intended, "nautobot_golden_config.intendedconfigs", log)
@@ -226,6 +253,8 @@ def golden_config(api: pynautobot.api, git_http: str, git_intended: str, log: Lo
             refresh.update({"enabled": True})
         _run_job(api, refresh)
         log("Golden Config jobs enabled, dynamic group caches refreshed")
+    if render_queue:
+        ensure_render_queue(api, render_queue, log)
     log(f"Golden Config set up in {time.monotonic() - started:.1f} s")
 
 

@@ -47,6 +47,7 @@ GOLDEN_CONFIG_DEPLOY_ARGUMENT_SPEC = {
     "device_filter": {"type": "raw"},
     "workers": {"type": "int", "default": 8},
     "intent_source": {"type": "str", "default": "auto", "choices": ["auto", "regenerate", "job", "stored"]},
+    "job_queue": {"type": "str", "default": ""},
     "dry_run": {"type": "bool", "default": True},
     "ready_statuses": {"type": "list", "elements": "str", "default": list(DEFAULT_READY_STATUSES)},
     "commit_confirm_seconds": {"type": "int", "default": 60},

@@ -351,7 +351,7 @@ def run_batch(
         for chunk in chunks:
             pairs = [(str(d.get("id")), str(d.get("name") or d.get("id"))) for d in chunk]
             try:
-                intents.update(render_by_job(client, pairs))
+                intents.update(render_by_job(client, pairs, job_queue=params.get("job_queue") or None))
             except ProvisionError as error:
                 for device_id, _name in pairs:
                     intents[device_id] = error

@@ -260,22 +260,23 @@ def job_record_intent(record, job_started, device_name, job_id=None):
     return Intent(config, "job", age_seconds=0, last_success=record.get("intended_last_success_date"))
 
 
-def render_by_job(client, devices, clock=time.monotonic, retry=True):
+def render_by_job(client, devices, clock=time.monotonic, retry=True, job_queue=None):
     """Render many devices with one Golden Config job run; ``{device_id: Intent or ProvisionError}``.
 
     ``devices`` is a list of ``(device_id, name)``. A job that fails as a whole fails every device.
     Devices the run did not render are tried once more in a run of their own (a job can lose a device
     to a transient fault, e.g. a concurrent render's template repository sync); what still fails then
-    fails with the job's word for it.
+    fails with the job's word for it. ``job_queue``: the Nautobot job queue to run the job on (none: the
+    job's default).
     """
-    outcomes = _render_by_job_once(client, devices, clock)
+    outcomes = _render_by_job_once(client, devices, clock, job_queue)
     failed = [(device_id, name) for device_id, name in devices if isinstance(outcomes.get(device_id), RenderFailed)]
     if retry and failed:
-        outcomes.update(_render_by_job_once(client, failed, clock))
+        outcomes.update(_render_by_job_once(client, failed, clock, job_queue))
     return outcomes
 
 
-def _render_by_job_once(client, devices, clock):
+def _render_by_job_once(client, devices, clock, job_queue=None):
     outcomes = {}
     if not devices:
         return outcomes
@@ -284,6 +285,7 @@ def _render_by_job_once(client, devices, clock):
         INTENDED_JOB,
         {"device": [device_id for device_id, _name in devices], "commit_message": "sotsync.nautobot render"},
         timeout=120 + len(devices),
+        job_queue=job_queue or None,
     )
     state = ((result or {}).get("status") or {}).get("value")
     job_id = (result or {}).get("id")

@@ -194,8 +194,10 @@ class NautobotClient(object):
             )
         return list(body.get("results") or [])
 
-    def run_job(self, name, data, timeout=120, interval=0.25, clock=None, sleep=None):
+    def run_job(self, name, data, timeout=120, interval=0.25, clock=None, sleep=None, job_queue=None):
         """Run the Nautobot job called ``name`` with ``data`` and wait for it; return its job result.
+
+        ``job_queue`` names the Nautobot job queue to run it on (none: the job's default queue).
 
         The job result is Nautobot's dict (``status.value`` is ``SUCCESS``, ``FAILURE`` or ``REVOKED``;
         ``id``, ``date_created``...).
@@ -214,7 +216,10 @@ class NautobotClient(object):
             raise NautobotError("Nautobot's job {0!r} is disabled; enable it to use it".format(name))
         url = "{0}/extras/jobs/{1}/run/".format(self.api.base_url, job["id"])
         try:
-            response = self.api.http_session.post(url, json={"data": data}, headers=self._headers())
+            body = {"data": data}
+            if job_queue:
+                body["job_queue"] = job_queue
+            response = self.api.http_session.post(url, json=body, headers=self._headers())
         except Exception as exc:  # noqa: BLE001 - translated or re-raised by _raise_for
             self._raise_for(exc, what)
         if response.status_code >= 300:

@@ -95,6 +95,17 @@ options:
     type: str
     choices: [auto, regenerate, job, stored]
     default: auto
+  job_queue:
+    description:
+      - The Nautobot job queue (its name, Nautobot 2.4 or later) that runs Golden Config's
+        "Generate Intended Configurations" job for O(intent_source=job) (and V(auto) with more than 8 devices).
+      - Empty runs it on the job's default queue. Nautobot's Celery workers deliver its webhooks too; during a
+        bulk edit the job waits behind hundreds of webhook deliveries on a shared queue. A queue of its own,
+        served by a Celery worker of its own (C(nautobot-server celery worker -Q <queue>)) and allowed on the
+        job (the job's job queues, with the override set), renders at once.
+      - A queue the job does not allow, or that no worker serves, fails with Nautobot's message.
+    type: str
+    default: ""
   dry_run:
     description:
       - Preview only, show the diff and discard the candidate. Check mode implies it.

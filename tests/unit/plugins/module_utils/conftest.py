@@ -262,10 +262,12 @@ class FakeBatchNautobot:
             return 200, {"count": len(results), "results": results}
         return 404, {"detail": "Not found."}
 
-    def run_job(self, name, data, timeout=120):
+    def run_job(self, name, data, timeout=120, job_queue=None):
         with self.lock:
             run = len(self.jobs) + 1
-            self.jobs.append({"name": name, "devices": list(data["device"]), "data": data, "timeout": timeout})
+            self.jobs.append(
+                {"name": name, "devices": list(data["device"]), "data": data, "timeout": timeout, "queue": job_queue}
+            )
             created = f"2026-11-25T10:{run:02d}:00.000000Z"
             attempt = f"2026-11-25T10:{run:02d}:01.000000Z"
             if self.job_stores:

@@ -272,6 +272,21 @@ def test_job_runs_per_chunk_and_retries_only_the_failed_devices(batch_fakes, mon
     assert batch_run["summary"]["intent_source"] == "job"
 
 
+def test_every_job_run_of_a_batch_goes_to_the_job_queue_parameter(batch_fakes, monkeypatch):
+    f = batch_fakes
+    monkeypatch.setattr(batch, "JOB_CHUNK", 2)
+    devices = [f.batch_device(i) for i in range(1, 6)]
+    nautobot = f.FakeBatchNautobot(inventory=devices, job_failures={devices[0]["id"]: 1})
+    batch_run = run_batch(
+        params(devices=[d["name"] for d in devices], intent_source="job", job_queue="renders"),
+        client=nautobot,
+        driver_factory=f.DriverFactory(),
+    )
+    assert batch_run["summary"]["failed"] == 0
+    assert len(nautobot.jobs) == 4  # three chunks and the retry of the device that failed once
+    assert {job["queue"] for job in nautobot.jobs} == {"renders"}
+
+
 def test_job_mode_renders_a_device_without_network_driver_on_demand(batch_fakes):
     f = batch_fakes
     devices = [f.batch_device(i) for i in range(1, 4)]
@@ -488,7 +503,7 @@ def test_nautobot_unreachable_fails_the_run(batch_fakes, source):
     down = NautobotUnreachable("Nautobot at http://nautobot.invalid is unreachable")
 
     class Down(f.FakeBatchNautobot):
-        def run_job(self, name, data, timeout=120):
+        def run_job(self, name, data, timeout=120, job_queue=None):
             raise down
 
     nautobot = Down(inventory=devices, render={devices[1]["id"]: down})
@@ -760,6 +775,13 @@ def test_render_by_job_reads_the_records_once_per_run(batch_fakes):
     assert [c for c in nautobot.calls if c[0] == "get_json"] == [
         ("get_json", STORED_PATH, {"device": ["id1", "id2"], "limit": 2})
     ]
+
+
+def test_render_by_job_runs_on_the_queue_given_else_the_jobs_default(batch_fakes):
+    nautobot = batch_fakes.FakeBatchNautobot()
+    render_by_job(nautobot, [("id1", "dev1")], job_queue="renders")
+    render_by_job(nautobot, [("id2", "dev2")])
+    assert [job["queue"] for job in nautobot.jobs] == ["renders", None]
 
 
 @pytest.mark.parametrize(

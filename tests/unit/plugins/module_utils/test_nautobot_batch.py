@@ -299,6 +299,12 @@ def test_run_job_waits_and_returns_the_job_result(final):
     assert session.posts[0]["json"] == {"data": {"device": ["id1"]}}
 
 
+def test_run_job_on_a_job_queue_names_it_in_the_request():
+    session = job_session(["SUCCESS"])
+    client_with(session).run_job(JOB["name"], {"device": ["id1"]}, sleep=lambda _s: None, job_queue="renders")
+    assert session.posts[0]["json"] == {"data": {"device": ["id1"]}, "job_queue": "renders"}
+
+
 def test_run_job_unknown_or_disabled():
     with pytest.raises(NautobotError, match="has no job named"):
         client_with(job_session([], job=None)).run_job("Nope", {})
