@@ -80,6 +80,63 @@ def tree_rss(root_pid: int) -> int:
     return total
 
 
+TICKS = os.sysconf("SC_CLK_TCK")
+# The lab's parts whose CPU the benchmark accounts (PID files in .lab/pids), plus PostgreSQL and the daemon.
+CPU_PARTS = ("nautobot", "celery", "celery-render", "eos-sim", "webhook-relay", "redis")
+
+
+def _processes() -> tuple[dict[int, list[int]], dict[int, float], dict[int, str]]:
+    """Children by parent, CPU seconds (own + reaped children) and command name, of every process."""
+    children: dict[int, list[int]] = {}
+    cpu: dict[int, float] = {}
+    names: dict[int, str] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as handle:
+                stat = handle.read()
+        except OSError:
+            continue
+        name, rest = stat[stat.index("(") + 1 : stat.rindex(")")], stat.rsplit(")", 1)[1].split()
+        pid = int(entry)
+        children.setdefault(int(rest[1]), []).append(pid)
+        cpu[pid] = sum(int(x) for x in rest[11:15]) / TICKS  # utime, stime, cutime, cstime
+        names[pid] = name
+    return children, cpu, names
+
+
+def cpu_snapshot(daemon_pid: int) -> dict[str, float]:
+    """CPU seconds used so far by each lab part's process tree, PostgreSQL's and the daemon's."""
+    children, cpu, names = _processes()
+    roots: dict[str, list[int]] = {"daemon": [daemon_pid]}
+    for part in CPU_PARTS:
+        try:
+            roots[part] = [int((ROOT / ".lab" / "pids" / f"{part}.pid").read_text().split()[0])]
+        except (OSError, ValueError, IndexError):
+            roots[part] = []
+    # the postmaster: a postgres process whose parent is not a postgres process
+    roots["postgres"] = [
+        pid
+        for pid, name in names.items()
+        if name == "postgres" and not any(pid in kids and names.get(p) == "postgres" for p, kids in children.items())
+    ]
+    totals = {}
+    for part, pids in roots.items():
+        total, todo = 0.0, list(pids)
+        while todo:
+            pid = todo.pop()
+            total += cpu.get(pid, 0.0)
+            todo.extend(children.get(pid, []))
+        totals[part] = total
+    return totals
+
+
+def cpu_per_device(before: dict[str, float], after: dict[str, float], n: int) -> dict[str, float]:
+    """Milliseconds of CPU per device, by part, between two snapshots."""
+    return {part: round(1000 * (after[part] - before.get(part, 0.0)) / max(n, 1), 1) for part in after}
+
+
 class RssSampler:
     def __init__(self, pid: int, interval: float = 0.25):
         self.pid, self.interval, self.peak = pid, interval, 0
@@ -147,23 +204,27 @@ def bulk_edit(
     rulebook=hookrun.RULEBOOK,
     timeout: float | None = None,
     label: str = "batch",
+    **settings,
 ) -> dict:
     """Start the daemon, rename every device in one bulk PATCH, wait for every result; the figures."""
     names = {f"{d['name']}{suffix}" for d in devices}
     timeout = timeout or 120 + 1.5 * len(devices)
     with (
         hookrun.RulebookDaemon(
-            lab, log_name=f"bench-{label}-{len(devices)}", rulebook=rulebook, dry_run=dry_run
+            lab, log_name=f"bench-{label}-{len(devices)}", rulebook=rulebook, dry_run=dry_run, **settings
         ) as daemon,
         RssSampler(daemon.proc.pid) as rss,
     ):
         start = daemon.mark()
         body = [{"id": d["id"], "name": f"{d['name']}{suffix}"} for d in devices]
+        cpu_start = cpu_snapshot(daemon.proc.pid)
         edit_start = time.time()
         response = api.http_session.patch(f"{api.base_url}/dcim/devices/", json=body, timeout=900)
         response.raise_for_status()
         saved = time.time()
+        cpu_saved = cpu_snapshot(daemon.proc.pid)
         seen = wait_results(daemon, start, names, timeout)
+        cpu_end = cpu_snapshot(daemon.proc.pid)
         text = daemon.text(start)
     last = max((when for when, _ in seen.values()), default=saved)
     latencies = [when - saved for when, _ in seen.values()]
@@ -183,6 +244,9 @@ def bulk_edit(
         "runs": text.count("Provisioning triggered"),
         "peak_rss_mb": rss.peak / 2**20,
         "missing": sorted(names - set(seen))[:5],
+        # CPU milliseconds per device by part: during Nautobot's save, and from its answer to the last result
+        "cpu_ms_save": cpu_per_device(cpu_start, cpu_saved, len(devices)),
+        "cpu_ms_hook": cpu_per_device(cpu_saved, cpu_end, len(devices)),
     }
 
 
@@ -282,9 +346,23 @@ def print_batches(rows: list[dict], baseline: dict | None) -> None:
             f"{fmt(row['peak_rss_mb'], '.0f'):>7} {fmt(ratio, '.1f') + 'x' if ratio else '-':>7}"
         )
     print("targets: " + "; ".join(f"{k} {v}" for k, v in TARGETS.items()))
+    rows_cpu = [r for r in ([baseline] if baseline else []) + rows if "cpu_ms_hook" in r]
+    if rows_cpu:
+        parts = list(rows_cpu[0]["cpu_ms_hook"])
+        print()
+        print("CPU ms per device, by part, during the hook's part (Nautobot's save in brackets); 2 cores:")
+        print(f"{'path':<10} {'mode':<8} {'N':>4} " + " ".join(f"{p:>15}" for p in parts + ["all"]))
+        for row in rows_cpu:
+            hook, save = row["cpu_ms_hook"], row["cpu_ms_save"]
+            cells = [f"{hook[p]:.0f} ({save[p]:.0f})" for p in parts]
+            cells.append(f"{sum(hook.values()):.0f} ({sum(save.values()):.0f})")
+            print(f"{row['label']:<10} {row['mode']:<8} {row['n']:>4} " + " ".join(f"{c:>15}" for c in cells))
 
 
-def run(sizes=(50, 200, 500), baseline_n=50, renames=20, live=True, manual=True, log=print) -> dict:
+def run(sizes=(50, 200, 500), baseline_n=50, renames=20, live=True, manual=True, shared_queue_n=None, log=print) -> dict:
+    """``shared_queue_n``: also a dry-run round of that N with Golden Config's job on its default queue,
+    the one Nautobot's webhook deliveries use (the lab's daemon uses a queue of its own); None: the
+    largest size, 0: none."""
     lab = lab_facts()
     api = seed.connect(lab["nautobot_url"], lab["nautobot_token"])
     figures: dict = {"batches": [], "baseline": None, "one_change": [], "manual": None}
@@ -312,6 +390,21 @@ def run(sizes=(50, 200, 500), baseline_n=50, renames=20, live=True, manual=True,
             figures["batches"].append(
                 bulk_edit(lab, api, devices[:n], f"-{'d' if dry_run else 'l'}{n}-{stamp}", dry_run, label="batch")
             )
+    shared_queue_n = max(sizes) if shared_queue_n is None else shared_queue_n
+    if shared_queue_n:
+        celery_idle(log)
+        log(f"batch: N = {shared_queue_n}, dry run, Golden Config's job on its default queue (shared with webhooks)")
+        figures["batches"].append(
+            bulk_edit(
+                lab,
+                api,
+                devices[:shared_queue_n],
+                f"-s{shared_queue_n}-{stamp}",
+                True,
+                label="shared-q",
+                golden_config_job_queue="",
+            )
+        )
     if renames:
         celery_idle(log)
         for dry_run in (True, False) if live else (True,):
@@ -339,6 +432,12 @@ def main() -> int:
     parser.add_argument("--renames", type=int, default=20, help="single renames for the one-change figures")
     parser.add_argument("--dry-run-only", action="store_true", help="skip the live rounds")
     parser.add_argument("--no-manual", action="store_true", help="skip the manual run by filter")
+    parser.add_argument(
+        "--shared-queue",
+        type=int,
+        default=None,
+        help="N of a dry-run round with Golden Config's job on its default queue (default: the largest N; 0 skips)",
+    )
     parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args()
     sizes = [int(x) for x in args.sizes.split(",") if x.strip()]
@@ -349,6 +448,7 @@ def main() -> int:
         args.renames,
         live=not args.dry_run_only,
         manual=not args.no_manual,
+        shared_queue_n=args.shared_queue,
         log=lambda m: print(f"[{time.monotonic() - started:7.1f}s] {m}", flush=True),
     )
     if args.json:
