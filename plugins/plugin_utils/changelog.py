@@ -729,6 +729,17 @@ class ChangelogSource:
         model = change.content_type
         if model not in self.settings.models:
             return
+        raw = delivered.change_key(
+            change.request_id,
+            model,
+            change.object_id,
+            ACTION_NAMES[change.action],
+            change.data if change.data is not None else change.data_v1,
+        )
+        if self.registry.seen(raw):  # the webhook delivered this very change: no look-up, no event
+            self.stats["duplicates"] += 1
+            logger.debug("Already delivered by another source: %s", change.label())
+            return
         body = webhook_body(change, await self._previous_of(change))
         try:
             hook = validate_payload(body, self.settings.models)
@@ -769,6 +780,7 @@ class ChangelogSource:
             # provisioned once, on its latest state. The lone fast path is the webhook's.
             event["nautobot"]["burst"] = True
             self._hold(event, f"change {change.id} at {format_time(change.time)}" + (f" via {via}" if via else ""))
+        self.registry.mark(raw)
 
     async def _device_event(self, hook):
         resolve = None

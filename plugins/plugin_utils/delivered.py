@@ -61,6 +61,28 @@ def event_key(event):
     )
 
 
+def change_key(request_id, model, object_id, event, data):
+    """The key of one raw change, before any event is built from it, or None without a request id.
+
+    ``model`` is ``<app>.<model>``, ``event`` Nautobot's webhook word (created, updated, deleted) and
+    ``data`` the object as the change recorded it: a webhook's ``data`` is its ObjectChange's
+    ``object_data_v2``, so both sources compute the same key from what they read first. The change-log
+    source asks for it before it reads the change before this one (a request to Nautobot per changed
+    object): a change the webhook delivered costs it nothing more.
+    """
+    if not request_id:
+        return None
+    state = json.dumps(data, sort_keys=True, default=str)
+    return (
+        "change",
+        str(request_id),
+        model,
+        str(object_id),
+        event,
+        hashlib.sha256(state.encode("utf-8")).hexdigest(),
+    )
+
+
 class DeliveredRegistry:
     """Keys of the events already queued, bounded by count (``size``) and age (``ttl`` seconds)."""
 
@@ -91,6 +113,18 @@ class DeliveredRegistry:
             while len(self._expires) > self.size:
                 self._expires.popitem(last=False)
             return True
+
+    def seen(self, key):
+        """True when ``key`` was offered or marked within ``ttl`` (None: never); records nothing."""
+        if key is None:
+            return False
+        with self._lock:
+            self._purge(self.clock())
+            return key in self._expires
+
+    def mark(self, key):
+        """Record ``key`` (None: nothing) as delivered."""
+        self.first_delivery(key)
 
     def clear(self):
         with self._lock:

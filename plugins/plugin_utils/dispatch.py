@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from ansible_collections.sotsync.nautobot.plugins.plugin_utils import device_event, related
+from ansible_collections.sotsync.nautobot.plugins.plugin_utils import delivered, device_event, related
 from ansible_collections.sotsync.nautobot.plugins.plugin_utils.request import (
     DEVICE,
     IPADDRESS,
@@ -61,8 +61,12 @@ class Dispatcher:
         log=None,
         max_related_devices=related.DEFAULT_MAX_RELATED_DEVICES,
         ip_attachments=False,
+        registry=None,
     ):
         self.lookup = lookup
+        # the changes this process delivered (both sources): one the change log delivered first is
+        # answered at once, without look-ups (``delivered.change_key``)
+        self.registry = registry if registry is not None else delivered.REGISTRY
         self.ip_attachments = bool(ip_attachments)
         self.max_related_devices = int(max_related_devices)
         self.replays = replays if replays is not None else ReplayGuard()
@@ -72,6 +76,8 @@ class Dispatcher:
         """The route of ``hook``; ``RequestRejected`` (409 duplicate, 422 no Nautobot to ask)."""
         key = change_key(hook)
         self.replays.check(key)
+        if self.registry.seen(raw_change_key(hook)):
+            return Route(IGNORE, "already delivered by the change-log source")
         if hook.model == DEVICE:
             route = self._device_route(hook)
         elif hook.model == IPADDRESS and not (self.ip_attachments and related.is_ip_attachment(hook)):
@@ -114,8 +120,15 @@ class Dispatcher:
     def events(self, hook, route, endpoint, headers):
         """The device events of ``hook`` along ``route`` and the ``via`` note for the log line.
 
-        Blocking when the route looks up (``NautobotLookupError`` when Nautobot cannot answer).
+        Blocking when the route looks up (``NautobotLookupError`` when Nautobot cannot answer). The
+        change is then recorded as delivered (``delivered.change_key``), so that the change-log source
+        does not read it again.
         """
+        events, via = self._events(hook, route, endpoint, headers)
+        self.registry.mark(raw_change_key(hook))
+        return events, via
+
+    def _events(self, hook, route, endpoint, headers):
         if route.work == NOW:
             return [device_event.normalize_device_event(hook, endpoint, headers)], None
         if route.work == DEVICE_LOOKUP:
@@ -135,3 +148,8 @@ class Dispatcher:
         if route.work == RELATED_LOOKUP:
             return related.related_events(hook, self.lookup, self.max_related_devices, endpoint, headers, self.log)
         return [], None
+
+
+def raw_change_key(hook):
+    """``delivered.change_key`` of a validated webhook: what the change-log source computes for its change."""
+    return delivered.change_key(hook.request_id, hook.model, hook.data.get("id"), hook.action, hook.data)

@@ -359,7 +359,9 @@ def print_batches(rows: list[dict], baseline: dict | None) -> None:
             print(f"{row['label']:<10} {row['mode']:<8} {row['n']:>4} " + " ".join(f"{c:>15}" for c in cells))
 
 
-def run(sizes=(50, 200, 500), baseline_n=50, renames=20, live=True, manual=True, shared_queue_n=None, log=print) -> dict:
+def run(
+    sizes=(50, 200, 500), baseline_n=50, renames=20, live=True, manual=True, shared_queue_n=None, log=print
+) -> dict:
     """``shared_queue_n``: also a dry-run round of that N with Golden Config's job on its default queue,
     the one Nautobot's webhook deliveries use (the lab's daemon uses a queue of its own); None: the
     largest size, 0: none."""

@@ -457,6 +457,29 @@ async def test_a_change_the_webhook_delivered_is_not_queued_again(tmp_path, slee
     assert h.source.stats == {"queued": 1, "duplicates": 1, "ignored": 0}
 
 
+async def test_a_change_the_webhook_delivered_costs_no_look_up_of_the_change_before_it(tmp_path, sleeps):
+    registry = delivered.DeliveredRegistry()
+    request = "22222222-2222-4222-8222-222222222222"
+    hooked = change(at(3601), device_data("hooked"), request_id=request)
+    log = FakeChangeLog([hooked, change(at(3602), device_data("missed"))])
+    # the webhook source, having queued its event for the same change, recorded the raw change
+    # (its body's data is the change's object_data_v2)
+    body = cl.webhook_body(cl.parse_change(hooked))
+    registry.mark(delivered.change_key(request, "dcim.device", body["data"]["id"], "updated", body["data"]))
+    h = Harness(tmp_path, sleeps, log, registry=registry)
+    await h.source.start()
+    await h.source.poll()
+    assert [e["nautobot"]["object_name"] for e in h.events()] == ["missed"]
+    looked_up = [q["changed_object_id"] for q in log.queries if q.get("changed_object_id")]
+    assert looked_up == [device_data("missed")["id"]]  # no request for the change before "hooked"
+    assert h.source.stats == {"queued": 1, "duplicates": 1, "ignored": 0}
+    # and the change it delivered is recorded for the webhook source
+    missed = cl.parse_change(log.changes[1])
+    assert registry.seen(
+        delivered.change_key(missed.request_id, "dcim.device", missed.object_id, "updated", missed.data)
+    )
+
+
 async def test_ipaddress_update_becomes_the_device_event(tmp_path, sleeps):
     device = device_data("access1")
     ip = {

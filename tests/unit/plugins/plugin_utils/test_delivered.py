@@ -88,3 +88,25 @@ def test_module_level_registry_is_one_object():
     assert delivered.first_delivery(key) is True
     assert delivered.REGISTRY.first_delivery(key) is False
     delivered.REGISTRY.clear()
+
+
+def test_change_key_is_the_same_for_the_same_change_whatever_the_key_order():
+    data = {"id": "d1", "name": "access1", "status": {"name": "Active"}}
+    reordered = {"status": {"name": "Active"}, "name": "access1", "id": "d1"}
+    key = delivered.change_key("r1", "dcim.device", "d1", "updated", data)
+    assert key == delivered.change_key("r1", "dcim.device", "d1", "updated", reordered)
+    assert key != delivered.change_key("r1", "dcim.device", "d1", "updated", dict(data, name="access-switch-1"))
+    assert key != delivered.change_key("r2", "dcim.device", "d1", "updated", data)
+    assert delivered.change_key(None, "dcim.device", "d1", "updated", data) is None
+
+
+def test_seen_records_nothing_and_mark_records():
+    registry = delivered.DeliveredRegistry()
+    assert registry.seen(("k",)) is False
+    assert registry.seen(("k",)) is False
+    registry.mark(("k",))
+    assert registry.seen(("k",)) is True
+    assert registry.first_delivery(("k",)) is False
+    assert registry.seen(None) is False
+    registry.mark(None)
+    assert len(registry) == 1

@@ -4,6 +4,7 @@ import pytest
 
 from ansible_collections.sotsync.nautobot.plugins.plugin_utils import dispatch as dp
 from ansible_collections.sotsync.nautobot.plugins.plugin_utils import request as req
+from ansible_collections.sotsync.nautobot.plugins.plugin_utils.nautobot_lookup import NautobotLookupError
 from tests.support import nautobot_webhooks as nw
 
 
@@ -104,3 +105,36 @@ def test_the_same_change_twice_is_409_a_later_change_is_not():
     assert err.value.status == 409
     later = dict(nw.rename(), timestamp="2026-11-25 00:23:25+00:00")
     assert dispatcher.route(hook(later)).work == dp.NOW
+
+
+def test_a_change_the_change_log_delivered_is_answered_without_look_ups():
+    lookup = FakeLookup(objects=nw.reference_objects())
+    registry = dp.delivered.DeliveredRegistry()
+    body = nw.reference_only()
+    registry.mark(dp.raw_change_key(hook(body)))  # what the change-log source records when it delivers
+    route = dp.Dispatcher(lookup, registry=registry).route(hook(body))
+    assert (route.work, route.status, route.accepted) == (dp.IGNORE, 200, False)
+    assert route.detail == "already delivered by the change-log source"
+    assert lookup.calls == []
+
+
+def test_the_events_of_a_change_record_it_for_the_change_log_source():
+    registry = dp.delivered.DeliveredRegistry()
+    dispatcher = dp.Dispatcher(registry=registry)
+    route = dispatcher.route(hook(nw.rename()))
+    assert not registry.seen(dp.raw_change_key(hook(nw.rename())))  # routing alone records nothing
+    dispatcher.events(hook(nw.rename()), route, "/", {})
+    assert registry.seen(dp.raw_change_key(hook(nw.rename())))
+
+
+def test_a_failed_look_up_records_nothing():
+    class Down(FakeLookup):
+        def get_object(self, object_type, object_id):
+            raise NautobotLookupError("Nautobot is down")
+
+    registry = dp.delivered.DeliveredRegistry()
+    dispatcher = dp.Dispatcher(Down(), registry=registry)
+    route = dispatcher.route(hook(nw.reference_only()))
+    with pytest.raises(NautobotLookupError):
+        dispatcher.events(hook(nw.reference_only()), route, "/", {})
+    assert not registry.seen(dp.raw_change_key(hook(nw.reference_only())))
