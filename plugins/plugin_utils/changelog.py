@@ -99,6 +99,8 @@ DEFAULT_TIMEOUT = 30.0
 PREVIOUS_CACHE_SIZE = 1000
 # Pages of the batched read of the changes before a page's updates (long histories: then one by one).
 PREFETCH_MAX_PAGES = 3
+# Object ids per batched read (about 37 characters each in its URL).
+PREFETCH_IDS = 50
 # A change whose device look-up fails is read again at the next poll, at most this many times in all.
 LOOKUP_ATTEMPTS = 3
 
@@ -794,15 +796,19 @@ class ChangelogSource:
         by_model = {}
         for (content_type, object_id), first in firsts.items():
             by_model.setdefault(content_type, []).append((object_id, first))
-        for content_type, objects in by_model.items():
-            before = min(first for _object_id, first in objects)
-            found, complete = await self.reader.previous_many(content_type, [oid for oid, _first in objects], before)
-            for object_id, first in objects:
-                # The latest change before the page's earliest update of this model is the latest
-                # before the object's own first update: a change of it in between would be in this
-                # page, before that update (the page holds every change of the model in its time span).
-                if object_id in found or complete:
-                    self._prefetched[(content_type, object_id)] = (first, found.get(object_id))
+        for content_type, all_objects in by_model.items():
+            before = min(first for _object_id, first in all_objects)
+            for start in range(0, len(all_objects), PREFETCH_IDS):  # URLs stay short (uWSGI's buffer-size)
+                await self._prefetch_chunk(content_type, all_objects[start : start + PREFETCH_IDS], before)
+
+    async def _prefetch_chunk(self, content_type, objects, before):
+        found, complete = await self.reader.previous_many(content_type, [oid for oid, _first in objects], before)
+        for object_id, first in objects:
+            # The latest change before the page's earliest update of this model is the latest before
+            # the object's own first update: a change of it in between would be in this page, before
+            # that update (the page holds every change of the model in its time span).
+            if object_id in found or complete:
+                self._prefetched[(content_type, object_id)] = (first, found.get(object_id))
 
     async def _previous_of(self, change):
         if change.action == "create":

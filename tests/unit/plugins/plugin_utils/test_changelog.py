@@ -496,6 +496,18 @@ async def test_the_changes_before_a_pages_updates_are_read_in_one_request(tmp_pa
     assert len(before) == 1 and sorted(before[0]["changed_object_id"]) == sorted(device_data(n)["id"] for n in names)
 
 
+async def test_the_batched_read_keeps_its_urls_short(tmp_path, sleeps, monkeypatch):
+    monkeypatch.setattr(cl, "PREFETCH_IDS", 4)
+    names = [f"sw{i}" for i in range(10)]
+    earlier = [change(at(100 + i), device_data(name), action="create") for i, name in enumerate(names)]
+    log = FakeChangeLog(earlier + [change(at(3601), dict(device_data(n), name=f"{n}-r")) for n in names])
+    h = Harness(tmp_path, sleeps, log)
+    await h.source.start()
+    await h.source.poll()
+    assert {tuple(e["nautobot"]["changed_fields"]) for e in h.events()} == {("name",)}
+    assert [len(q["changed_object_id"]) for q in log.queries if q.get("changed_object_id")] == [4, 4, 2]
+
+
 async def test_an_update_without_an_earlier_change_in_the_log_needs_no_request_of_its_own(tmp_path, sleeps):
     log = FakeChangeLog([change(at(3601), device_data("orphan")), change(at(3602), device_data("other"))])
     h = Harness(tmp_path, sleeps, log)
