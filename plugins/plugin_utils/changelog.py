@@ -97,6 +97,10 @@ DEFAULT_RETRY_MAX_SECONDS = 60.0
 RETRY_FIRST_SECONDS = 1.0
 DEFAULT_TIMEOUT = 30.0
 PREVIOUS_CACHE_SIZE = 1000
+# Pages of the batched read of the changes before a page's updates (long histories: then one by one).
+PREFETCH_MAX_PAGES = 3
+# Object ids per batched read (about 37 characters each in its URL).
+PREFETCH_IDS = 50
 # A change whose device look-up fails is read again at the next poll, at most this many times in all.
 LOOKUP_ATTEMPTS = 3
 
@@ -488,6 +492,45 @@ class ChangelogReader:
             next_url = page.body.get("next")
             url, query = (self._next_url(next_url) if isinstance(next_url, str) else None), None
 
+    async def previous_many(self, content_type, object_ids, before, max_pages=None):
+        """The latest change before ``before`` of each object of ``object_ids`` (one model), in few requests.
+
+        ``{object_id: Change}`` and whether the answer is complete: ``True`` when every object was found
+        or the log ran out (an object not found has no earlier change); ``False`` when ``max_pages``
+        pages did not reach every object (long histories): ask those one by one (:meth:`previous`).
+        """
+        wanted = set(object_ids)
+        found = {}
+        params = {
+            "changed_object_type": content_type,
+            "changed_object_id": sorted(wanted),
+            "time__lt": format_time(before),
+            "sort": "-time",
+            "limit": self.page_size,
+        }
+        url, query = self.endpoint, params
+        for _page in range(max_pages or PREFETCH_MAX_PAGES):
+            page = await self.get(url, query, f"reading the changes before {len(wanted)} {content_type} change(s)")
+            results = page.body.get("results")
+            if not isinstance(results, list):
+                return found, False
+            for item in results:
+                try:
+                    earlier = parse_change(item)
+                except ValueError:
+                    continue
+                if earlier.object_id in wanted and earlier.object_id not in found:
+                    found[earlier.object_id] = earlier
+            if len(found) == len(wanted):
+                return found, True
+            next_url = page.body.get("next")
+            if not isinstance(next_url, str):
+                return found, True
+            url, query = self._next_url(next_url), None
+            if url is None:
+                return found, False
+        return found, False
+
     async def previous(self, change):
         """The change before ``change`` for the same object (``ObjectChange.get_prev_change``), or None."""
         params = {
@@ -507,10 +550,11 @@ class ChangelogReader:
             return None
 
 
-async def merge(streams):
+async def merge(streams, on_page=None):
     """Merge async page streams of raw changes, each sorted by (time, id), into one ordered stream.
 
     Holds at most one page per stream. Entries that cannot be read are logged and left out.
+    ``on_page`` (a coroutine function) receives each page's changes before any of them is yielded.
     """
     iterators = [stream.__aiter__() for stream in streams]
     buffers = [[] for _iterator in iterators]
@@ -529,6 +573,8 @@ async def merge(streams):
                 except ValueError as exc:
                     ident = item.get("id") if isinstance(item, dict) else None
                     logger.warning("Skipped object change %s: %s", ident, exc)
+            if on_page is not None and buffers[index]:
+                await on_page(list(buffers[index]))
 
     for index in range(len(iterators)):
         await refill(index)
@@ -580,6 +626,9 @@ class ChangelogSource:
         self.cursor = None
         self._unsaved = 0
         self._previous = OrderedDict()  # (content type, object id) -> its latest Change seen
+        # (content type, object id) -> (time of its first change in the page read, the change before
+        # it or None when the log has none), read for a whole page at once (_prefetch_previous)
+        self._prefetched = {}
         self._lookup_failures = {}  # change id -> failed look-ups so far
         self.stats = {"queued": 0, "duplicates": 0, "ignored": 0}
 
@@ -629,7 +678,7 @@ class ChangelogSource:
         streams = [self.reader.changes(model, since) for model in self.settings.models]
         new = 0
         try:
-            async for change in merge(streams):
+            async for change in merge(streams, on_page=self._prefetch_previous):
                 if not self.cursor.handled(change.id):
                     new += 1
                     if self.cursor.emits(change.time):
@@ -714,14 +763,65 @@ class ChangelogSource:
         while len(self._previous) > PREVIOUS_CACHE_SIZE:
             self._previous.popitem(last=False)
 
+    def _raw_key(self, change):
+        return delivered.change_key(
+            change.request_id,
+            change.content_type,
+            change.object_id,
+            ACTION_NAMES[change.action],
+            change.data if change.data is not None else change.data_v1,
+        )
+
+    async def _prefetch_previous(self, changes):
+        """Read the changes before a page's updates in one request per model, not one per object.
+
+        Only for updates that need it: not handled yet, not delivered by the webhook, and whose
+        object's earlier change is not already known from this poll.
+        """
+        firsts = {}  # (content type, object id) -> time of its first change in the page
+        for change in changes:
+            key = (change.content_type, change.object_id)
+            if (
+                change.action != "update"
+                or change.content_type not in self.settings.models
+                or key in firsts
+                or self.cursor.handled(change.id)
+                or self.registry.seen(self._raw_key(change))
+            ):
+                continue
+            known = self._previous.get(key)
+            if known is not None and known.time < change.time:
+                continue
+            firsts[key] = change.time
+        by_model = {}
+        for (content_type, object_id), first in firsts.items():
+            by_model.setdefault(content_type, []).append((object_id, first))
+        for content_type, all_objects in by_model.items():
+            before = min(first for _object_id, first in all_objects)
+            for start in range(0, len(all_objects), PREFETCH_IDS):  # URLs stay short (uWSGI's buffer-size)
+                await self._prefetch_chunk(content_type, all_objects[start : start + PREFETCH_IDS], before)
+
+    async def _prefetch_chunk(self, content_type, objects, before):
+        found, complete = await self.reader.previous_many(content_type, [oid for oid, _first in objects], before)
+        for object_id, first in objects:
+            # The latest change before the page's earliest update of this model is the latest before
+            # the object's own first update: a change of it in between would be in this page, before
+            # that update (the page holds every change of the model in its time span).
+            if object_id in found or complete:
+                self._prefetched[(content_type, object_id)] = (first, found.get(object_id))
+
     async def _previous_of(self, change):
         if change.action == "create":
             return None
-        known = self._previous.get((change.content_type, change.object_id))
+        key = (change.content_type, change.object_id)
+        known = self._previous.get(key)
         if known is not None and known.time < change.time:
             return known
         if change.action == "delete":
             return None  # Nautobot's own fallback: the deleted object's data (a delete lists no fields)
+        prefetched = self._prefetched.pop(key, None)
+        if prefetched is not None and prefetched[0] == change.time:
+            return prefetched[1]
         return await self.reader.previous(change)
 
     async def handle(self, change):
@@ -729,13 +829,7 @@ class ChangelogSource:
         model = change.content_type
         if model not in self.settings.models:
             return
-        raw = delivered.change_key(
-            change.request_id,
-            model,
-            change.object_id,
-            ACTION_NAMES[change.action],
-            change.data if change.data is not None else change.data_v1,
-        )
+        raw = self._raw_key(change)
         if self.registry.seen(raw):  # the webhook delivered this very change: no look-up, no event
             self.stats["duplicates"] += 1
             logger.debug("Already delivered by another source: %s", change.label())

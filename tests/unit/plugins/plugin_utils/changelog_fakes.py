@@ -110,8 +110,10 @@ class FakeChangeLog:
         selected = list(self.changes)
         if params.get("changed_object_type"):
             selected = [c for c in selected if c["changed_object_type"] == params["changed_object_type"]]
-        if params.get("changed_object_id"):
-            selected = [c for c in selected if c["changed_object_id"] == params["changed_object_id"]]
+        if params.get("changed_object_id"):  # one id or several (Nautobot's multi-value filter: any of them)
+            wanted = params["changed_object_id"]
+            wanted = {wanted} if isinstance(wanted, str) else set(wanted)
+            selected = [c for c in selected if c["changed_object_id"] in wanted]
         if params.get("time__gte"):
             floor = parse_time(params["time__gte"])
             selected = [c for c in selected if parse_time(c["time"]) >= floor]
@@ -128,7 +130,9 @@ class FakeChangeLog:
         page = selected[offset : offset + limit]
         following = None
         if offset + limit < len(selected):
-            following = f"{self.base}/api/extras/object-changes/?" + urlencode({**params, "offset": offset + limit})
+            following = f"{self.base}/api/extras/object-changes/?" + urlencode(
+                {**params, "offset": offset + limit}, doseq=True
+            )
         return {"count": len(selected), "next": following, "previous": None, "results": copy.deepcopy(page)}
 
 
@@ -146,8 +150,14 @@ class FakeClient:
         if self.failures:
             raise self.failures.pop(0)
         split = urlsplit(url)
-        query = dict(parse_qsl(split.query))
-        query.update({k: str(v) for k, v in (params or {}).items()})
+        query = {}
+        for key, value in parse_qsl(split.query):  # a repeated key is a multi-value filter
+            query[key] = (
+                [*query[key], value]
+                if isinstance(query.get(key), list)
+                else ([query[key], value] if key in query else value)
+            )
+        query.update({k: (list(map(str, v)) if isinstance(v, list) else str(v)) for k, v in (params or {}).items()})
         return cl.Page(self.log.answer(query), self.date)
 
 

@@ -471,13 +471,69 @@ async def test_a_change_the_webhook_delivered_costs_no_look_up_of_the_change_bef
     await h.source.poll()
     assert [e["nautobot"]["object_name"] for e in h.events()] == ["missed"]
     looked_up = [q["changed_object_id"] for q in log.queries if q.get("changed_object_id")]
-    assert looked_up == [device_data("missed")["id"]]  # no request for the change before "hooked"
+    assert looked_up == [[device_data("missed")["id"]]]  # no request for the change before "hooked"
     assert h.source.stats == {"queued": 1, "duplicates": 1, "ignored": 0}
     # and the change it delivered is recorded for the webhook source
     missed = cl.parse_change(log.changes[1])
     assert registry.seen(
         delivered.change_key(missed.request_id, "dcim.device", missed.object_id, "updated", missed.data)
     )
+
+
+async def test_the_changes_before_a_pages_updates_are_read_in_one_request(tmp_path, sleeps):
+    names = [f"sw{i}" for i in range(30)]
+    earlier = [change(at(100 + i), device_data(name), action="create") for i, name in enumerate(names)]
+    # a bulk rename: 30 updates in one request, long after each device's creation
+    bulk = [change(at(3601), dict(device_data(name), name=f"{name}-r", display=f"{name}-r")) for name in names]
+    log = FakeChangeLog(earlier + bulk)
+    h = Harness(tmp_path, sleeps, log)
+    await h.source.start()
+    await h.source.poll()
+    events = h.events()
+    assert sorted(e["nautobot"]["object_name"] for e in events) == sorted(f"{name}-r" for name in names)
+    assert {tuple(e["nautobot"]["changed_fields"]) for e in events} == {("name",)}  # each against its create
+    before = [q for q in log.queries if q.get("changed_object_id")]
+    assert len(before) == 1 and sorted(before[0]["changed_object_id"]) == sorted(device_data(n)["id"] for n in names)
+
+
+async def test_the_batched_read_keeps_its_urls_short(tmp_path, sleeps, monkeypatch):
+    monkeypatch.setattr(cl, "PREFETCH_IDS", 4)
+    names = [f"sw{i}" for i in range(10)]
+    earlier = [change(at(100 + i), device_data(name), action="create") for i, name in enumerate(names)]
+    log = FakeChangeLog(earlier + [change(at(3601), dict(device_data(n), name=f"{n}-r")) for n in names])
+    h = Harness(tmp_path, sleeps, log)
+    await h.source.start()
+    await h.source.poll()
+    assert {tuple(e["nautobot"]["changed_fields"]) for e in h.events()} == {("name",)}
+    assert [len(q["changed_object_id"]) for q in log.queries if q.get("changed_object_id")] == [4, 4, 2]
+
+
+async def test_an_update_without_an_earlier_change_in_the_log_needs_no_request_of_its_own(tmp_path, sleeps):
+    log = FakeChangeLog([change(at(3601), device_data("orphan")), change(at(3602), device_data("other"))])
+    h = Harness(tmp_path, sleeps, log)
+    await h.source.start()
+    await h.source.poll()
+    assert len([q for q in log.queries if q.get("changed_object_id")]) == 1  # the batched read, found nothing
+    # no earlier change: every field counts as changed, as Nautobot's own fallback has it
+    assert all("name" in e["nautobot"]["changed_fields"] for e in h.events())
+
+
+async def test_long_histories_fall_back_to_one_request_per_object(tmp_path, sleeps, monkeypatch):
+    monkeypatch.setattr(cl, "PREFETCH_MAX_PAGES", 1)
+    busy = [change(at(100 + i), dict(device_data("busy"), comments=str(i))) for i in range(5)]
+    quiet = change(at(50), device_data("quiet"), action="create")
+    updates = [
+        change(at(3601), dict(device_data("busy"), name="busy-r", comments="4")),
+        change(at(3602), dict(device_data("quiet"), name="quiet-r")),
+    ]
+    log = FakeChangeLog([quiet, *busy, *updates], max_page=2)  # the batched read sees busy's changes only
+    h = Harness(tmp_path, sleeps, log)
+    await h.source.start()
+    await h.source.poll()
+    fields = {e["nautobot"]["object_name"]: e["nautobot"]["changed_fields"] for e in h.events()}
+    assert fields == {"busy-r": ["name"], "quiet-r": ["name"]}
+    single = [q for q in log.queries if isinstance(q.get("changed_object_id"), str)]
+    assert [q["changed_object_id"] for q in single] == [device_data("quiet")["id"]]
 
 
 async def test_ipaddress_update_becomes_the_device_event(tmp_path, sleeps):
