@@ -163,7 +163,7 @@ def reconcile_variables(installed):
     own = set()
     for task in tasks_of(play["tasks"]):
         own |= set(task.get("vars") or {})
-        own |= set((task.get("ansible.builtin.set_fact") or {}))
+        own |= set(task.get("ansible.builtin.set_fact") or {})
         own |= {task["register"]} if "register" in task else set()
     return used - own - {"provision_result", "ansible_check_mode", "awx_job_id"}
 
