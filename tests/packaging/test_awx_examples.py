@@ -147,19 +147,36 @@ def tasks_of(tasks):
             yield from tasks_of(task.get(key) or [])
 
 
+class _AnyName(dict):
+    """Jinja's filters or tests as far as introspection asks: every name exists (Ansible's bool, ...)."""
+
+    def __contains__(self, name):
+        return True
+
+    def get(self, name, default=None):
+        return super().get(name) or (lambda *args, **kwargs: None)
+
+
+def ansible_used_variables(template_text):
+    environment = jinja2.Environment()
+    environment.filters = _AnyName(environment.filters)
+    environment.tests = _AnyName(environment.tests)
+    return jinja2.meta.find_undeclared_variables(environment.parse(template_text))
+
+
 def reconcile_variables(installed):
     """The extra vars reconcile reads: the variables its templates use, less what the play sets itself, what
     the role registers (provision_result) and what Ansible or AWX give (ansible_check_mode, awx_job_id)."""
     (play,) = installed.yaml("playbooks/reconcile.yml")
     used = set()
     for text in template_strings(play):
-        used |= used_variables(text)
+        used |= ansible_used_variables(text)
     for task in tasks_of(play["tasks"]):
         # a bare "when"/"that" condition is a Jinja expression without braces
         for key in ("when", "that"):
             conditions = task.get(key) or (task.get("ansible.builtin.assert") or {}).get(key) or []
             for condition in [conditions] if isinstance(conditions, str) else conditions:
-                used |= used_variables("{{ " + condition + " }}")
+                used |= ansible_used_variables("{{ " + condition + " }}")
     own = set()
     for task in tasks_of(play["tasks"]):
         own |= set(task.get("vars") or {})
