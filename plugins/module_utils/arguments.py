@@ -53,6 +53,7 @@ GOLDEN_CONFIG_DEPLOY_ARGUMENT_SPEC = {
     "commit_confirm_seconds": {"type": "int", "default": 60},
     "verify": {"type": "bool", "default": True},
     "notes": NOTES_OPTION,
+    "notes_unchanged": {"type": "bool", "default": True},
     "trigger": {"type": "str", "default": "manual"},
 }
 GOLDEN_CONFIG_DEPLOY_ARGUMENT_SPEC.update(NAUTOBOT_ARGUMENT_SPEC)

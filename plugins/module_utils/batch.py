@@ -216,20 +216,33 @@ def outcome_of(result=None, error=None):
     return outcome
 
 
+def outcome_kind(result):
+    """How a device's outcome counts: ``failed``, ``skipped``, ``unchanged``, ``committed`` or ``dry_run``."""
+    if result.get("failed"):
+        return "failed"
+    if result.get("skipped"):
+        return "skipped"
+    if not result.get("changed"):
+        return "unchanged"
+    return "committed" if result.get("committed") else "dry_run"
+
+
 def summarise(results):
-    """Counts by outcome and the line that says them."""
+    """Counts by outcome, the devices that drifted, skipped or failed (by name), and the line that says them.
+
+    ``drifted``: the devices that differed from their intent when compared (shown and discarded, or
+    committed); a device that failed is in ``failed_devices`` only, whatever it showed before failing.
+    """
     counts = {"devices": len(results), "failed": 0, "committed": 0, "dry_run": 0, "unchanged": 0, "skipped": 0}
+    listed = {"committed": "drifted", "dry_run": "drifted", "skipped": "skipped_devices", "failed": "failed_devices"}
+    names = dict((key, []) for key in listed.values())
     for result in results:
-        if result.get("failed"):
-            counts["failed"] += 1
-        elif result.get("skipped"):
-            counts["skipped"] += 1
-        elif not result.get("changed"):
-            counts["unchanged"] += 1
-        elif result.get("committed"):
-            counts["committed"] += 1
-        else:
-            counts["dry_run"] += 1
+        kind = outcome_kind(result)
+        counts[kind] += 1
+        if kind in listed:
+            names[listed[kind]].append(str(result.get("device") or result.get("device_id") or "?"))
+    for key, found in names.items():
+        counts[key] = sorted(found)
     counts["msg"] = (
         "{devices} device(s): {committed} committed, {dry_run} with differences (dry run), "
         "{unchanged} already as intended, {skipped} skipped (not ready), {failed} failed".format(**counts)
@@ -427,7 +440,7 @@ def module_result(batch, single=False):
     for outcome in results:
         if "note_id" in outcome:  # its name before 0.2.0, deprecated: removed in 2.0.0
             outcome["journal_entry_id"] = outcome["note_id"]
-    failed_devices = [r.get("device") or r.get("device_id") for r in results if r.get("failed")]
+    failed_devices = summary["failed_devices"]
     if single and len(results) == 1:
         only = dict(results[0])
         result["warnings"].extend(only.pop("warnings", None) or [])

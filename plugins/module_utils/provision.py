@@ -290,6 +290,11 @@ def provision_one(
     point = None
     if outcome.committed and outcome.before_running is not None and outcome.after_running is not None:
         point = rollback.point_line(outcome.before_running, outcome.after_running)
+    if not outcome.changed and not params.get("notes_unchanged", True):
+        # A scheduled drift check notes only the devices with differences: nothing to say here.
+        result["note_id"] = None
+        result["warnings"] = warnings
+        return result
     result["note_id"] = write_note(
         note_kind(outcome=result),
         note_text(

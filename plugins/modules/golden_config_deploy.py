@@ -143,6 +143,15 @@ options:
     type: bool
     default: true
     aliases: [journal]
+  notes_unchanged:
+    description:
+      - With O(notes), also write the note for a device that already has its intended configuration.
+      - V(false) writes notes only where something happened or differs (differences shown or committed,
+        failures), as the C(sotsync.nautobot.reconcile) playbook does, so a scheduled drift check leaves a
+        note on the drifted devices only.
+    type: bool
+    default: true
+    version_added: 0.2.0
   trigger:
     description:
       - What caused this run, recorded in the note, for example C(rulebook - name changed).
@@ -233,9 +242,33 @@ summary:
     unchanged:
       description: Devices that already had their intended configuration.
       type: int
+    skipped:
+      description: Devices a filter selected that are not ready, reported and left alone.
+      type: int
     failed:
       description: Devices that failed.
       type: int
+    drifted:
+      description:
+        - Names of the devices that differed from their intended configuration when compared (the
+          RV(summary.dry_run) and RV(summary.committed) ones), sorted. A device that failed is in
+          RV(summary.failed_devices) only.
+      type: list
+      elements: str
+      version_added: 0.2.0
+    skipped_devices:
+      description: Names of the RV(summary.skipped) devices, sorted.
+      type: list
+      elements: str
+      version_added: 0.2.0
+    failed_devices:
+      description: Names (or the names or UUIDs asked for) of the devices that failed, sorted.
+      type: list
+      elements: str
+      version_added: 0.2.0
+    msg:
+      description: The line that says the counts (also printed at the end of the task).
+      type: str
     intent_source:
       description: Where the intents came from for this batch (V(auto) resolved).
       type: str
@@ -245,9 +278,21 @@ summary:
     total_seconds:
       description: Time for the whole batch.
       type: float
-  sample: {devices: 3, committed: 0, dry_run: 1, unchanged: 2, failed: 0, intent_source: regenerate}
+  sample:
+    devices: 4
+    committed: 0
+    dry_run: 1
+    unchanged: 1
+    skipped: 1
+    failed: 1
+    drifted: [access1]
+    skipped_devices: [unready-no-ip]
+    failed_devices: [dist1]
+    intent_source: regenerate
 failed_devices:
-  description: Names (or the names or UUIDs asked for) of the devices that failed.
+  description:
+    - Names (or the names or UUIDs asked for) of the devices that failed, sorted (as
+      RV(summary.failed_devices)).
   returned: when some failed, with O(devices) or O(device_filter)
   type: list
   elements: str

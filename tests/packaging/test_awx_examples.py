@@ -128,6 +128,106 @@ def test_job_template_takes_what_the_rulebook_passes(installed):
         assert set(action["job_args"]["extra_vars"]) <= read
 
 
+def template_strings(node):
+    """Every string of a YAML tree, keys aside."""
+    if isinstance(node, dict):
+        for value in node.values():
+            yield from template_strings(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from template_strings(item)
+    elif isinstance(node, str):
+        yield node
+
+
+def tasks_of(tasks):
+    for task in tasks:
+        yield task
+        for key in ("block", "rescue", "always"):
+            yield from tasks_of(task.get(key) or [])
+
+
+class _AnyName(dict):
+    """Jinja's filters or tests as far as introspection asks: every name exists (Ansible's bool, ...)."""
+
+    def __contains__(self, name):
+        return True
+
+    def get(self, name, default=None):
+        return super().get(name) or (lambda *args, **kwargs: None)
+
+
+def ansible_used_variables(template_text):
+    environment = jinja2.Environment()
+    environment.filters = _AnyName(environment.filters)
+    environment.tests = _AnyName(environment.tests)
+    return jinja2.meta.find_undeclared_variables(environment.parse(template_text))
+
+
+def reconcile_variables(installed):
+    """The extra vars reconcile reads: the variables its templates use, less what the play sets itself, what
+    the role registers (provision_result) and what Ansible or AWX give (ansible_check_mode, awx_job_id)."""
+    (play,) = installed.yaml("playbooks/reconcile.yml")
+    used = set()
+    for text in template_strings(play):
+        used |= ansible_used_variables(text)
+    for task in tasks_of(play["tasks"]):
+        # a bare "when"/"that" condition is a Jinja expression without braces
+        for key in ("when", "that"):
+            conditions = task.get(key) or (task.get("ansible.builtin.assert") or {}).get(key) or []
+            for condition in [conditions] if isinstance(conditions, str) else conditions:
+                used |= ansible_used_variables("{{ " + condition + " }}")
+    own = set()
+    for task in tasks_of(play["tasks"]):
+        own |= set(task.get("vars") or {})
+        own |= set(task.get("ansible.builtin.set_fact") or {})
+        own |= {task["register"]} if "register" in task else set()
+    return used - own - {"provision_result", "ansible_check_mode", "awx_job_id"}
+
+
+def test_reconcile_reads_these_extra_vars(installed):
+    (play,) = installed.yaml("playbooks/reconcile.yml")
+    assert set(play["vars"]) == {"remediate", "fail_on_drift"}  # a dry run, no failure on drift, by default
+    assert play["vars"] == {"remediate": False, "fail_on_drift": False}
+    read = reconcile_variables(installed)
+    assert read == {"device", "filter", "remediate", "fail_on_drift", "ready_statuses", "trigger", "dry_run"}
+
+
+def test_reconcile_job_template_runs_the_reconcile_playbook_like_the_provisioning_one(installed):
+    provision = example(installed, "job-template.yml")
+    reconcile = example(installed, "reconcile-job-template.yml")
+    for key in ("organization", "project", "inventory", "execution_environment", "credentials", "job_type"):
+        assert reconcile[key] == provision[key], key
+    assert reconcile["name"] != provision["name"]
+    (play,) = example(installed, f"project/{reconcile['playbook']}")
+    assert play["ansible.builtin.import_playbook"] == "sotsync.nautobot.reconcile"
+    assert reconcile["ask_variables_on_launch"] is True  # the schedule's extra_data needs the prompt
+    read = reconcile_variables(installed) - {"dry_run"}  # dry_run is refused: remediate is the switch
+    assert set(reconcile["extra_vars"]) <= read
+    assert reconcile["extra_vars"]["remediate"] is False
+    assert reconcile["extra_vars"]["ready_statuses"] == provision["extra_vars"]["ready_statuses"]
+
+
+DTSTART = re.compile(r"^DTSTART(;TZID=[A-Za-z_]+(/[A-Za-z_]+)*)?:\d{8}T\d{6}Z?$")
+RRULE_PARTS = {"FREQ", "INTERVAL", "COUNT", "UNTIL", "BYDAY", "BYMONTHDAY", "BYMONTH", "BYHOUR", "BYMINUTE"}
+
+
+def test_reconcile_schedule_launches_the_reconcile_job_template(installed):
+    schedule = example(installed, "reconcile-schedule.yml")
+    reconcile = example(installed, "reconcile-job-template.yml")
+    assert schedule["unified_job_template"] == reconcile["name"]
+    # AWX's form: "DTSTART...:<local time> RRULE:<parts>", one space between them
+    start, rule = schedule["rrule"].split(" ")
+    assert DTSTART.match(start), start
+    assert rule.startswith("RRULE:"), rule
+    parts = dict(part.split("=", 1) for part in rule[len("RRULE:") :].split(";"))
+    assert set(parts) <= RRULE_PARTS and parts["FREQ"] in {"MINUTELY", "HOURLY", "DAILY", "WEEKLY", "MONTHLY"}
+    assert int(parts.get("INTERVAL", "1")) >= 1
+    assert schedule["enabled"] is True
+    assert set(schedule["extra_data"]) <= reconcile_variables(installed) - {"dry_run"}
+    assert "remediate" not in schedule["extra_data"]  # the example stays a dry run
+
+
 def test_project_requirements_name_this_collection(installed):
     requirements = example(installed, "project/collections/requirements.yml")["collections"]
     info = installed.manifest["collection_info"]
@@ -163,6 +263,10 @@ def test_project_layout_loads(installed, tmp_path):
     assert "playbook: provision_device.yml" in out
     (play,) = yaml.safe_load((project / "provision_device.yml").read_text())
     assert play["ansible.builtin.import_playbook"] == "sotsync.nautobot.provision_device"
+    out = installed.run(
+        [tool("ansible-playbook"), "--syntax-check", "-i", "localhost,", "reconcile.yml"], cwd=project
+    ).stdout
+    assert "playbook: reconcile.yml" in out
     variables = dict(example(installed, "rulebook-activation.yml")["variables"], SOTSYNC_WEBHOOK_SECRET="x")
     python = str(Path(tool("ansible-rulebook")).parent / "python")
     rules = installed.run(

@@ -54,6 +54,10 @@ SHIPPED_FILES = [
     "docs/examples/awx/credential-types/webhook.yml",
     "docs/examples/awx/job-template.yml",
     "docs/examples/awx/rulebook-activation.yml",
+    "docs/examples/awx/project/reconcile.yml",
+    "docs/examples/awx/reconcile-job-template.yml",
+    "docs/examples/awx/reconcile-schedule.yml",
+    "docs/reconcile.md",
     "docs/examples/environments/execution-environment.yml",
     "docs/examples/environments/decision-environment.yml",
     "extensions/eda/plugins/event_source/webhook.py",
@@ -63,6 +67,7 @@ SHIPPED_FILES = [
     "rulebooks/vars/device_config_hook.yml",
     "playbooks/provision_device.yml",
     "playbooks/nautobot_webhooks.yml",
+    "playbooks/reconcile.yml",
 ]
 
 
@@ -104,7 +109,7 @@ def test_manifest_links(installed):
 def test_playbooks_load_from_the_installed_path(installed):
     playbooks = sorted((installed.path / "playbooks").glob("*.yml"))
     names = [f"sotsync.nautobot.{p.stem}" for p in playbooks]
-    assert "sotsync.nautobot.provision_device" in names
+    assert {"sotsync.nautobot.provision_device", "sotsync.nautobot.reconcile"} <= set(names)
     out = installed.run([tool("ansible-playbook"), "--syntax-check", "-i", "localhost,", *names]).stdout
     for playbook in playbooks:  # each FQCN resolved to the installed copy
         assert f"playbook: {playbook}" in out, out

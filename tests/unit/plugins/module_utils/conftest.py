@@ -307,15 +307,17 @@ class FakeBatchNautobot:
 
 
 class DriverFactory:
-    """A new ``FakeDriver`` per device; ``drivers`` maps each host to its driver."""
+    """A new ``FakeDriver`` per device; ``drivers`` maps each host to its driver. ``per_host`` gives some
+    hosts other driver arguments, e.g. ``{"127.0.2.2": {"diff": ""}}`` for a device already as intended."""
 
-    def __init__(self, **driver_kwargs):
+    def __init__(self, per_host=None, **driver_kwargs):
         self.driver_kwargs = driver_kwargs
+        self.per_host = dict(per_host or {})
         self.drivers: dict[str, FakeDriver] = {}
         self.lock = threading.Lock()
 
     def __call__(self, driver_name, host, username, password, timeout, optional_args):
-        driver = FakeDriver(**self.driver_kwargs)
+        driver = FakeDriver(**dict(self.driver_kwargs, **self.per_host.get(host, {})))
         with self.lock:
             self.drivers[host] = driver
         return driver

@@ -695,6 +695,79 @@ def test_summarise_counts_each_outcome_once():
     assert (counts["unchanged"], counts["skipped"]) == (1, 1)
 
 
+def test_summarise_names_the_drifted_skipped_and_failed_devices_sorted():
+    results = [
+        dict(OK, device="dist1"),
+        dict(OK, device="access1", committed=True),
+        dict(OK, device="access2", changed=False, config_diff=""),
+        dict(FAILED, device="zz-failed", config_diff="+differed before failing"),
+        dict(FAILED, device=None, device_id="id3"),
+        {"device": "unready-no-ip", "failed": False, "skipped": True, "changed": False},
+    ]
+    summary = summarise(results)
+    assert summary["drifted"] == ["access1", "dist1"]  # shown or committed; a failed device is not here
+    assert summary["skipped_devices"] == ["unready-no-ip"]
+    assert summary["failed_devices"] == ["id3", "zz-failed"]
+    assert (summary["dry_run"], summary["committed"], summary["unchanged"]) == (1, 1, 1)
+    assert len(summary["drifted"]) == summary["dry_run"] + summary["committed"]
+
+
+def test_summarise_of_nothing():
+    summary = summarise([])
+    assert summary["devices"] == 0
+    assert summary["drifted"] == summary["skipped_devices"] == summary["failed_devices"] == []
+
+
+def test_the_failed_devices_of_the_result_are_the_summarys():
+    summary = summarise([FAILED])
+    summary["failed_devices"] = ["named by the summary"]
+    result, failed = module_result({"results": [FAILED], "summary": summary})
+    assert failed is True and result["failed_devices"] == ["named by the summary"]
+
+
+@pytest.mark.parametrize(("dry_run", "drift_kind"), [(True, "info"), (False, "success")])
+@pytest.mark.parametrize("notes_unchanged", [True, False])
+def test_a_drift_check_reports_and_notes_the_devices_that_differ(batch_fakes, dry_run, drift_kind, notes_unchanged):
+    """What the reconcile playbook runs: a filter's devices compared with their intent; the summary names
+    the drifted, skipped and failed ones; with notes_unchanged false only differences and failures are noted."""
+    f = batch_fakes
+    drifted, in_sync, broken = f.batch_device(1), f.batch_device(2), f.batch_device(3)
+    offline = f.batch_device(4, status={"name": "Offline"})
+    nautobot = f.FakeBatchNautobot(
+        selection=[drifted, in_sync, broken, offline],
+        render={broken["id"]: (400, {"detail": "'hostname' is undefined"})},
+    )
+    factory = f.DriverFactory(per_host={"127.0.2.2": {"diff": ""}})
+    batch_run = run_batch(
+        params(
+            device_filter={"status": ["Active", "Planned", "Staged"]},
+            dry_run=dry_run,
+            notes_unchanged=notes_unchanged,
+            trigger="drift check: nightly",
+            intent_source="regenerate",
+        ),
+        client=nautobot,
+        driver_factory=factory,
+    )
+    summary = batch_run["summary"]
+    assert summary["drifted"] == ["dev1"] and summary["unchanged"] == 1
+    assert summary["skipped_devices"] == ["dev4"] and summary["failed_devices"] == ["dev3"]
+    assert summary["committed" if not dry_run else "dry_run"] == 1
+    results = by_device(batch_run["results"])
+    assert results["dev1"]["config_diff"] == f.DIFF
+    committed = [h for h, d in factory.drivers.items() if any(c.startswith("commit_config") for c in d.calls)]
+    assert committed == ([] if dry_run else ["127.0.2.1"])  # only the drifted device is committed
+
+    notes = {device_id: (kind, text) for device_id, kind, text in nautobot.note_entries()}
+    expected = {drifted["id"], broken["id"]} | ({in_sync["id"]} if notes_unchanged else set())
+    assert set(notes) == expected
+    assert notes[drifted["id"]][0] == drift_kind and f.DIFF in notes[drifted["id"]][1]
+    assert notes[broken["id"]][0] == "warning"
+    assert all("- trigger: drift check: nightly" in text for _kind, text in notes.values())
+    assert (results["dev2"]["note_id"] is None) is not notes_unchanged
+    assert results["dev1"]["note_id"] and results["dev3"]["note_id"]
+
+
 def test_outcome_of_an_error_carries_its_code_and_details():
     outcome = outcome_of(error=RenderFailed("no template", device="dev1", intent_source="job"))
     assert outcome == {
@@ -853,6 +926,7 @@ def test_journal_still_sets_notes_with_a_deprecation(spec):
 
 
 def test_results_keep_the_deprecated_journal_entry_id():
-    batch = {"results": [{"device": "a", "note_id": "n-1", "changed": False}], "summary": {"msg": "1 device(s)"}}
+    results = [{"device": "a", "note_id": "n-1", "changed": False}]
+    batch = {"results": results, "summary": summarise(results)}
     result, failed = module_result(batch, single=True)
     assert (result["note_id"], result["journal_entry_id"], failed) == ("n-1", "n-1", False)

@@ -13,6 +13,7 @@ import yaml
 from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.sotsync.nautobot.plugins.module_utils.arguments import GOLDEN_CONFIG_DEPLOY_ARGUMENT_SPEC
+from ansible_collections.sotsync.nautobot.plugins.module_utils.batch import summarise
 from ansible_collections.sotsync.nautobot.plugins.module_utils.errors import DeviceNotReady
 from ansible_collections.sotsync.nautobot.plugins.modules import golden_config_deploy
 
@@ -64,6 +65,16 @@ def test_documentation_matches_the_argument_spec(docs):
         "summary",
         "failed_devices",
     } <= set(docs["return"])
+
+
+def test_summary_is_documented_key_for_key(docs):
+    """Every key of ``summary`` (the counts, the names, the timings) is in RETURN, and nothing more."""
+    documented = docs["return"]["summary"]["contains"]
+    returned = set(summarise([])) | {"intent_source", "lookup_seconds", "total_seconds"}  # added by run_batch
+    assert set(documented) == returned
+    for key in ("drifted", "skipped_devices", "failed_devices"):
+        assert (documented[key]["type"], documented[key]["elements"]) == ("list", "str"), key
+    assert set(docs["return"]["summary"]["sample"]) <= returned
 
 
 def test_secrets_are_no_log():

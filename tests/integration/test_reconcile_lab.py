@@ -1,0 +1,165 @@
+"""Drift reconciliation on the live lab: ``ansible-playbook sotsync.nautobot.reconcile`` as users run it,
+against real Nautobot + Golden Config and the simulated devices.
+
+A seed device is made to drift on the simulator (a line changed by hand); the dry run reports it, with
+its diff, and nothing else; ``remediate=true`` commits it; the next check finds no drift. Each test
+restores the simulated devices it changed (``restored``) and deletes the notes it wrote (found by a
+unique trigger text). Skips when the lab is not up (``scripts/lab up``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import time
+
+import pytest
+
+from lab import seed
+from tests.integration.provision_helpers import (
+    ROOT,
+    PlaybookRun,
+    delete_notes,
+    marker,
+    notes_with,
+    playbook_env,
+    restored,
+    seeded_device,
+    sim_device,
+    sim_set_running,
+)
+
+pytestmark = pytest.mark.lab
+
+RECONCILE = "sotsync.nautobot.reconcile"
+DRY_RUN = "DRY RUN mode: Discarding configuration changes"
+COMMITTED = "Configuration committed successfully"
+# A line of access2's intent (lab/templates/access.j2) and what "someone" changed it to on the device.
+INTENDED = "   description user access port"
+BY_HAND = "   description changed by hand"
+# As users write it: -e 'filter={"location":"Lab Site A"}' (JSON without spaces outside quotes).
+SITE_A = "filter=" + json.dumps({"location": seed.SITE_A}, separators=(",", ":"))
+OTHERS = [name for name in seed.READY_DEVICES if name != "access2"]
+UNREADY_SELECTED = sorted(name for name in seed.DEVICES if name not in seed.READY_DEVICES)
+REPORT_LINE = re.compile(r'^\s*"(drifted|skipped \(not ready\)|failed): (.*)",?$', re.M)
+SUMMARY_LINE = re.compile(r'^\s*"(Drift (?:check \(dry run\)|remediation) of \d+ device\(s\): [^"]*)",?$', re.M)
+
+
+@pytest.fixture
+def trigger(lab, request):
+    text = marker(request.node.name)
+    yield text
+    delete_notes(lab["api"], text)
+
+
+def reconcile(lab, trigger, *args, timeout=600):
+    """``ansible-playbook sotsync.nautobot.reconcile <args>`` from a neutral folder, with the test's trigger."""
+    argv = [str(ROOT / ".venv" / "bin" / "ansible-playbook"), RECONCILE, *args, "-e", json.dumps({"trigger": trigger})]
+    started = time.monotonic()
+    proc = subprocess.run(
+        argv, capture_output=True, text=True, env=playbook_env(lab), timeout=timeout, cwd="/", check=False
+    )
+    return PlaybookRun(argv, proc.returncode, proc.stdout + proc.stderr, time.monotonic() - started)
+
+
+def report(run):
+    """The drift summary the playbook printed: its first line, and the names per list (``none`` is [])."""
+    (summary,) = SUMMARY_LINE.findall(run.stdout) or [None]
+    assert summary, f"no drift summary in:\n{run!r}"
+    lists = {}
+    for key, names in REPORT_LINE.findall(run.stdout):
+        lists[key.split(" ")[0]] = [] if names == "none" else names.split(", ")
+    assert set(lists) == {"drifted", "skipped", "failed"}, run
+    return summary, lists
+
+
+def running(lab, name):
+    return sim_device(lab, name)["running_config"]
+
+
+def test_reconcile_reports_the_drifted_device_with_its_diff_and_remediate_fixes_it(lab, trigger):
+    api = lab["api"]
+    others_before = {name: running(lab, name) for name in OTHERS}
+    with restored(lab, "access2") as ctx:
+        assert INTENDED in ctx["running"].splitlines(), "access2 is not in its seed state: run scripts/lab reset"
+        sim_set_running(lab, "access2", ctx["running"].replace(INTENDED, BY_HAND))
+        drifted = running(lab, "access2")
+        assert BY_HAND in drifted.splitlines() and INTENDED not in drifted.splitlines()
+
+        # The dry run: access2 is reported with its diff, the other ready devices are in sync.
+        check = reconcile(lab, trigger, "-e", SITE_A)
+        assert check.returncode == 0, check  # drift is a finding, not a failure, by default
+        assert check.recap("access2") == {"failed": 0, "changed": 1}, check
+        assert check.shows(f"access2: {DRY_RUN}"), check
+        assert check.shows(f"-{BY_HAND}") and check.shows(f"+{INTENDED}"), check
+        for name in OTHERS:
+            assert check.recap(name) == {"failed": 0, "changed": 0}, check
+        summary, lists = report(check)
+        assert lists == {"drifted": ["access2"], "skipped": UNREADY_SELECTED, "failed": []}, check
+        assert summary.startswith(f"Drift check (dry run) of {len(seed.DEVICES)} device(s): 1 differ from their")
+        assert f"{len(OTHERS)} in sync" in summary, summary
+        assert running(lab, "access2") == drifted  # a dry run changes nothing
+        state = sim_device(lab, "access2")
+        assert state["open_sessions"] == [] and state["pending_commit"] is None
+
+        # One note, on the drifted device only, saying it is a drift check, with the diff.
+        notes = notes_with(api, trigger)
+        assert len(notes) == 1, [n.note for n in notes]
+        (note,) = notes
+        assert str(note.assigned_object_id) == str(seeded_device(api, "access2").id)
+        assert note.note.startswith("[info]") and "- mode: dry run" in note.note
+        assert f"- trigger: drift check: {trigger}" in note.note
+        assert f"-{BY_HAND}" in note.note and f"+{INTENDED}" in note.note
+
+        # fail_on_drift: the same finding fails the run (for cron), naming the device.
+        strict = reconcile(lab, trigger, "-e", SITE_A, "-e", "fail_on_drift=true")
+        assert strict.returncode != 0, strict
+        assert "Drift: 1 device(s) differ from their intended configuration: access2" in strict.stdout, strict
+        assert running(lab, "access2") == drifted
+
+        # remediate=true commits the difference (commit-confirm, verified), and only there.
+        fix = reconcile(lab, trigger, "-e", SITE_A, "-e", "remediate=true")
+        assert fix.returncode == 0, fix
+        assert fix.recap("access2") == {"failed": 0, "changed": 1} and fix.shows(f"access2: {COMMITTED}"), fix
+        assert fix.shows(f"-{BY_HAND}") and fix.shows(f"+{INTENDED}"), fix
+        summary, lists = report(fix)
+        assert summary.startswith("Drift remediation of") and "(1 committed)" in summary, summary
+        assert lists["drifted"] == ["access2"] and lists["failed"] == [], fix
+        state = sim_device(lab, "access2")
+        assert INTENDED in state["running_config"].splitlines() and BY_HAND not in state["running_config"]
+        assert state["open_sessions"] == [] and state["pending_commit"] is None  # confirmed
+        for name in OTHERS:
+            assert running(lab, name) == others_before[name], f"{name} was changed by the remediation"
+        committed = [n.note for n in notes_with(api, trigger) if n.note.startswith("[success]")]
+        assert len(committed) == 1 and f"- trigger: drift check and remediation: {trigger}" in committed[0]
+        assert "- rollback point: before sha256:" in committed[0]
+
+        # Checked again, strictly: no drift left, no new note.
+        again = reconcile(lab, trigger, "-e", SITE_A, "-e", "fail_on_drift=true")
+        assert again.returncode == 0, again
+        summary, lists = report(again)
+        assert lists == {"drifted": [], "skipped": UNREADY_SELECTED, "failed": []}, again
+        assert f"{len(seed.READY_DEVICES)} in sync" in summary, summary
+        assert again.recap("access2") == {"failed": 0, "changed": 0}, again
+        assert len(notes_with(api, trigger)) == 3  # dry run, strict dry run, commit: none for devices in sync
+    for name in OTHERS:
+        assert running(lab, name) == others_before[name]
+
+
+def test_reconcile_without_a_filter_compares_the_devices_with_a_ready_status(lab, trigger):
+    """No filter: every device whose status is one of ready_statuses (Nautobot's status filter). The seed's
+    ready devices are in sync, those with a ready status that fail another check are skipped, and the
+    Offline one is not selected at all. Check mode: nothing is written to Nautobot."""
+    run = reconcile(lab, trigger, "--check")
+    for name in seed.READY_DEVICES:
+        assert run.recap(name) == {"failed": 0, "changed": 0}, run
+    _summary, lists = report(run)
+    # Devices other tests or the benchmark's fleet left in Nautobot are compared too: only a failed one
+    # fails the run, and none of the seed's may fail.
+    assert not set(lists["failed"]) & set(seed.DEVICES), run
+    assert (run.returncode == 0) == (lists["failed"] == []), run
+    assert not set(seed.READY_DEVICES) & set(lists["drifted"]), run
+    assert {"unready-no-platform", "unready-no-driver", "unready-no-ip"} <= set(lists["skipped"]), run
+    assert "unready-offline" not in run.stdout, run
+    assert notes_with(lab["api"], trigger) == []
