@@ -118,14 +118,24 @@ def playbook_variables(installed):
     return used - {"ansible_eda"}
 
 
+def role_variables(installed):
+    """The provision role's documented inputs: extra vars the playbook passes on to the role as they are."""
+    specs = installed.yaml("roles/provision/meta/argument_specs.yml")
+    return set(specs["argument_specs"]["main"]["options"])
+
+
 def test_job_template_takes_what_the_rulebook_passes(installed):
     read = playbook_variables(installed)
     assert {"device", "filter", "dry_run", "ready_statuses", "trigger"} == read
+    taken = read | role_variables(installed)
     job_template = example(installed, "job-template.yml")
     assert job_template["ask_variables_on_launch"] is True
     assert set(job_template["extra_vars"]) <= read
+    passed = set()
     for action in run_job_template_actions(installed.yaml("rulebooks/device_config_hook_aap.yml")):
-        assert set(action["job_args"]["extra_vars"]) <= read
+        passed |= set(action["job_args"]["extra_vars"])
+    assert passed <= taken, passed - taken
+    assert "provision_job_queue" in passed
 
 
 def template_strings(node):

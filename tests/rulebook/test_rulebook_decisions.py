@@ -211,7 +211,13 @@ def test_aap_variant_is_generated_from_the_rulebook():
     local_action = local[0]["rules"][-1]["actions"][-1]["run_playbook"]
     assert action["lock"] == local_action["lock"] == "sotsync.nautobot.provision"
     assert action["job_args"]["extra_vars"] == local_action["extra_vars"]
-    assert set(action["job_args"]["extra_vars"]) == {"device", "dry_run", "ready_statuses", "trigger"}
+    assert set(action["job_args"]["extra_vars"]) == {
+        "device",
+        "dry_run",
+        "ready_statuses",
+        "provision_job_queue",
+        "trigger",
+    }
 
 
 def test_a_burst_is_one_batch_with_each_device_once(tmp_path):
