@@ -35,6 +35,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 from lab import fleet, hookrun, seed
 
@@ -55,10 +56,21 @@ TARGETS = {
 
 
 # --- measuring ------------------------------------------------------------------------------------
-def tree_rss(root_pid: int) -> int:
-    """RSS in bytes of a process and all its descendants (from /proc)."""
-    children: dict[int, list[int]] = {}
-    rss: dict[int, int] = {}
+TICKS = os.sysconf("SC_CLK_TCK")
+# The lab's parts whose CPU the benchmark accounts (PID files in .lab/pids), plus PostgreSQL and the daemon.
+CPU_PARTS = ("nautobot", "celery", "celery-render", "eos-sim", "webhook-relay", "redis")
+
+
+class Proc(NamedTuple):
+    ppid: int
+    name: str
+    cpu: float  # seconds: its own and its reaped children's (utime, stime, cutime, cstime)
+    rss: int  # bytes
+
+
+def processes() -> dict[int, Proc]:
+    """Every process of the machine, from /proc."""
+    table = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -69,46 +81,34 @@ def tree_rss(root_pid: int) -> int:
                 pages = int(handle.read().split()[1])
         except OSError:
             continue
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        children.setdefault(ppid, []).append(int(entry))
-        rss[int(entry)] = pages * PAGE
-    total, todo = 0, [root_pid]
+        rest = stat.rsplit(")", 1)[1].split()
+        name = stat[stat.index("(") + 1 : stat.rindex(")")]
+        table[int(entry)] = Proc(int(rest[1]), name, sum(int(x) for x in rest[11:15]) / TICKS, pages * PAGE)
+    return table
+
+
+def tree_total(table: dict[int, Proc], roots: list[int], field: str) -> float:
+    """The sum of ``field`` over the processes ``roots`` and all their descendants."""
+    children: dict[int, list[int]] = {}
+    for pid, proc in table.items():
+        children.setdefault(proc.ppid, []).append(pid)
+    total, todo = 0, list(roots)
     while todo:
         pid = todo.pop()
-        total += rss.get(pid, 0)
+        if pid in table:
+            total += getattr(table[pid], field)
         todo.extend(children.get(pid, []))
     return total
 
 
-TICKS = os.sysconf("SC_CLK_TCK")
-# The lab's parts whose CPU the benchmark accounts (PID files in .lab/pids), plus PostgreSQL and the daemon.
-CPU_PARTS = ("nautobot", "celery", "celery-render", "eos-sim", "webhook-relay", "redis")
-
-
-def _processes() -> tuple[dict[int, list[int]], dict[int, float], dict[int, str]]:
-    """Children by parent, CPU seconds (own + reaped children) and command name, of every process."""
-    children: dict[int, list[int]] = {}
-    cpu: dict[int, float] = {}
-    names: dict[int, str] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as handle:
-                stat = handle.read()
-        except OSError:
-            continue
-        name, rest = stat[stat.index("(") + 1 : stat.rindex(")")], stat.rsplit(")", 1)[1].split()
-        pid = int(entry)
-        children.setdefault(int(rest[1]), []).append(pid)
-        cpu[pid] = sum(int(x) for x in rest[11:15]) / TICKS  # utime, stime, cutime, cstime
-        names[pid] = name
-    return children, cpu, names
+def tree_rss(root_pid: int) -> int:
+    """RSS in bytes of a process and all its descendants."""
+    return int(tree_total(processes(), [root_pid], "rss"))
 
 
 def cpu_snapshot(daemon_pid: int) -> dict[str, float]:
     """CPU seconds used so far by each lab part's process tree, PostgreSQL's and the daemon's."""
-    children, cpu, names = _processes()
+    table = processes()
     roots: dict[str, list[int]] = {"daemon": [daemon_pid]}
     for part in CPU_PARTS:
         try:
@@ -118,18 +118,10 @@ def cpu_snapshot(daemon_pid: int) -> dict[str, float]:
     # the postmaster: a postgres process whose parent is not a postgres process
     roots["postgres"] = [
         pid
-        for pid, name in names.items()
-        if name == "postgres" and not any(pid in kids and names.get(p) == "postgres" for p, kids in children.items())
+        for pid, proc in table.items()
+        if proc.name == "postgres" and (proc.ppid not in table or table[proc.ppid].name != "postgres")
     ]
-    totals = {}
-    for part, pids in roots.items():
-        total, todo = 0.0, list(pids)
-        while todo:
-            pid = todo.pop()
-            total += cpu.get(pid, 0.0)
-            todo.extend(children.get(pid, []))
-        totals[part] = total
-    return totals
+    return {part: tree_total(table, pids, "cpu") for part, pids in roots.items()}
 
 
 def cpu_per_device(before: dict[str, float], after: dict[str, float], n: int) -> dict[str, float]:
