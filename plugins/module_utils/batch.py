@@ -225,7 +225,7 @@ def outcome_of(result=None, error=None):
 
 
 def outcome_kind(result):
-    """How a device's outcome counts: ``failed``, ``skipped``, ``unchanged``, ``committed``, ``planned``, ``dry_run``."""
+    """How a device's outcome counts: failed, skipped, unchanged, committed, planned or dry_run."""
     if result.get("failed"):
         return "failed"
     if result.get("skipped"):

@@ -103,7 +103,7 @@ def deploy_plan(params, check_mode, client, driver_factory=make_driver, log=None
             "never is). Its status is unchanged.".format(plan_id, label, plan["status"], plans.APPROVED),
             **base,
         )
-    named, _selected, missing = client.get_devices([device_id])
+    named, _selected, missing = client.get_devices([device_id], None)
     if missing:
         error = list(missing.values())[0]
         error.details.update(base)

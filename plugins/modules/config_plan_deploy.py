@@ -13,12 +13,13 @@ short_description: Deploy an approved Golden Config config plan with NAPALM (mer
 version_added: 0.2.0
 description:
   - The second half of the approval gate. M(sotsync.nautobot.golden_config_deploy) with
-    O(sotsync.nautobot.golden_config_deploy#module:plan=true) files a Golden Config config plan (status C(Not Approved)) for each device that differs from its intent;
-    an engineer approves one by setting its status to C(Approved) in Nautobot; this module deploys it.
+    O(sotsync.nautobot.golden_config_deploy#module:plan=true) files a Golden Config config plan (status
+    C(Not Approved)) for each device that differs from its intent; an engineer approves one by setting its
+    status to C(Approved) in Nautobot; this module deploys it.
   - Reads the plan. A plan whose status is not C(Approved) is refused (error C(plan_not_approved)) and its
-    status is left as it is: a rejected plan is never deployed.
+    status is left as it is; a rejected plan is never deployed.
   - Renders the device's intended configuration now (Golden Config, on demand) and compares it with the plan's
-    config set (whitespace, blank lines, C(!) comments and C(end) ignored). If they differ the plan is stale:
+    config set (whitespace, blank lines, C(!) comments and C(end) ignored). If they differ the plan is stale;
     its status is set to C(Failed), a note on it says why, a fresh plan is filed for the device (the same
     planning as O(sotsync.nautobot.golden_config_deploy#module:plan)), and the task fails with C(plan_stale)
     naming the fresh plan.

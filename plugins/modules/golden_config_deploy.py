@@ -164,9 +164,9 @@ options:
         set is the device's full intended configuration, what a live merge would load, with the status
         C(Not Approved), the change control id C(sotsync.nautobot), and a note on the plan with the diff and the
         O(trigger). A device without differences gets no plan. Check mode files no plan.
-      - The device's line then reads C(X: PLANNED (config plan <id>, waiting for approval)) and its result has
+      - "The device's line then reads C(X: PLANNED (config plan <id>, waiting for approval)) and its result has
         RV(plan_id) (in RV(results)). Once an engineer sets the plan's status to C(Approved) in Nautobot,
-        M(sotsync.nautobot.config_plan_deploy) deploys it (the rulebook's approval mode does so by itself).
+        M(sotsync.nautobot.config_plan_deploy) deploys it (the rulebook's approval mode does so by itself)."
       - Cannot be combined with O(dry_run=false) (the task fails with C(invalid_parameter)).
     type: bool
     default: false

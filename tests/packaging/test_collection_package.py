@@ -68,6 +68,7 @@ SHIPPED_FILES = [
     "playbooks/provision_device.yml",
     "playbooks/nautobot_webhooks.yml",
     "playbooks/reconcile.yml",
+    "playbooks/deploy_config_plan.yml",
 ]
 
 
