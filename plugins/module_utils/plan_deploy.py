@@ -133,12 +133,13 @@ def deploy_plan(params, check_mode, client, driver_factory=make_driver, log=None
             then = "no fresh plan could be made ({0}: {1})".format(outcome.get("error"), outcome.get("msg"))
         else:
             then = "no fresh plan: the device already has its intended configuration"
+        base["plan_status"] = plans.FAILED
         raise PlanStale(
             "Config plan {0} for {1} is stale: the device's intended configuration changed since this plan was made. "
             "The plan was set {2}; {3}.".format(plan_id, label, plans.FAILED, then),
             fresh_plan_id=fresh_id,
             warnings=warnings,
-            **dict(base, plan_status=plans.FAILED),
+            **base,
         )
 
     if not dry_run:

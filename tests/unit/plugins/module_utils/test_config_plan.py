@@ -160,7 +160,7 @@ def test_a_device_with_differences_gets_a_plan_and_one_without_gets_none():
     result = run(params(devices=["dev1", "dev2"], plan=True), nautobot, factory)
     outcomes = {r["device"]: r for r in result["results"]}
 
-    (plan,) = nautobot.plans.values()
+    (plan,) = list(nautobot.plans.values())
     assert plan["device"]["id"] == changed["id"] and nautobot.status(plan["id"]) == cp.NOT_APPROVED
     assert cp.same_config(plan["config_set"], INTENT)  # the full intent, what a live merge loads
     assert outcomes["dev1"]["plan_id"] == plan["id"]
@@ -204,7 +204,7 @@ def test_a_plan_golden_config_rendered_otherwise_is_failed_and_reported():
     nautobot = PlanNautobot(inventory=[batch_device(1)], render_plan=lambda obj: "hostname something-else")
     (outcome,) = run(params(devices=["dev1"], plan=True), nautobot, DriverFactory())["results"]
     assert outcome["error"] == "plan_error" and "does not hold the intended configuration" in outcome["msg"]
-    (plan,) = nautobot.plans.values()
+    (plan,) = list(nautobot.plans.values())
     assert nautobot.status(plan["id"]) == cp.FAILED  # nobody can approve it
 
 
