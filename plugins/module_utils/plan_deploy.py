@@ -88,10 +88,10 @@ def deploy_plan(params, check_mode, client, driver_factory=make_driver, log=None
             trigger="{0} (config plan {1} was stale)".format(params.get("trigger") or "manual", params.get("plan")),
         )
     )
-    check_parameters(dict(params, device=params.get("plan") or ""))
     plan_id = str(params.get("plan") or "").strip()
     if not plan_id:
         raise InvalidParameter("plan must name a Golden Config config plan by its UUID")
+    check_parameters(dict(params, device=plan_id))
     plan = plans.read_plan(client, plan_id)
     plan_id = plan["id"]
     device_id = plan["device"]["id"]
