@@ -41,6 +41,8 @@ QUOTED = re.compile(r'^\s+"(.*)",?$')
 # The rulebook's own lines (searched anywhere in a line: its banners can run into a playbook's output).
 READY = re.compile(r"Device (\S+) is ready for provisioning")
 TRIGGERED = re.compile(r"Provisioning triggered \(dry_run=\w+, \d+ device\(s\) in one run: ([^)\n]*)\)")
+# The approval gate: an approved config plan's deployment (a run of deploy_config_plan) is owed too.
+DEPLOYING = re.compile(r"Config plan \S+ for \S+ approved by .*?: deploying")
 RUN_ENDED = "PLAY RECAP"
 # settle()'s sentinel: a seeded device (lab/seed.py) whose comments it edits, a change no rule provisions.
 SENTINEL_SERIAL = "SOTSYNC-UNREADY-OFFLINE"
@@ -254,7 +256,8 @@ class RulebookDaemon:
 
         - a device decided ready for provisioning with no run triggered for it since (its batch window
           has not fired yet, or the lone rule has not acted yet);
-        - a run triggered that has not ended (queued behind the lock, or running);
+        - a run triggered that has not ended (queued behind the lock, or running), an approved config
+          plan's deployment included;
         - an ``ansible-playbook`` of this daemon still alive.
         """
         text = self.text(start)
@@ -266,6 +269,7 @@ class RulebookDaemon:
             for name in m.group(1).split(", "):
                 last_triggered[name] = m.start()
         owed = [f"a run for {name}" for name, at in last_ready.items() if last_triggered.get(name, -1) < at]
+        triggered += len(DEPLOYING.findall(text))
         ended = text.count(RUN_ENDED)
         if ended < triggered:
             owed.append(f"{triggered - ended} triggered run(s) not ended")

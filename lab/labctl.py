@@ -675,6 +675,9 @@ def webhooks_up() -> None:
             "sotsync.nautobot.nautobot_webhooks",
             "-e",
             f"webhook_payload_url={env['SOTSYNC_LAB_SOURCE_URL']}",
+            # the approval gate's lab test: an engineer approving a config plan reaches the daemon
+            "-e",
+            "webhook_config_plans=true",
         ],
         env=env,
         check=False,

@@ -247,6 +247,10 @@ def golden_config(
         if not job.enabled:
             job.update({"enabled": True})
             changed = True
+    # The approval gate files config plans with Golden Config's hidden "Generate Config Plans" job
+    # (enabled above with every Golden Config job): say so if this Golden Config lacks it.
+    if api.extras.jobs.get(name="Generate Config Plans") is None:
+        log("WARNING: Golden Config has no 'Generate Config Plans' job: the approval gate cannot file plans")
     refresh = api.extras.jobs.get(name="Refresh Dynamic Group Caches")
     if changed and refresh is not None:
         if not refresh.enabled:

@@ -55,6 +55,7 @@ GOLDEN_CONFIG_DEPLOY_ARGUMENT_SPEC = {
     "notes": NOTES_OPTION,
     "notes_unchanged": {"type": "bool", "default": True},
     "trigger": {"type": "str", "default": "manual"},
+    "plan": {"type": "bool", "default": False},
 }
 GOLDEN_CONFIG_DEPLOY_ARGUMENT_SPEC.update(NAUTOBOT_ARGUMENT_SPEC)
 GOLDEN_CONFIG_DEPLOY_ARGUMENT_SPEC.update(NAPALM_ARGUMENT_SPEC)
@@ -69,3 +70,16 @@ CONFIG_ROLLBACK_ARGUMENT_SPEC = {
 }
 CONFIG_ROLLBACK_ARGUMENT_SPEC.update(NAUTOBOT_ARGUMENT_SPEC)
 CONFIG_ROLLBACK_ARGUMENT_SPEC.update(NAPALM_ARGUMENT_SPEC)
+
+CONFIG_PLAN_DEPLOY_ARGUMENT_SPEC = {
+    "plan": {"type": "str", "required": True},
+    "dry_run": {"type": "bool", "default": True},
+    "ready_statuses": {"type": "list", "elements": "str", "default": list(DEFAULT_READY_STATUSES)},
+    "commit_confirm_seconds": {"type": "int", "default": 60},
+    "verify": {"type": "bool", "default": True},
+    "notes": NOTES_OPTION,
+    "trigger": {"type": "str", "default": "manual"},
+    "intent_source": {"type": "str", "default": "regenerate", "choices": ["regenerate"]},
+}
+CONFIG_PLAN_DEPLOY_ARGUMENT_SPEC.update(NAUTOBOT_ARGUMENT_SPEC)
+CONFIG_PLAN_DEPLOY_ARGUMENT_SPEC.update(NAPALM_ARGUMENT_SPEC)

@@ -32,6 +32,7 @@ except ImportError:  # pragma: no cover - Python 2 is not supported, this keeps 
 
 from concurrent.futures import ThreadPoolExecutor, as_completed
 
+from ansible_collections.sotsync.nautobot.plugins.module_utils.config_plan import NOT_APPROVED, create_plan
 from ansible_collections.sotsync.nautobot.plugins.module_utils.deploy import make_driver
 from ansible_collections.sotsync.nautobot.plugins.module_utils.errors import (
     InvalidParameter,
@@ -50,7 +51,9 @@ from ansible_collections.sotsync.nautobot.plugins.module_utils.intent import (
 from ansible_collections.sotsync.nautobot.plugins.module_utils.provision import (
     check_parameters,
     make_client,
+    note_text,
     provision_one,
+    scrub,
 )
 from ansible_collections.sotsync.nautobot.plugins.module_utils import messages
 from ansible_collections.sotsync.nautobot.plugins.module_utils.nautobot import canonical_uuid, is_uuid
@@ -111,6 +114,11 @@ def check_batch_parameters(params):
     workers = 8 if params.get("workers") is None else params.get("workers")
     if not 1 <= workers <= 64:
         raise InvalidParameter("workers must be 1 to 64")
+    if params.get("plan") and not params.get("dry_run", True):
+        raise InvalidParameter(
+            "plan files Golden Config config plans from a dry run, to be approved in Nautobot and deployed by "
+            "sotsync.nautobot.config_plan_deploy: it cannot be combined with dry_run: false"
+        )
     return targets, device_filter
 
 
@@ -217,14 +225,16 @@ def outcome_of(result=None, error=None):
 
 
 def outcome_kind(result):
-    """How a device's outcome counts: ``failed``, ``skipped``, ``unchanged``, ``committed`` or ``dry_run``."""
+    """How a device's outcome counts: failed, skipped, unchanged, committed, planned or dry_run."""
     if result.get("failed"):
         return "failed"
     if result.get("skipped"):
         return "skipped"
     if not result.get("changed"):
         return "unchanged"
-    return "committed" if result.get("committed") else "dry_run"
+    if result.get("committed"):
+        return "committed"
+    return "planned" if result.get("plan_id") else "dry_run"
 
 
 def summarise(results):
@@ -232,21 +242,37 @@ def summarise(results):
 
     ``drifted``: the devices that differed from their intent when compared (shown and discarded, or
     committed); a device that failed is in ``failed_devices`` only, whatever it showed before failing.
+    ``planned``: the devices with differences for which a config plan now waits for approval (``plan``),
+    also in ``drifted`` and named in ``planned_devices``.
     """
-    counts = {"devices": len(results), "failed": 0, "committed": 0, "dry_run": 0, "unchanged": 0, "skipped": 0}
+    counts = {
+        "devices": len(results),
+        "failed": 0,
+        "committed": 0,
+        "dry_run": 0,
+        "planned": 0,
+        "unchanged": 0,
+        "skipped": 0,
+    }
     listed = {"committed": "drifted", "dry_run": "drifted", "skipped": "skipped_devices", "failed": "failed_devices"}
-    names = dict((key, []) for key in listed.values())
+    names = dict((key, []) for key in list(listed.values()) + ["planned_devices"])
     for result in results:
         kind = outcome_kind(result)
         counts[kind] += 1
-        if kind in listed:
-            names[listed[kind]].append(str(result.get("device") or result.get("device_id") or "?"))
+        name = str(result.get("device") or result.get("device_id") or "?")
+        if kind == "planned":
+            names["drifted"].append(name)
+            names["planned_devices"].append(name)
+        elif kind in listed:
+            names[listed[kind]].append(name)
     for key, found in names.items():
         counts[key] = sorted(found)
     counts["msg"] = (
         "{devices} device(s): {committed} committed, {dry_run} with differences (dry run), "
         "{unchanged} already as intended, {skipped} skipped (not ready), {failed} failed".format(**counts)
     )
+    if counts["planned"]:
+        counts["msg"] += ", {planned} planned (config plans waiting for approval)".format(**counts)
     return counts
 
 
@@ -322,6 +348,13 @@ def run_batch(
             return fetch_intent(client, device_id, name, "regenerate")
 
     named_ids = set(str(d.get("id")) for d in named)
+    planning = bool(params.get("plan")) and not check_mode
+    used_intents = {}
+
+    def intent_recorded(device_id, name):
+        intent = intent_for(device_id, name)
+        used_intents[device_id] = intent  # the config a plan is filed with: what a live merge would load
+        return intent
 
     def provision(device):
         verdict = verdicts[str(device.get("id"))]
@@ -337,23 +370,55 @@ def run_batch(
                 "reasons": list(verdict.reasons),
             }
         try:
-            return outcome_of(
-                provision_one(
-                    device,
-                    device_params,
-                    check_mode,
-                    intent_for,
-                    notes.submit if notes else (lambda *_a: None),
-                    driver_factory,
-                    log,
-                    previous_hosts=lambda dev, host: previous_hosts_from(client, dev, host),
-                )
+            result = provision_one(
+                device,
+                device_params,
+                check_mode,
+                intent_recorded,
+                notes.submit if notes else (lambda *_a: None),
+                driver_factory,
+                log,
+                previous_hosts=lambda dev, host: previous_hosts_from(client, dev, host),
             )
+            if planning and result.get("changed"):
+                file_plan(result, used_intents[str(device.get("id"))])
+            return outcome_of(result)
         except (NautobotUnreachable, NautobotAuthenticationFailed) as error:
             fatal.append(error)
             return outcome_of(error=error)
         except ProvisionError as error:
             return outcome_of(error=error)
+
+    def file_plan(result, intent):
+        """A device with differences, in plan mode: its intent filed as a config plan waiting for approval."""
+        name = result["device"]
+        try:
+            plan_id, plan_warnings = create_plan(
+                client,
+                result["device_id"],
+                name,
+                intent.config,
+                note=scrub(
+                    note_text(
+                        name,
+                        "config plan ({0})".format(NOT_APPROVED),
+                        "Planned: the device differs from its intended configuration. Approve this plan (set its "
+                        "status to Approved) to deploy its config set with commit-confirm and verification.",
+                        params.get("trigger") or "manual",
+                        result.get("intent_source"),
+                        result.get("config_diff"),
+                        extra={"device": name, "driver": "{0} at {1}".format(result["napalm_driver"], result["host"])},
+                    ),
+                    [params.get("password"), params.get("nautobot_token")],
+                ),
+            )
+        except ProvisionError as error:
+            for key in ("device", "device_id", "config_diff", "intent_source", "dry_run"):
+                error.details.setdefault(key, result.get(key))
+            raise
+        result["warnings"] = list(result.get("warnings") or []) + plan_warnings
+        result["plan_id"] = plan_id
+        result["msg"] = "PLANNED (config plan {0}, waiting for approval)".format(plan_id)
 
     # Golden Config's job fails as a whole when one device's platform has no network driver (its
     # template path needs it): such devices are rendered on demand, alone, and fail alone.

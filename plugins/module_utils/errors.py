@@ -114,3 +114,26 @@ class CommitVerificationFailed(DeviceError):
     """After a commit the device stopped answering or lacks intended lines; ``rolled_back`` says how."""
 
     code = "commit_verification_failed"
+
+
+# --- Golden Config config plans (the approval gate) --------------------------------------------------
+class PlanError(NautobotError):
+    """Golden Config did not file the config plan asked for, or a plan cannot be used."""
+
+    code = "plan_error"
+
+
+class PlanNotFound(NautobotError):
+    code = "plan_not_found"
+
+
+class PlanNotApproved(ProvisionError):
+    """The plan's status is not Approved: it is not deployed (a rejected plan never is)."""
+
+    code = "plan_not_approved"
+
+
+class PlanStale(ProvisionError):
+    """The device's intended configuration changed since the plan was made; ``fresh_plan_id`` names the new plan."""
+
+    code = "plan_stale"

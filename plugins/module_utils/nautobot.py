@@ -335,21 +335,40 @@ class NautobotClient(object):
         return devices, selected, missing
 
     # --- writes -----------------------------------------------------------------------------------
-    def create_note(self, device_id, kind, comments):
+    def patch_json(self, path, data):
+        """PATCH ``/api/<path>`` with ``data``; return ``(status_code, body)`` for 2xx/400/404, raise on the rest."""
+        what = "updating /api/{0}".format(path.lstrip("/"))
+        url = "{0}/{1}".format(self.api.base_url, path.lstrip("/"))
+        try:
+            response = self.api.http_session.patch(url, json=data, headers=self._headers())
+        except Exception as exc:  # noqa: BLE001 - translated or re-raised by _raise_for
+            self._raise_for(exc, what)
+        if response.status_code in (401, 403) or response.status_code >= 500:
+            self._raise_for_status(response.status_code, _response_detail(response), what)
+        try:
+            body = response.json()
+        except ValueError:
+            body = {"detail": (response.text or "").strip()[:300]}
+        return response.status_code, body
+
+    def create_note(self, device_id, kind, comments, object_type="dcim.device"):
         """Write a note on the device (Nautobot's Notes, ``/api/extras/notes/``, Markdown); return its id.
 
-        The note's ``kind`` leads its text, e.g. ``[success]``.
+        The note's ``kind`` leads its text, e.g. ``[success]``. ``object_type`` notes another kind of
+        object (``nautobot_golden_config.configplan``: a config plan, ``device_id`` then its id).
         """
         if kind not in NOTE_KINDS:
             raise ValueError("note kind must be one of %s" % ", ".join(NOTE_KINDS))
         try:
             entry = self.api.extras.notes.create(
-                assigned_object_type="dcim.device",
+                assigned_object_type=object_type,
                 assigned_object_id=str(device_id),
                 note="[{0}] {1}".format(kind, comments),
             )
         except Exception as exc:  # noqa: BLE001 - translated or re-raised by _raise_for
-            self._raise_for(exc, "writing a note on the device")
+            self._raise_for(
+                exc, "writing a note on the {0}".format("device" if object_type == "dcim.device" else object_type)
+            )
         return str(entry.id if not isinstance(entry, dict) else entry["id"])
 
     def create_notes(self, entries):

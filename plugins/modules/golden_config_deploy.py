@@ -157,6 +157,20 @@ options:
       - What caused this run, recorded in the note, for example C(rulebook - name changed).
     type: str
     default: manual
+  plan:
+    description:
+      - The approval gate. A dry run that, for each device with differences, files a Golden Config B(config plan)
+        (a C(manual) plan made by Golden Config's C(Generate Config Plans) job, which must be enabled) whose config
+        set is the device's full intended configuration, what a live merge would load, with the status
+        C(Not Approved), the change control id C(sotsync.nautobot), and a note on the plan with the diff and the
+        O(trigger). A device without differences gets no plan. Check mode files no plan.
+      - "The device's line then reads C(X: PLANNED (config plan <id>, waiting for approval)) and its result has
+        RV(plan_id) (in RV(results)). Once an engineer sets the plan's status to C(Approved) in Nautobot,
+        M(sotsync.nautobot.config_plan_deploy) deploys it (the rulebook's approval mode does so by itself)."
+      - Cannot be combined with O(dry_run=false) (the task fails with C(invalid_parameter)).
+    type: bool
+    default: false
+    version_added: 0.2.0
 notes:
   - Failures carry a machine-readable RV(error) code, for example C(device_not_ready),
     C(render_failed), C(device_unreachable), C(device_authentication), C(config_rejected),
@@ -248,10 +262,20 @@ summary:
     failed:
       description: Devices that failed.
       type: int
+    planned:
+      description:
+        - Devices with differences for which a config plan was filed (O(plan)); not counted in RV(summary.dry_run).
+      type: int
+      version_added: 0.2.0
+    planned_devices:
+      description: Names of the RV(summary.planned) devices, sorted.
+      type: list
+      elements: str
+      version_added: 0.2.0
     drifted:
       description:
         - Names of the devices that differed from their intended configuration when compared (the
-          RV(summary.dry_run) and RV(summary.committed) ones), sorted. A device that failed is in
+          RV(summary.dry_run), RV(summary.planned) and RV(summary.committed) ones), sorted. A device that failed is in
           RV(summary.failed_devices) only.
       type: list
       elements: str
@@ -296,6 +320,14 @@ failed_devices:
   returned: when some failed, with O(devices) or O(device_filter)
   type: list
   elements: str
+plan_id:
+  description:
+    - With O(plan), the id of the Golden Config config plan filed for a device with differences (status
+      C(Not Approved)); in each device's entry of RV(results), and at the top level for one device.
+  returned: with O(plan), for a device with differences
+  type: str
+  sample: 8d7a3f0e-2c1b-4f5e-9a6d-0b1c2d3e4f50
+  version_added: 0.2.0
 msg:
   description: What happened, in the words users know.
   returned: always

@@ -56,12 +56,16 @@ from ansible_collections.sotsync.nautobot.plugins.plugin_utils.device_event impo
     add_readiness,
     changed_fields,
     describe,
+    PLAN_NESTED_TYPES,
     ip_candidate_devices,
+    is_plan_event,
     needs_lookup,
+    normalize_config_plan_event,
     normalize_device_event,
     normalize_ipaddress_device_event,
 )
 from ansible_collections.sotsync.nautobot.plugins.plugin_utils.request import (
+    CONFIG_PLAN,
     DEFAULT_MODELS,
     DEVICE,
     INTERFACE,
@@ -845,6 +849,9 @@ class ChangelogSource:
             if hook.model == DEVICE:
                 events = [await self._device_event(hook)]
                 via = None
+            elif hook.model == CONFIG_PLAN:
+                events = [await self._plan_event(hook)]
+                via = None
             elif hook.model != IPADDRESS or (INTERFACE in self.settings.models and related.is_ip_attachment(hook)):
                 events, via = await self._related_events(hook)
             else:
@@ -871,8 +878,9 @@ class ChangelogSource:
             self.bursts.mark(event)
             # What the change log delivers first is a catch-up (the webhook missed it or is not there
             # yet): it goes to the rulebook's batch window, where a device changed several times is
-            # provisioned once, on its latest state. The lone fast path is the webhook's.
-            event["nautobot"]["burst"] = True
+            # provisioned once, on its latest state. The lone fast path is the webhook's. A config plan
+            # event is no device change: its own rules take it as it is.
+            event["nautobot"]["burst"] = not is_plan_event(event)
             self._hold(event, f"change {change.id} at {format_time(change.time)}" + (f" via {via}" if via else ""))
         self.registry.mark(raw)
 
@@ -885,6 +893,12 @@ class ChangelogSource:
         if resolve is None:
             return normalize_device_event(hook, ENDPOINT, {})
         return await asyncio.to_thread(normalize_device_event, hook, ENDPOINT, {}, resolve)
+
+    async def _plan_event(self, hook):
+        """A config plan change: its device and status are references in the change log, read from Nautobot."""
+        if self.lookup is not None and needs_lookup(hook.data, PLAN_NESTED_TYPES):
+            return await asyncio.to_thread(normalize_config_plan_event, hook, ENDPOINT, {}, self.lookup.get_object)
+        return normalize_config_plan_event(hook, ENDPOINT, {})
 
     async def _related_events(self, hook):
         if related.inert_change(hook):

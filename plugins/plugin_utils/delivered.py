@@ -48,7 +48,11 @@ def event_key(event):
     if not isinstance(nautobot, dict) or not nautobot.get("request_id"):
         return None
     state = json.dumps(
-        {"device": nautobot.get("device"), "changed_fields": nautobot.get("changed_fields")},
+        {
+            "device": nautobot.get("device"),
+            "plan": nautobot.get("plan"),
+            "changed_fields": nautobot.get("changed_fields"),
+        },
         sort_keys=True,
         default=str,
     )

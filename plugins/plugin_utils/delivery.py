@@ -23,6 +23,7 @@ from ansible_collections.sotsync.nautobot.plugins.plugin_utils.device_event impo
     add_readiness,
     describe,
     field_objects,
+    is_plan_event,
     ordered_union,
 )
 
@@ -43,6 +44,8 @@ class BurstMarker:
         self.last = None
 
     def mark(self, event):
+        if is_plan_event(event):
+            return event  # a config plan's status is not a device change: never batched, never a burst
         now = self.clock()
         burst = self.quiet > 0 and self.last is not None and now - self.last < self.quiet
         self.last = now
@@ -110,7 +113,7 @@ def merge_events(first, later):
     else:
         merged_nb["action"] = b["action"]
     merged_nb["events_coalesced"] = int(a.get("events_coalesced") or 1) + int(b.get("events_coalesced") or 1)
-    merged_nb["burst"] = True  # several events: not a lone change
+    merged_nb["burst"] = not is_plan_event(later)  # several device events: not a lone change
     merged = dict(later)
     merged["nautobot"] = merged_nb
     return merged

@@ -16,7 +16,12 @@ import logging
 # golden_config_deploy module: the rulebook's conditions test what is put on the event here.
 from ansible_collections.sotsync.nautobot.plugins.module_utils.messages import DEFAULT_READY_STATUSES
 from ansible_collections.sotsync.nautobot.plugins.module_utils.readiness import check_readiness, napalm_driver_of
-from ansible_collections.sotsync.nautobot.plugins.plugin_utils.request import DEVICE, IPADDRESS
+from ansible_collections.sotsync.nautobot.plugins.plugin_utils.request import (
+    CONFIG_PLAN,
+    DEVICE,
+    IPADDRESS,
+    SHORT_NAMES,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -109,27 +114,31 @@ def is_reference(value):
     return isinstance(value, dict) and isinstance(value.get("id"), str) and set(value) <= REFERENCE_KEYS
 
 
-def needs_lookup(data):
-    """True when reading the device from ``data`` needs Nautobot (a nested field is only a reference)."""
-    for key in NESTED_TYPES:
+def needs_lookup(data, nested=None):
+    """True when reading the device from ``data`` needs Nautobot (a nested field is only a reference).
+
+    ``nested``: the nested fields to check (``{field: object type}``), the device's by default.
+    """
+    for key in nested or NESTED_TYPES:
         value = data.get(key)
         if is_reference(value) or (isinstance(value, str) and value.strip()):
             return True
     return False
 
 
-def _nested(data, key, resolve, device_label):
+def _nested(data, key, resolve, device_label, types=None):
+    types = types or NESTED_TYPES
     value = data.get(key)
     if value is None or value == "":
         return None
     if isinstance(value, str):  # legacy object_data: a bare primary key
-        value = {"id": value, "object_type": NESTED_TYPES[key]}
+        value = {"id": value, "object_type": types[key]}
     if not isinstance(value, dict):
         logger.warning("device %s: %s has an unexpected type (%s); using null", device_label, key, type(value).__name__)
         return None
     if not is_reference(value):
         return value
-    object_type = value.get("object_type") or NESTED_TYPES[key]
+    object_type = value.get("object_type") or types[key]
     if resolve is None:
         logger.warning(
             "device %s: %s is only a reference (%s %s) and no nautobot_url is set to look it up; using null",
@@ -243,6 +252,61 @@ def normalize_related_device_event(hook, device_data, changed, endpoint="/", hea
     return _event(hook, device, changed, hook.model, endpoint, headers or {}, action="updated")
 
 
+# --- config plans (the approval gate) ---------------------------------------------------------------
+PLAN_NESTED_TYPES = {"device": "dcim.device", "status": "extras.status"}
+
+
+def is_plan_event(event):
+    """Whether ``event`` is a config plan event (``nautobot.model == "configplan"``), not a device event."""
+    nautobot = event.get("nautobot") if isinstance(event, dict) else None
+    return isinstance(nautobot, dict) and nautobot.get("model") == SHORT_NAMES[CONFIG_PLAN]
+
+
+def plan_block(data, resolve=None):
+    """A config plan's data (webhook ``data`` at depth 1, or the change log's references) -> the event's ``plan``.
+
+    ``resolve(object_type, id)`` reads a nested object given only as a reference (its device, its status);
+    without it such a name is null and a warning is logged.
+    """
+    label = data.get("display") or data.get("id")
+    device = _nested(data, "device", resolve, "config plan {0}".format(label), PLAN_NESTED_TYPES)
+    status = _nested(data, "status", resolve, "config plan {0}".format(label), PLAN_NESTED_TYPES)
+    device_ref = data.get("device")
+    device_id = reference_id(device_ref) or (device_ref if isinstance(device_ref, str) else None)
+    return {
+        "id": data.get("id"),
+        "status": _name_of(status),
+        "device": {"id": (device or {}).get("id") or device_id, "name": _name_of(device)} if device_ref else None,
+        "plan_type": data.get("plan_type"),
+        "change_control_id": data.get("change_control_id"),
+    }
+
+
+def normalize_config_plan_event(hook, endpoint="/", headers=None, resolve=None):
+    """A validated config plan webhook (or change) -> the plan event of ``docs/event.md`` (no readiness)."""
+    plan = plan_block(hook.data, resolve)
+    changed = changed_fields(hook.action, hook.data, hook.snapshots)
+    name = (plan["device"] or {}).get("name") or hook.data.get("display") or plan["id"]
+    return {
+        "nautobot": {
+            "action": hook.action,
+            "model": SHORT_NAMES[CONFIG_PLAN],
+            "source_model": SHORT_NAMES[CONFIG_PLAN],
+            "object_id": plan["id"],
+            "object_name": name,
+            "plan": plan,
+            "changed_fields": list(changed),
+            "changes": field_objects(changed),
+            "timestamp": hook.timestamp,
+            "username": hook.username,
+            "request_id": hook.request_id,
+            "events_coalesced": 1,
+            "burst": False,
+        },
+        "meta": {"endpoint": endpoint, "headers": dict(headers or {})},
+    }
+
+
 def ip_candidate_devices(data):
     """Device ids from an ipaddress's ``interfaces``; None when the data does not say."""
     interfaces = data.get("interfaces")
@@ -261,6 +325,9 @@ def describe(event):
     """``device updated access1: changed ['name']`` for log lines."""
     nb = event["nautobot"]
     name = nb.get("object_name") or nb.get("object_id")
+    if is_plan_event(event):
+        status = (nb.get("plan") or {}).get("status")
+        return f"config plan {nb['action']} {nb.get('object_id')} ({name}, {status}): changed {nb['changed_fields']!r}"
     return f"device {nb['action']} {name}: changed {nb['changed_fields']!r}"
 
 
@@ -268,8 +335,10 @@ def add_readiness(event, ready_statuses=DEFAULT_READY_STATUSES):
     """Put the readiness verdict on the event: ``{ready, reasons, message}`` (``module_utils.readiness``).
 
     The rulebook tests ``event.nautobot.readiness.ready`` and prints the reasons; the module re-checks
-    the live data with the same code and the same ``ready_statuses``.
+    the live data with the same code and the same ``ready_statuses``. A config plan event has none.
     """
+    if is_plan_event(event):
+        return event
     verdict = check_readiness(event["nautobot"].get("device") or {}, ready_statuses)
     event["nautobot"]["readiness"] = {
         "ready": verdict.ready,

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from ansible_collections.sotsync.nautobot.plugins.plugin_utils import delivered, device_event, related
 from ansible_collections.sotsync.nautobot.plugins.plugin_utils.request import (
+    CONFIG_PLAN,
     DEVICE,
     IPADDRESS,
     ReplayGuard,
@@ -30,6 +31,8 @@ NOW = "now"  # normalise the device event at once, answer 200
 DEVICE_LOOKUP = "device_lookup"  # look up nested objects first, answer 202
 IP_LOOKUP = "ip_lookup"  # find the devices whose primary IPv4 this is, answer 202
 RELATED_LOOKUP = "related_lookup"  # find the devices an interface / config context change reaches, answer 202
+PLAN_NOW = "plan_now"  # a config plan event at once, answer 200
+PLAN_LOOKUP = "plan_lookup"  # a config plan whose device or status is only a reference: look it up, answer 202
 
 
 @dataclass(frozen=True)
@@ -41,7 +44,7 @@ class Route:
 
     @property
     def status(self):
-        return {IGNORE: 200, NOW: 200}.get(self.work, 202)
+        return {IGNORE: 200, NOW: 200, PLAN_NOW: 200}.get(self.work, 202)
 
     @property
     def accepted(self):
@@ -80,6 +83,8 @@ class Dispatcher:
             return Route(IGNORE, "already delivered by the change-log source")
         if hook.model == DEVICE:
             route = self._device_route(hook)
+        elif hook.model == CONFIG_PLAN:
+            route = self._plan_route(hook)
         elif hook.model == IPADDRESS and not (self.ip_attachments and related.is_ip_attachment(hook)):
             route = self._ipaddress_route(hook)
         else:
@@ -94,6 +99,11 @@ class Dispatcher:
             if device_event.needs_lookup(hook.data):
                 return Route(DEVICE_LOOKUP, "looking up nested objects in Nautobot")
         return Route(NOW)
+
+    def _plan_route(self, hook):
+        if self.lookup is not None and device_event.needs_lookup(hook.data, device_event.PLAN_NESTED_TYPES):
+            return Route(PLAN_LOOKUP, "looking up the config plan's device and status in Nautobot")
+        return Route(PLAN_NOW)
 
     def _ipaddress_route(self, hook):
         address = hook.data.get("address")
@@ -131,6 +141,10 @@ class Dispatcher:
     def _events(self, hook, route, endpoint, headers):
         if route.work == NOW:
             return [device_event.normalize_device_event(hook, endpoint, headers)], None
+        if route.work == PLAN_NOW:
+            return [device_event.normalize_config_plan_event(hook, endpoint, headers)], None
+        if route.work == PLAN_LOOKUP:
+            return [device_event.normalize_config_plan_event(hook, endpoint, headers, self.lookup.get_object)], None
         if route.work == DEVICE_LOOKUP:
             return [device_event.normalize_device_event(hook, endpoint, headers, self.lookup.get_object)], None
         if route.work == IP_LOOKUP:

@@ -31,6 +31,8 @@ DEVICE = "dcim.device"
 IPADDRESS = "ipam.ipaddress"
 INTERFACE = "dcim.interface"
 CONFIG_CONTEXT = "extras.configcontext"
+# Golden Config's config plans (the approval gate): not a device change, an event of its own.
+CONFIG_PLAN = "nautobot_golden_config.configplan"
 # What Nautobot sends in ``model`` (the model name without app label) and what users may write.
 MODEL_ALIASES = {
     "device": DEVICE,
@@ -41,8 +43,16 @@ MODEL_ALIASES = {
     "dcim.interface": INTERFACE,
     "configcontext": CONFIG_CONTEXT,
     "extras.configcontext": CONFIG_CONTEXT,
+    "configplan": CONFIG_PLAN,
+    "nautobot_golden_config.configplan": CONFIG_PLAN,
 }
-SHORT_NAMES = {DEVICE: "device", IPADDRESS: "ipaddress", INTERFACE: "interface", CONFIG_CONTEXT: "configcontext"}
+SHORT_NAMES = {
+    DEVICE: "device",
+    IPADDRESS: "ipaddress",
+    INTERFACE: "interface",
+    CONFIG_CONTEXT: "configcontext",
+    CONFIG_PLAN: "configplan",
+}
 DEFAULT_MODELS = (DEVICE, IPADDRESS)
 REQUIRED_KEYS = ("event", "model", "timestamp", "data", "snapshots")
 # Nautobot's device body nests about 5 levels; custom fields can hold user JSON, hence the margin.
@@ -280,6 +290,17 @@ def _check_config_context_data(data, where="data"):
                 _expect(item.get("id"), str, f"{where}.{key}[].id")
 
 
+def _check_config_plan_data(data, where="data"):
+    for key in ("device", "status"):
+        value = data.get(key)
+        _expect(value, (dict, str), f"{where}.{key}")
+        if isinstance(value, dict):
+            for inner in ("id", "name", "display"):
+                _expect(value.get(inner), str, f"{where}.{key}.{inner}")
+    for key in ("plan_type", "change_control_id", "display"):
+        _expect(data.get(key), str, f"{where}.{key}")
+
+
 def _check_related_snapshots(model, snapshots):
     """The snapshots of a related object are read too (the previous device, the previous scope)."""
     check = _check_interface_data if model == INTERFACE else _check_config_context_data
@@ -332,6 +353,8 @@ def validate_payload(payload, models=DEFAULT_MODELS):
         _check_interface_data(data)
     elif model == CONFIG_CONTEXT:
         _check_config_context_data(data)
+    elif model == CONFIG_PLAN:
+        _check_config_plan_data(data)
     else:
         _check_device_data(data)
     snapshots = payload["snapshots"]

@@ -82,21 +82,51 @@ def run_job_template_actions(rulebook):
                     yield action["run_job_template"]
 
 
+# The job template each run_job_template action names (by its variable), as docs/examples/awx gives it.
+JOB_TEMPLATES = {"job_template_name": "job-template.yml", "plan_job_template_name": "deploy-plan-job-template.yml"}
+
+
+def job_template_of(installed, action):
+    (variable,) = used_variables(action["name"])
+    return example(installed, JOB_TEMPLATES[variable])
+
+
 def test_activation_names_the_example_job_template(installed):
     variables = example(installed, "rulebook-activation.yml")["variables"]
-    job_template = example(installed, "job-template.yml")
     actions = list(run_job_template_actions(installed.yaml("rulebooks/device_config_hook_aap.yml")))
-    assert actions
+    assert len(actions) == 3  # two provisioning rules share one action; the approved plans' deployment
     for action in actions:
+        job_template = job_template_of(installed, action)
         name = jinja2.Environment().from_string(action["name"]).render(variables)
         organization = jinja2.Environment().from_string(action["organization"]).render(variables)
         assert (name, organization) == (job_template["name"], job_template["organization"])
 
 
+def test_plan_job_template_runs_deploy_config_plan_like_the_provisioning_one(installed):
+    provision = example(installed, "job-template.yml")
+    plan = example(installed, "deploy-plan-job-template.yml")
+    for key in ("organization", "project", "inventory", "execution_environment", "credentials", "job_type"):
+        assert plan[key] == provision[key], key
+    (play,) = example(installed, f"project/{plan['playbook']}")
+    assert play["ansible.builtin.import_playbook"] == "sotsync.nautobot.deploy_config_plan"
+    assert plan["ask_variables_on_launch"] is True and plan["extra_vars"]["dry_run"] is True
+    (deploy,) = installed.yaml("playbooks/deploy_config_plan.yml")
+    read = set()
+    for text in template_strings(deploy):
+        read |= ansible_used_variables(text)
+    for action in run_job_template_actions(installed.yaml("rulebooks/device_config_hook_aap.yml")):
+        if job_template_of(installed, action) == plan:
+            assert set(action["job_args"]["extra_vars"]) <= read, set(action["job_args"]["extra_vars"]) - read
+
+
 def test_activation_variables_cover_the_rulebook(installed):
     activation = example(installed, "rulebook-activation.yml")
     settings = installed.yaml("rulebooks/vars/device_config_hook.yml")
-    assert set(activation["variables"]) == set(settings) | {"job_template_name", "job_template_organization"}
+    assert set(activation["variables"]) == set(settings) | {
+        "job_template_name",
+        "job_template_organization",
+        "plan_job_template_name",
+    }
     assert activation["rulebook"] == "device_config_hook_aap.yml"
     text = (installed.path / "rulebooks" / "device_config_hook_aap.yml").read_text()
     used = set(re.findall(r"\bvars\.(\w+)", text))
@@ -126,14 +156,15 @@ def role_variables(installed):
 
 def test_job_template_takes_what_the_rulebook_passes(installed):
     read = playbook_variables(installed)
-    assert {"device", "filter", "dry_run", "ready_statuses", "trigger"} == read
+    assert {"device", "filter", "dry_run", "plan", "ready_statuses", "trigger"} == read
     taken = read | role_variables(installed)
     job_template = example(installed, "job-template.yml")
     assert job_template["ask_variables_on_launch"] is True
     assert set(job_template["extra_vars"]) <= read
     passed = set()
     for action in run_job_template_actions(installed.yaml("rulebooks/device_config_hook_aap.yml")):
-        passed |= set(action["job_args"]["extra_vars"])
+        if job_template_of(installed, action) == job_template:
+            passed |= set(action["job_args"]["extra_vars"])
     assert passed <= taken, passed - taken
     assert "provision_job_queue" in passed
 

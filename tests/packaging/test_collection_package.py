@@ -57,6 +57,8 @@ SHIPPED_FILES = [
     "docs/examples/awx/project/reconcile.yml",
     "docs/examples/awx/reconcile-job-template.yml",
     "docs/examples/awx/reconcile-schedule.yml",
+    "docs/examples/awx/deploy-plan-job-template.yml",
+    "docs/examples/awx/project/deploy_config_plan.yml",
     "docs/reconcile.md",
     "docs/examples/environments/execution-environment.yml",
     "docs/examples/environments/decision-environment.yml",
@@ -68,6 +70,7 @@ SHIPPED_FILES = [
     "playbooks/provision_device.yml",
     "playbooks/nautobot_webhooks.yml",
     "playbooks/reconcile.yml",
+    "playbooks/deploy_config_plan.yml",
 ]
 
 

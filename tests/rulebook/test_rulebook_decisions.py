@@ -214,10 +214,19 @@ def test_aap_variant_is_generated_from_the_rulebook():
     assert set(action["job_args"]["extra_vars"]) == {
         "device",
         "dry_run",
+        "provision_plan",
         "ready_statuses",
         "provision_job_queue",
         "trigger",
     }
+    # The approval gate's deployment: the first rule, the same lock, its own job template.
+    plan_action = aap[0]["rules"][0]["actions"][-1]["run_job_template"]
+    local_plan_action = local[0]["rules"][0]["actions"][-1]["run_playbook"]
+    assert local_plan_action["name"] == "sotsync.nautobot.deploy_config_plan"
+    assert plan_action["name"] == "{{ plan_job_template_name }}"
+    assert plan_action["lock"] == local_plan_action["lock"] == "sotsync.nautobot.provision"
+    assert plan_action["job_args"]["extra_vars"] == local_plan_action["extra_vars"]
+    assert set(plan_action["job_args"]["extra_vars"]) == {"plan", "dry_run", "ready_statuses", "trigger"}
 
 
 def test_a_burst_is_one_batch_with_each_device_once(tmp_path):
@@ -241,3 +250,41 @@ def test_a_burst_is_one_batch_with_each_device_once(tmp_path):
     for name in ("b-one", "b-two", "b-three"):
         assert msg.DEVICE_READY.format(name=name) in everything
     assert msg.NO_RELEVANT_CHANGE in joined(run["b-skip"])
+
+
+# --- the approval gate: config plan events ----------------------------------------------------------
+def plan_event(name: str, status: str, before_status: str | None = None, action: str = "updated") -> dict:
+    """The source's config plan event for a plan of device ``name`` whose status became ``status``."""
+    payload = bodies.config_plan_change(status, before_status=before_status, device_name=name, event=action)
+    hook = request.validate_payload(payload, (request.DEVICE, request.CONFIG_PLAN))
+    return device_event.normalize_config_plan_event(hook)
+
+
+def test_approval_mode_plans_changes_and_deploys_only_approved_plans(tmp_path):
+    events = [
+        event("a-rename", bodies.rename()),
+        plan_event("p-approved", "Approved", before_status="Not Approved"),
+        plan_event("p-rejected", "Failed", before_status="Not Approved"),
+        plan_event("p-new", "Not Approved", action="created"),
+    ]
+    comments_then_approved = plan_event("p-comment", "Approved", before_status="Approved")  # no status change
+    run = run_rulebook(tmp_path, settings(approval=True), events + [comments_then_approved])
+    assert "PROVISION a-rename dry_run=True ready=Active,Planned,Staged plan=True" in joined(run["a-rename"])
+    approved = joined(run["p-approved"])
+    plan_id = events[1]["nautobot"]["object_id"]
+    assert f"Config plan {plan_id} for p-approved approved by admin: deploying" in approved
+    assert f"DEPLOY PLAN {plan_id} of p-approved" in approved
+    for name in ("p-rejected", "p-new", "p-comment"):
+        lines = joined(run[name])
+        assert "DEPLOY PLAN" not in lines and "PROVISION" not in lines, lines
+        assert "Nothing deployed: a config plan is deployed when its status changes to Approved" in lines
+    assert "status Failed" in joined(run["p-rejected"])
+
+
+def test_without_approval_an_approved_plan_is_not_deployed(tmp_path):
+    events = [plan_event("p-approved", "Approved", before_status="Not Approved"), event("a-rename", bodies.rename())]
+    run = run_rulebook(tmp_path, settings(), events)
+    assert "DEPLOY PLAN" not in joined(run["p-approved"])
+    assert "Nothing deployed" in joined(run["p-approved"])
+    rename = joined(run["a-rename"])
+    assert "PROVISION a-rename dry_run=True ready=Active,Planned,Staged" in rename and "plan=True" not in rename

@@ -17,6 +17,7 @@ import copy
 import hashlib
 import hmac
 import json
+import uuid
 
 from tests.support import net
 
@@ -543,3 +544,50 @@ DEVICE_KEYS = {"id", "name", "status", "role", "location", "platform", "primary_
 
 # Kept under its old name for the suites that import it from here.
 wait_for_port = net.wait_for_port
+
+
+# --- Golden Config config plans (the approval gate) -----------------------------------------------
+PLAN_ID = "7d0a9b1e-1111-4c2d-8e3f-000000000001"
+PLAN_STATUS_IDS = {
+    "Not Approved": "7d0a9b1e-aaaa-4c2d-8e3f-000000000001",
+    "Approved": "7d0a9b1e-aaaa-4c2d-8e3f-000000000002",
+    "In Progress": "7d0a9b1e-aaaa-4c2d-8e3f-000000000003",
+    "Completed": "7d0a9b1e-aaaa-4c2d-8e3f-000000000004",
+    "Failed": "7d0a9b1e-aaaa-4c2d-8e3f-000000000005",
+}
+
+
+def config_plan(status="Not Approved", device_name="access-switch-1", device_id=DEVICE_ID, plan_id=PLAN_ID):
+    """A Golden Config config plan as its webhook sends it (the REST serializer at depth 1)."""
+    return {
+        "id": plan_id,
+        "object_type": "nautobot_golden_config.configplan",
+        "display": f"{device_name}-manual-2026-12-06",
+        "url": f"/api/plugins/golden-config/config-plan/{plan_id}/",
+        "device": {"id": device_id, "object_type": "dcim.device", "name": device_name, "display": device_name},
+        "plan_type": "manual",
+        "config_set": f"hostname {device_name}",
+        "change_control_id": "sotsync.nautobot",
+        "change_control_url": "",
+        "status": {
+            "id": PLAN_STATUS_IDS[status],
+            "object_type": "extras.status",
+            "name": status,
+            "display": status,
+        },
+        "created": CREATED,
+        "last_updated": "2026-12-06T10:00:00.000000Z",
+    }
+
+
+def config_plan_change(status, before_status=None, device_name="access-switch-1", event="updated", **kwargs):
+    """A config plan webhook body: created with ``status``, or updated from ``before_status`` to ``status``."""
+    plan_id = str(uuid.uuid5(uuid.NAMESPACE_URL, device_name))
+    after = config_plan(status, device_name, plan_id=plan_id)
+    if event == "created":
+        return body("created", "configplan", after, **kwargs)
+    before = config_plan(before_status or status, device_name, plan_id=plan_id)
+    if before_status == status:  # another field changed (a comment on the change control)
+        after["change_control_url"] = "https://change.example.com/CHG1"
+    after["last_updated"] = "2026-12-06T10:05:00.000000Z"
+    return body("updated", "configplan", after, prechange=before, **kwargs)

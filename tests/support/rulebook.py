@@ -9,6 +9,9 @@ RULEBOOK = ROOT / "rulebooks" / "device_config_hook.yml"
 SETTINGS = ROOT / "rulebooks" / "vars" / "device_config_hook.yml"
 SOURCE_BLOCK = re.compile(r"  sources:\n.*?\n  rules:\n", re.S)
 ACTION_BLOCK = re.compile(r"^( *)# provision-action-begin\n.*?^ *# provision-action-end\n", re.M | re.S)
+PLAN_ACTION_BLOCK = re.compile(r"^( *)# plan-action-begin\n.*?^ *# plan-action-end\n", re.M | re.S)
+# The plan deployment (the approval gate) becomes one line naming the plan.
+DEPLOY_PLAN_LINE = "DEPLOY PLAN {{ event.nautobot.object_id }} of {{ event.nautobot.object_name }}"
 EVENTS = "(events if events is defined else {'m': event}).values()"
 # The provisioning action becomes one line naming the batch's devices, sorted.
 PROVISION_LINE = (
@@ -16,6 +19,7 @@ PROVISION_LINE = (
     + EVENTS
     + " | map(attribute='sotsync_provision.name') | sort | join(' ') }} dry_run={{ dry_run }}"
     + " ready={{ ready_statuses | join(',') }}"
+    + "{{ ' plan=True' if approval | default(false) else '' }}"
 )
 
 
@@ -25,4 +29,8 @@ def hook_rulebook(sources):
     text = RULEBOOK.read_text()
     text = SOURCE_BLOCK.sub(lambda _m: f"  sources:\n{sources.rstrip()}\n  rules:\n", text, count=1)
     assert len(ACTION_BLOCK.findall(text)) == 1, "the provision-action markers moved"
+    assert len(PLAN_ACTION_BLOCK.findall(text)) == 1, "the plan-action markers moved"
+    text = PLAN_ACTION_BLOCK.sub(
+        lambda m: f'{m.group(1)}- debug:\n{m.group(1)}    msg: "{DEPLOY_PLAN_LINE}"\n', text, count=1
+    )
     return ACTION_BLOCK.sub(lambda m: f'{m.group(1)}- debug:\n{m.group(1)}    msg: "{PROVISION_LINE}"\n', text, count=1)

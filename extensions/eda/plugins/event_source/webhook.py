@@ -205,7 +205,7 @@ _import_collection()
 # pylint: disable=wrong-import-position
 from ansible_collections.sotsync.nautobot.plugins.plugin_utils import request as req  # noqa: E402
 from ansible_collections.sotsync.nautobot.plugins.plugin_utils.delivery import Delivery  # noqa: E402
-from ansible_collections.sotsync.nautobot.plugins.plugin_utils.dispatch import NOW, Dispatcher  # noqa: E402
+from ansible_collections.sotsync.nautobot.plugins.plugin_utils.dispatch import NOW, PLAN_NOW, Dispatcher  # noqa: E402
 from ansible_collections.sotsync.nautobot.plugins.plugin_utils.nautobot_lookup import (  # noqa: E402
     NautobotLookup,
     NautobotLookupError,
@@ -334,7 +334,7 @@ class _Receiver:
         if not route.accepted:
             return _json(200, accepted=False, detail=route.detail)
         endpoint, headers = request.path, req.safe_headers(request.headers)
-        if route.work == NOW:
+        if route.work in (NOW, PLAN_NOW):
             events, via = self.dispatcher.events(hook, route, endpoint, headers)
             for event in events:
                 await self.delivery.accept(event, via)

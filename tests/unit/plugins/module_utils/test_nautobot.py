@@ -69,6 +69,9 @@ class FakeNautobotServer:
             def do_POST(self):  # noqa: N802
                 self._answer("POST")
 
+            def do_PATCH(self):  # noqa: N802
+                self._answer("PATCH")
+
             def log_message(self, *args):
                 pass
 
@@ -194,6 +197,25 @@ def test_a_note_on_the_device(server):
         "assigned_object_id": UUID,
         "note": "[success] done",
     }
+
+
+def test_a_note_on_a_config_plan(server):
+    server.routes[("POST", "/api/extras/notes/")] = (201, {"id": "n-2", "note": "[info] planned"})
+    client = client_for(server)
+    assert client.create_note(UUID, "info", "planned", object_type="nautobot_golden_config.configplan") == "n-2"
+    assert server.requests[0]["body"]["assigned_object_type"] == "nautobot_golden_config.configplan"
+
+
+def test_patch_json_sends_the_body_and_translates_refusals(server):
+    path = f"/api/plugins/golden-config/config-plan/{UUID}/"
+    server.routes[("PATCH", path)] = (200, {"id": UUID, "status": {"name": "Completed"}})
+    status, body = client_for(server).patch_json(f"plugins/golden-config/config-plan/{UUID}/", {"status": "s-1"})
+    assert (status, body["status"]["name"]) == (200, "Completed")
+    assert server.requests[0]["body"] == {"status": "s-1"} and server.requests[0]["auth"] == f"Token {TOKEN}"
+    server.routes[("PATCH", path)] = (403, {"detail": "You do not have permission"})
+    with pytest.raises(NautobotAuthenticationFailed) as caught:
+        client_for(server).patch_json(f"plugins/golden-config/config-plan/{UUID}/", {"status": "s-1"})
+    assert TOKEN not in caught.value.message
 
 
 def test_note_kind_is_checked(server):

@@ -1,0 +1,353 @@
+"""The approval gate: config plans filed by the batch (``plan``), and an approved plan deployed (``plan_deploy``).
+
+``PlanNautobot`` is the batch's Nautobot double plus Golden Config's config plans: its "Generate Config
+Plans" job renders the manual commands with Jinja as Golden Config does (the device as ``obj``), plans and
+their statuses are kept, PATCHes and notes recorded. The devices are the conftest's ``FakeDriver``s.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import jinja2
+import pytest
+
+from ansible_collections.sotsync.nautobot.plugins.module_utils import config_plan as cp
+from ansible_collections.sotsync.nautobot.plugins.module_utils import batch
+from ansible_collections.sotsync.nautobot.plugins.module_utils.batch import format_outcome, summarise
+from ansible_collections.sotsync.nautobot.plugins.module_utils.errors import (
+    CommitVerificationFailed,
+    InvalidParameter,
+    PlanError,
+    PlanNotApproved,
+    PlanNotFound,
+    PlanStale,
+)
+from ansible_collections.sotsync.nautobot.plugins.module_utils.plan_deploy import deploy_plan
+
+from tests.unit.plugins.module_utils.conftest import INTENT, DriverFactory, FakeBatchNautobot, batch_device
+
+PASSWORD = "s3cr3t-device-password"
+TOKEN = "0123456789abcdef0123456789abcdef01234567"
+STATUSES = {
+    name: f"status-{index}"
+    for index, name in enumerate([cp.NOT_APPROVED, cp.APPROVED, cp.IN_PROGRESS, cp.COMPLETED, cp.FAILED])
+}
+PLAN_IDS = (f"aaaaaaaa-0000-4000-8000-{n:012d}" for n in itertools.count(1))
+
+
+def params(**overrides):
+    data = {
+        "device": None,
+        "devices": None,
+        "device_filter": None,
+        "nautobot_url": "http://nautobot.invalid",
+        "nautobot_token": TOKEN,
+        "intent_source": "auto",
+        "dry_run": True,
+        "username": "admin",
+        "password": PASSWORD,
+        "optional_args": None,
+        "timeout": 60,
+        "ready_statuses": ["Active", "Planned", "Staged"],
+        "commit_confirm_seconds": 60,
+        "verify": True,
+        "notes": True,
+        "trigger": "rulebook: 1 device change(s) (updated) by admin",
+        "workers": 4,
+    }
+    data.update(overrides)
+    return data
+
+
+class PlanNautobot(FakeBatchNautobot):
+    """The batch's double with Golden Config's config plans (``plans``: id -> plan as the REST API gives it)."""
+
+    def __init__(self, *args, plan_job_status="SUCCESS", render_plan=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.plans: dict[str, dict] = {}
+        self.patches: list[tuple] = []
+        self.object_notes: list[dict] = []
+        self.plan_job_status = plan_job_status
+        self.render_plan = render_plan  # replaces Golden Config's rendering of the commands (a fault)
+
+    def run_job(self, name, data, timeout=120, job_queue=None):
+        if name != cp.PLAN_JOB:
+            return super().run_job(name, data, timeout=timeout, job_queue=job_queue)
+        with self.lock:
+            self.jobs.append({"name": name, "devices": list(data["device"]), "data": data, "queue": job_queue})
+            job_id = f"plan-job-{len(self.jobs)}"
+        assert data["plan_type"] == "manual" and data["change_control_id"] == cp.CHANGE_CONTROL_ID
+        if self.plan_job_status == "SUCCESS":
+            for device_id in data["device"]:
+                device = next(d for d in self.inventory if d["id"] == device_id)
+                # Golden Config: render_jinja2(commands, {"obj": device, ...}) (Jinja drops a final newline)
+                config_set = (self.render_plan or jinja2.Environment().from_string(data["commands"]).render)(obj=device)
+                plan_id = next(PLAN_IDS)
+                self.plans[plan_id] = {
+                    "id": plan_id,
+                    "device": {"id": device_id, "name": device["name"]},
+                    "plan_type": "manual",
+                    "config_set": config_set,
+                    "change_control_id": data["change_control_id"],
+                    "status": {"id": STATUSES[cp.NOT_APPROVED], "name": cp.NOT_APPROVED},
+                    "plan_result": {"id": job_id},
+                }
+        return {"id": job_id, "status": {"value": self.plan_job_status}}
+
+    def get_json(self, path, params=None):
+        if path == cp.STATUS_PATH:
+            self._record("get_json", path, params)
+            return 200, {"results": [{"id": STATUSES[params["name"]], "name": params["name"]}]}
+        if path == cp.PLAN_PATH:
+            self._record("get_json", path, params)
+            found = [
+                p
+                for p in self.plans.values()
+                if p["device"]["id"] == params["device_id"] and p["plan_result"]["id"] == params["plan_result_id"]
+            ]
+            return 200, {"count": len(found), "results": found}
+        if path.startswith(cp.PLAN_PATH):
+            self._record("get_json", path, params)
+            plan = self.plans.get(path[len(cp.PLAN_PATH) :].strip("/"))
+            return (200, plan) if plan else (404, {"detail": "Not found."})
+        return super().get_json(path, params)
+
+    def patch_json(self, path, data):
+        self._record("patch_json", path, data)
+        plan_id = path[len(cp.PLAN_PATH) :].strip("/")
+        name = {v: k for k, v in STATUSES.items()}[data["status"]]
+        self.patches.append((plan_id, name))
+        self.plans[plan_id]["status"] = {"id": data["status"], "name": name}
+        return 200, self.plans[plan_id]
+
+    def create_note(self, object_id, kind, comments, object_type="dcim.device"):
+        with self.lock:
+            self.object_notes.append({"type": object_type, "id": object_id, "kind": kind, "note": comments})
+            return f"object-note-{len(self.object_notes)}"
+
+    def plan_notes(self, plan_id):
+        return [n for n in self.object_notes if n["type"] == cp.PLAN_OBJECT_TYPE and n["id"] == plan_id]
+
+    def status(self, plan_id):
+        return self.plans[plan_id]["status"]["name"]
+
+
+def run(params_, client, factory, check_mode=False):
+    return batch.run_batch(params_, check_mode=check_mode, client=client, driver_factory=factory)
+
+
+# --- pure helpers -------------------------------------------------------------------------------------
+def test_normalised_comparison_ignores_spacing_blank_lines_comments_and_the_final_newline():
+    assert cp.same_config(
+        "hostname a\n!\ninterface E1\n   description x\nend\n", "hostname  a\ninterface E1\n description x"
+    )
+    assert not cp.same_config("hostname a\n", "hostname b\n")
+    assert not cp.same_config("a\nb\n", "b\na\n")  # order counts: a config set is replayed in order
+
+
+@pytest.mark.parametrize("config", [INTENT, "banner motd\n{{ not jinja }} {% if %}\nEOF\n", "x {% endraw %} y\n"])
+def test_manual_commands_render_to_the_config_itself(config):
+    rendered = jinja2.Environment().from_string(cp.manual_commands(config)).render(obj={"name": "x"})
+    assert rendered.rstrip("\n") == config.rstrip("\n")
+
+
+# --- planning: golden_config_deploy with plan -------------------------------------------------------
+def test_a_device_with_differences_gets_a_plan_and_one_without_gets_none():
+    changed, same = batch_device(1), batch_device(2)
+    nautobot = PlanNautobot(inventory=[changed, same])
+    factory = DriverFactory(per_host={"127.0.2.2": {"diff": ""}})
+    result = run(params(devices=["dev1", "dev2"], plan=True), nautobot, factory)
+    outcomes = {r["device"]: r for r in result["results"]}
+
+    (plan,) = list(nautobot.plans.values())
+    assert plan["device"]["id"] == changed["id"] and nautobot.status(plan["id"]) == cp.NOT_APPROVED
+    assert cp.same_config(plan["config_set"], INTENT)  # the full intent, what a live merge loads
+    assert outcomes["dev1"]["plan_id"] == plan["id"]
+    assert outcomes["dev1"]["msg"] == f"PLANNED (config plan {plan['id']}, waiting for approval)"
+    assert format_outcome(outcomes["dev1"])[0] == f"dev1: PLANNED (config plan {plan['id']}, waiting for approval)"
+    assert "plan_id" not in outcomes["dev2"]
+    # Nothing committed: a plan is a dry run.
+    assert factory.drivers["127.0.2.1"].committed is False and "discard_config" in factory.drivers["127.0.2.1"].calls
+    (note,) = nautobot.plan_notes(plan["id"])
+    assert "```diff\n-hostname old-name\n+hostname access1\n```" in note["note"]
+    assert "trigger: rulebook: 1 device change(s) (updated) by admin" in note["note"]
+    assert PASSWORD not in note["note"] and TOKEN not in note["note"]
+    summary = result["summary"]
+    assert (summary["planned"], summary["dry_run"], summary["unchanged"]) == (1, 0, 1)
+    assert summary["planned_devices"] == ["dev1"] and summary["drifted"] == ["dev1"]
+    assert summary["msg"].endswith(", 1 planned (config plans waiting for approval)")
+
+
+def test_plan_refuses_dry_run_false_before_anything():
+    nautobot = PlanNautobot(inventory=[batch_device(1)])
+    with pytest.raises(InvalidParameter, match="cannot be combined with dry_run: false"):
+        run(params(devices=["dev1"], plan=True, dry_run=False), nautobot, DriverFactory())
+    assert nautobot.calls == [] and nautobot.plans == {}
+
+
+def test_check_mode_files_no_plan():
+    nautobot = PlanNautobot(inventory=[batch_device(1)])
+    result = run(params(devices=["dev1"], plan=True), nautobot, DriverFactory(), check_mode=True)
+    assert nautobot.plans == {} and "plan_id" not in result["results"][0]
+    assert result["summary"]["dry_run"] == 1
+
+
+def test_a_plan_job_that_fails_fails_its_device():
+    nautobot = PlanNautobot(inventory=[batch_device(1)], plan_job_status="FAILURE")
+    (outcome,) = run(params(devices=["dev1"], plan=True), nautobot, DriverFactory())["results"]
+    assert outcome["failed"] and outcome["error"] == "plan_error" and "ended FAILURE" in outcome["msg"]
+    assert outcome["config_diff"]  # the diff is still shown
+
+
+def test_a_plan_golden_config_rendered_otherwise_is_failed_and_reported():
+    nautobot = PlanNautobot(inventory=[batch_device(1)], render_plan=lambda obj: "hostname something-else")
+    (outcome,) = run(params(devices=["dev1"], plan=True), nautobot, DriverFactory())["results"]
+    assert outcome["error"] == "plan_error" and "does not hold the intended configuration" in outcome["msg"]
+    (plan,) = list(nautobot.plans.values())
+    assert nautobot.status(plan["id"]) == cp.FAILED  # nobody can approve it
+
+
+def test_summary_counts_planned_apart_from_dry_run():
+    summary = summarise(
+        [
+            {"device": "a", "changed": True, "plan_id": "p"},
+            {"device": "b", "changed": True},
+            {"device": "c", "changed": False},
+        ]
+    )
+    assert (summary["planned"], summary["dry_run"], summary["unchanged"]) == (1, 1, 1)
+    assert summary["drifted"] == ["a", "b"]
+    without = summarise([{"device": "b", "changed": True}])
+    assert "planned" not in without["msg"] and without["planned"] == 0
+
+
+# --- deploying a plan -------------------------------------------------------------------------------
+def planned(device=None, **nautobot_kwargs):
+    """A Nautobot with one device and the plan the batch filed for it; returns ``(nautobot, plan_id)``."""
+    device = device or batch_device(1)
+    nautobot = PlanNautobot(inventory=[device], **nautobot_kwargs)
+    (outcome,) = run(params(devices=[device["name"]], plan=True), nautobot, DriverFactory())["results"]
+    nautobot.object_notes.clear()
+    return nautobot, outcome["plan_id"]
+
+
+def approve(nautobot, plan_id):
+    nautobot.plans[plan_id]["status"] = {"id": STATUSES[cp.APPROVED], "name": cp.APPROVED}
+
+
+def deploy_params(plan_id, **overrides):
+    return params(plan=plan_id, **overrides)
+
+
+def test_an_approved_plan_is_deployed_exactly_and_completed():
+    nautobot, plan_id = planned()
+    approve(nautobot, plan_id)
+    nautobot.plans[plan_id]["config_set"] += "\n"  # the same once normalised
+    factory = DriverFactory()
+    result = deploy_plan(deploy_params(plan_id, dry_run=False), False, nautobot, factory)
+
+    driver = factory.drivers["127.0.2.1"]
+    assert driver.committed and driver.candidate is None
+    assert driver.running == nautobot.plans[plan_id]["config_set"]  # exactly the config set
+    assert "commit_config(revert_in)" in driver.calls and "confirm_commit" in driver.calls  # commit-confirm
+    assert result["verified"] is True and result["committed"] is True
+    assert [name for pid, name in nautobot.patches if pid == plan_id] == [cp.IN_PROGRESS, cp.COMPLETED]
+    assert result["plan_status"] == cp.COMPLETED and result["plan_id"] == plan_id
+    assert result["msg"].startswith(f"Config plan {plan_id} for dev1: ")
+    device_notes = [n for n in nautobot.object_notes if n["type"] == "dcim.device"]
+    assert len(device_notes) == 1 and "rollback point" in device_notes[0]["note"]
+    assert f"intent source: config plan {plan_id}" in device_notes[0]["note"]
+    (plan_note,) = nautobot.plan_notes(plan_id)
+    assert plan_note["kind"] == "success"
+
+
+@pytest.mark.parametrize("status", [cp.NOT_APPROVED, cp.FAILED, cp.COMPLETED, cp.IN_PROGRESS, "Rejected"])
+def test_a_plan_that_is_not_approved_is_never_deployed(status):
+    nautobot, plan_id = planned()
+    nautobot.plans[plan_id]["status"] = {"id": "x", "name": status}
+    factory = DriverFactory()
+    with pytest.raises(PlanNotApproved, match=f"is {status}, not Approved: it is not deployed") as caught:
+        deploy_plan(deploy_params(plan_id, dry_run=False), False, nautobot, factory)
+    assert caught.value.details["plan_status"] == status
+    assert factory.drivers == {} and nautobot.patches == [] and nautobot.object_notes == []
+
+
+def test_a_stale_plan_is_failed_noted_and_planned_afresh():
+    device = batch_device(1)
+    nautobot, plan_id = planned(device)
+    approve(nautobot, plan_id)
+    newer = INTENT.replace("description management", "description management (moved)")
+    nautobot.render[device["id"]] = (200, {"intended_config": newer})  # the device's intent changed since
+    factory = DriverFactory()
+    with pytest.raises(PlanStale) as caught:
+        deploy_plan(deploy_params(plan_id, dry_run=False), False, nautobot, factory)
+    error = caught.value
+    assert error.code == "plan_stale" and nautobot.status(plan_id) == cp.FAILED
+    assert [n["note"] for n in nautobot.plan_notes(plan_id)] == [cp.STALE_NOTE]
+    fresh = error.details["fresh_plan_id"]
+    assert fresh and fresh != plan_id and f"a fresh config plan {fresh} waits for approval" in error.message
+    assert nautobot.status(fresh) == cp.NOT_APPROVED and cp.same_config(nautobot.plans[fresh]["config_set"], newer)
+    assert f"config plan {plan_id} was stale" in nautobot.plan_notes(fresh)[0]["note"]
+    assert not any(d.committed for d in factory.drivers.values())  # nothing deployed
+
+
+def test_a_stale_plan_in_a_dry_run_changes_nothing():
+    device = batch_device(1)
+    nautobot, plan_id = planned(device)
+    approve(nautobot, plan_id)
+    nautobot.render[device["id"]] = (200, {"intended_config": INTENT + "vlan 20\n"})
+    with pytest.raises(PlanStale, match="Dry run"):
+        deploy_plan(deploy_params(plan_id), False, nautobot, DriverFactory())
+    assert nautobot.patches == [] and len(nautobot.plans) == 1
+
+
+@pytest.mark.parametrize("check_mode", [False, True])
+def test_a_dry_run_shows_the_diff_and_changes_no_status(check_mode):
+    nautobot, plan_id = planned()
+    approve(nautobot, plan_id)
+    factory = DriverFactory()
+    result = deploy_plan(deploy_params(plan_id, dry_run=not check_mode), check_mode, nautobot, factory)
+    assert result["config_diff"] and result["committed"] is False and result["changed"] is True
+    assert nautobot.patches == [] and result["plan_status"] == cp.APPROVED
+    assert not factory.drivers["127.0.2.1"].committed and "DRY RUN" in result["msg"]
+
+
+def test_a_failed_deploy_sets_failed_with_the_reason():
+    nautobot, plan_id = planned()
+    approve(nautobot, plan_id)
+    factory = DriverFactory(running_after_commit="hostname old-name\n")  # the commit does not take
+    with pytest.raises(CommitVerificationFailed) as caught:
+        deploy_plan(deploy_params(plan_id, dry_run=False), False, nautobot, factory)
+    assert [name for _pid, name in nautobot.patches] == [cp.IN_PROGRESS, cp.FAILED]
+    assert caught.value.details["plan_status"] == cp.FAILED
+    (note,) = nautobot.plan_notes(plan_id)
+    assert "FAILED (commit_verification_failed): " in note["note"] and note["kind"] in ("warning", "danger")
+
+
+def test_an_unknown_plan_and_a_bad_id_are_refused():
+    nautobot = PlanNautobot(inventory=[batch_device(1)])
+    with pytest.raises(PlanNotFound, match="no config plan"):
+        deploy_plan(deploy_params("bbbbbbbb-0000-4000-8000-000000000001"), False, nautobot, DriverFactory())
+    with pytest.raises(PlanNotFound, match="UUID"):
+        deploy_plan(deploy_params("access1"), False, nautobot, DriverFactory())
+
+
+def test_plan_summary_reads_references_and_names():
+    plan = cp.plan_summary({"id": "p", "device": "d-id", "status": {"id": "s", "display": "Approved"}})
+    assert plan["device"] == {"id": "d-id", "name": None} and plan["status"] == "Approved"
+
+
+def test_create_plan_raises_when_the_job_filed_nothing():
+    class NoPlans(PlanNautobot):
+        def run_job(self, name, data, timeout=120, job_queue=None):
+            return {"id": "jr", "status": {"value": "SUCCESS"}}
+
+    with pytest.raises(PlanError, match="filed no config plan"):
+        cp.create_plan(NoPlans(inventory=[batch_device(1)]), batch_device(1)["id"], "dev1", INTENT)
+
+
+def test_every_device_with_differences_gets_its_own_plan_and_note():
+    nautobot = PlanNautobot(inventory=[batch_device(i) for i in range(1, 6)])
+    run(params(devices=[f"dev{i}" for i in range(1, 6)], plan=True), nautobot, DriverFactory())
+    assert len(nautobot.plans) == 5 and len([n for n in nautobot.object_notes if n["type"] == cp.PLAN_OBJECT_TYPE]) == 5
