@@ -160,7 +160,8 @@ def test_a_stale_plan_is_refused_failed_and_planned_afresh(lab, approval_hook):
 
         window = Window(approval_hook)
         set_status(lab, stale, cp.APPROVED)
-        window.wait(f"Config plan {stale} for access-switch-1 approved by ", timeout=60)
+        # the event names the device as it is now (renamed again since the plan was made)
+        window.wait(f"Config plan {stale} for access-switch-2 approved by ", timeout=60)
         wait_status(lab, stale, cp.FAILED)
         text = window.settle()
         assert "plan_stale" in text
