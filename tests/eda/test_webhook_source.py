@@ -13,6 +13,8 @@ import runpy
 import ssl
 import subprocess
 import sys
+import threading
+import time
 import uuid
 from pathlib import Path
 
@@ -474,6 +476,10 @@ def test_standalone_main_prints_events():
     proc = subprocess.Popen(
         [sys.executable, str(LINKED_SOURCE)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
+    printed: list[str] = []
+    reader = threading.Thread(target=lambda: printed.extend(proc.stdout), daemon=True)
+    reader.start()
+    wanted = '"object_name": "access-switch-1"'
     try:
         assert wait_for_port_sync(port, timeout=20, alive=lambda: proc.poll() is None), "the source never listened"
         import urllib.request
@@ -482,7 +488,14 @@ def test_standalone_main_prints_events():
         request = urllib.request.Request(f"http://127.0.0.1:{port}/", data=raw, headers=nw.headers(raw), method="POST")
         with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310 - local test server
             assert response.status == 200
+        # The answer comes when the event is accepted; the event is printed when it leaves the source's
+        # pacing, a moment later: wait for it (bounded), then stop the source.
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not any(wanted in line for line in printed):
+            time.sleep(0.05)
     finally:
         proc.terminate()
-        out, err = proc.communicate(timeout=10)
-    assert '"object_name": "access-switch-1"' in out, err
+        proc.wait(timeout=10)
+        reader.join(timeout=5)
+        err = proc.stderr.read()
+    assert any(wanted in line for line in printed), err
