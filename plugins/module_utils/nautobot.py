@@ -158,10 +158,14 @@ class NautobotClient(object):
     # --- reads ------------------------------------------------------------------------------------
     def get_json(self, path, params=None):
         """GET ``/api/<path>``; return ``(status_code, body)`` for 2xx/400/404, raise on the rest."""
-        what = "reading /api/{0}".format(path.lstrip("/"))
+        return self._json_request("get", path, "reading", params=params or {})
+
+    def _json_request(self, method, path, doing, **kwargs):
+        """One request to ``/api/<path>``: ``(status_code, body)`` for 2xx/400/404, raise on the rest."""
+        what = "{0} /api/{1}".format(doing, path.lstrip("/"))
         url = "{0}/{1}".format(self.api.base_url, path.lstrip("/"))
         try:
-            response = self.api.http_session.get(url, params=params or {}, headers=self._headers())
+            response = getattr(self.api.http_session, method)(url, headers=self._headers(), **kwargs)
         except Exception as exc:  # noqa: BLE001 - translated or re-raised by _raise_for
             self._raise_for(exc, what)
         if response.status_code in (401, 403) or response.status_code >= 500:
@@ -337,19 +341,7 @@ class NautobotClient(object):
     # --- writes -----------------------------------------------------------------------------------
     def patch_json(self, path, data):
         """PATCH ``/api/<path>`` with ``data``; return ``(status_code, body)`` for 2xx/400/404, raise on the rest."""
-        what = "updating /api/{0}".format(path.lstrip("/"))
-        url = "{0}/{1}".format(self.api.base_url, path.lstrip("/"))
-        try:
-            response = self.api.http_session.patch(url, json=data, headers=self._headers())
-        except Exception as exc:  # noqa: BLE001 - translated or re-raised by _raise_for
-            self._raise_for(exc, what)
-        if response.status_code in (401, 403) or response.status_code >= 500:
-            self._raise_for_status(response.status_code, _response_detail(response), what)
-        try:
-            body = response.json()
-        except ValueError:
-            body = {"detail": (response.text or "").strip()[:300]}
-        return response.status_code, body
+        return self._json_request("patch", path, "updating", json=data)
 
     def create_note(self, device_id, kind, comments, object_type="dcim.device"):
         """Write a note on the device (Nautobot's Notes, ``/api/extras/notes/``, Markdown); return its id.
