@@ -212,24 +212,28 @@ def field_objects(fields):
 
 
 def _event(hook, device, changed, source_model, endpoint, headers, action=None):
-    return {
-        "nautobot": {
-            "action": action or hook.action,
-            "model": DEVICE,
-            "source_model": source_model,
-            "object_id": device["id"],
-            "object_name": device["name"],
-            "changed_fields": list(changed),
-            "changes": field_objects(changed),
-            "timestamp": hook.timestamp,
-            "username": hook.username,
-            "request_id": hook.request_id,
-            "events_coalesced": 1,
-            "burst": False,
-            "device": device,
-        },
-        "meta": {"endpoint": endpoint, "headers": dict(headers)},
+    return _common_event(hook, DEVICE, source_model, device, changed, endpoint, headers, action, device=device)
+
+
+def _common_event(hook, model, source_model, subject, changed, endpoint, headers, action=None, **block):
+    """The keys every event of ``docs/event.md`` has; ``subject`` names the object (``id``, ``name``),
+    ``block`` adds the event's own block (``device`` or ``plan``)."""
+    nautobot = {
+        "action": action or hook.action,
+        "model": model,
+        "source_model": source_model,
+        "object_id": subject["id"],
+        "object_name": subject["name"],
+        "changed_fields": list(changed),
+        "changes": field_objects(changed),
+        "timestamp": hook.timestamp,
+        "username": hook.username,
+        "request_id": hook.request_id,
+        "events_coalesced": 1,
+        "burst": False,
     }
+    nautobot.update(block)
+    return {"nautobot": nautobot, "meta": {"endpoint": endpoint, "headers": dict(headers or {})}}
 
 
 def normalize_device_event(hook, endpoint="/", headers=None, resolve=None):
@@ -287,24 +291,9 @@ def normalize_config_plan_event(hook, endpoint="/", headers=None, resolve=None):
     plan = plan_block(hook.data, resolve)
     changed = changed_fields(hook.action, hook.data, hook.snapshots)
     name = (plan["device"] or {}).get("name") or hook.data.get("display") or plan["id"]
-    return {
-        "nautobot": {
-            "action": hook.action,
-            "model": SHORT_NAMES[CONFIG_PLAN],
-            "source_model": SHORT_NAMES[CONFIG_PLAN],
-            "object_id": plan["id"],
-            "object_name": name,
-            "plan": plan,
-            "changed_fields": list(changed),
-            "changes": field_objects(changed),
-            "timestamp": hook.timestamp,
-            "username": hook.username,
-            "request_id": hook.request_id,
-            "events_coalesced": 1,
-            "burst": False,
-        },
-        "meta": {"endpoint": endpoint, "headers": dict(headers or {})},
-    }
+    short = SHORT_NAMES[CONFIG_PLAN]
+    subject = {"id": plan["id"], "name": name}
+    return _common_event(hook, short, short, subject, changed, endpoint, headers, plan=plan)
 
 
 def ip_candidate_devices(data):
