@@ -268,7 +268,15 @@ class RulebookDaemon:
             triggered += 1
             for name in m.group(1).split(", "):
                 last_triggered[name] = m.start()
-        owed = [f"a run for {name}" for name, at in last_ready.items() if last_triggered.get(name, -1) < at]
+        # A device renamed again within one batch window is decided under each name but triggered under
+        # the name its window opened with (the window groups by device id): a decision is owed a run
+        # when no trigger names it afterwards and no trigger at all came after it.
+        last_trigger = max(last_triggered.values(), default=-1)
+        owed = [
+            f"a run for {name}"
+            for name, at in last_ready.items()
+            if last_triggered.get(name, -1) < at and last_trigger < at
+        ]
         triggered += len(DEPLOYING.findall(text))
         ended = text.count(RUN_ENDED)
         if ended < triggered:
