@@ -44,9 +44,13 @@ def test_changes_made_while_the_daemon_is_down_are_provisioned_once_on_their_lat
                 lambda text: sum(int(n) for n in RUN_SUMMARY.findall(text)) >= DEVICES, 60, "the runs' summaries"
             )
             text = daemon.settle()  # the change log read past every change, every run ended
-        # one decision per device: its 5 renames, read in one poll, are one event
+        # Each device's renames are merged into one event per batch of changes the source holds before
+        # it saves its cursor (page_size changes, here 100). Other changes in the read (the overlap
+        # before the cursor, other models) can move that boundary so a device's last rename falls into
+        # the next batch: then it is decided twice (once per batch), and the batch window still makes
+        # one run of it, on its latest state (asserted below).
         decisions = text.count("Configuration-relevant fields changed: ['name']")
-        assert decisions == DEVICES, f"{decisions} decisions:\n{text[-3000:]}"
+        assert DEVICES <= decisions <= 2 * DEVICES, f"{decisions} decisions:\n{text[-3000:]}"
         for device_id, name in final.items():
             assert text.count(f"{name}: DRY RUN mode: Discarding configuration changes") == 1, text[-4000:]
             assert f"+hostname {name}" in text, name
