@@ -307,6 +307,9 @@ PLUGINS_CONFIG = {
         # connection_options on, that computes each device's config context (about 45 ms a device
         # here) for Nornir's own device connections, which rendering does not use.
         "use_config_context": {"secrets": False, "connection_options": False},
+        # Golden Config's backup job reads each device's running configuration with NAPALM (below):
+        # the simulated devices answer eAPI over HTTP on the simulator's port.
+        "connection_options": {"napalm": {"extras": {"optional_args": {"transport": "http", "port": %(sim_port)s}}}},
         "nornir_settings": {
             "credentials": "nautobot_plugin_nornir.plugins.credentials.env_vars.CredentialsEnvVars",
             "runner": {"plugin": "threaded", "options": {"num_workers": 10}},
@@ -314,9 +317,11 @@ PLUGINS_CONFIG = {
     },
     "nautobot_golden_config": {
         "per_feature_bar_width": 0.15, "per_feature_width": 13, "per_feature_height": 4,
-        "enable_backup": False, "enable_compliance": False, "enable_intended": True,
+        # backup + compliance: the collection brings a device's compliance up to date after a live commit
+        "enable_backup": True, "enable_compliance": True, "enable_intended": True,
         "enable_sotagg": True, "enable_plan": False, "enable_deploy": False,
         "enable_postprocessing": False,
+        "get_config_framework": {"arista_eos": "napalm"},
     },
 }
 """
@@ -329,10 +334,10 @@ def nautobot_configured(sec: dict, state: dict) -> None:
         NB_ROOT.mkdir(parents=True, exist_ok=True)
         nb(["init", "--disable-installation-metrics"], sec, stdout=subprocess.DEVNULL)
         with open(cfg, "a") as f:
-            f.write(CONFIG_OVERRIDES % {"pg_port": PG_PORT})
+            f.write(CONFIG_OVERRIDES % {"pg_port": PG_PORT, "sim_port": SIM_PORT})
     text = cfg.read_text()
     marker = CONFIG_OVERRIDES.lstrip("\n").splitlines()[0]
-    overrides = CONFIG_OVERRIDES % {"pg_port": PG_PORT}
+    overrides = CONFIG_OVERRIDES % {"pg_port": PG_PORT, "sim_port": SIM_PORT}
     if marker in text and not text.endswith(overrides):
         log("updating the lab's overrides in nautobot_config.py (Nautobot and Celery restart with them)")
         cfg.write_text(text[: text.index(marker)].rstrip("\n") + "\n" + overrides)
@@ -430,7 +435,7 @@ def nautobot_services_up(sec: dict, state: dict) -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# Git: the template repository (dumb HTTP) and the intended repository (git daemon, push)
+# Git: the template repository (dumb HTTP); the intended and backup repositories (git daemon, push)
 # --------------------------------------------------------------------------------------------
 def git(*args: str, cwd: Path) -> str:
     env = dict(
@@ -467,15 +472,16 @@ def publish_templates() -> bool:
     return True
 
 
-def intended_repo() -> None:
-    bare = GIT / "intended.git"
+def pushable_repo(name: str, readme: str) -> None:
+    """A bare repository ``name``.git served by the git daemon, which Golden Config pushes to."""
+    bare = GIT / f"{name}.git"
     if bare.exists():
         return
     git("init", "-q", "--bare", "-b", "main", str(bare), cwd=GIT)
     (bare / "git-daemon-export-ok").touch()
-    seed = GIT / "intended-seed"
+    seed = GIT / f"{name}-seed"
     git("init", "-q", "-b", "main", str(seed), cwd=GIT)
-    (seed / "README.md").write_text("Intended configurations rendered by Nautobot Golden Config.\n")
+    (seed / "README.md").write_text(readme + "\n")
     git("add", "-A", cwd=seed)
     git("commit", "-q", "-m", "initial", cwd=seed)
     git("push", "-q", str(bare), "main", cwd=seed)
@@ -486,7 +492,8 @@ def git_services_up() -> None:
     GIT.mkdir(exist_ok=True)
     if publish_templates():
         log("published lab/templates to the template repository")
-    intended_repo()
+    pushable_repo("intended", "Intended configurations rendered by Nautobot Golden Config.")
+    pushable_repo("backup", "Running configurations backed up by Nautobot Golden Config.")
     if not pid_alive("git-http"):
         spawn(
             "git-http",
@@ -716,6 +723,7 @@ def cmd_up(_args) -> None:
         api,
         git_http=f"http://127.0.0.1:{GIT_HTTP_PORT}/templates.git",
         git_intended=f"git://127.0.0.1:{GIT_DAEMON_PORT}/intended.git",
+        git_backup=f"git://127.0.0.1:{GIT_DAEMON_PORT}/backup.git",
         render_queue=RENDER_QUEUE,
         log=log,
     )

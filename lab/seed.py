@@ -200,8 +200,12 @@ def _ensure_repo(api: pynautobot.api, name: str, url: str, provides: str, log: L
     return repo
 
 
+RENDER_JOB = "Generate Intended Configurations"
+ALL_JOBS = "Execute All Golden Configuration Jobs - Multiple Device"  # intended, backup, compliance
+
+
 def ensure_render_queue(api: pynautobot.api, name: str, log: Log = print) -> None:
-    """A Celery job queue ``name`` allowed on Golden Config's intended job (beside its default queue)."""
+    """A Celery job queue ``name`` allowed on Golden Config's intended and all-jobs jobs (beside their default)."""
     session, base = api.http_session, api.base_url
     found = session.get(f"{base}/extras/job-queues/", params={"name": name}, timeout=30).json()["results"]
     if found:
@@ -211,26 +215,60 @@ def ensure_render_queue(api: pynautobot.api, name: str, log: Log = print) -> Non
         r.raise_for_status()
         queue_id = r.json()["id"]
         log(f"job queue {name} created")
-    job = api.extras.jobs.get(name="Generate Intended Configurations")
-    body = session.get(f"{base}/extras/jobs/{job.id}/", timeout=30).json()
-    if name not in (body.get("task_queues") or []):  # the job's allowed queues, by name
-        # the job's queues are a many-to-many through JobQueueAssignment: the job's own serializer
-        # does not write them; the override keeps Nautobot from resetting them to the job class's
-        r = session.post(
-            f"{base}/extras/job-queue-assignments/", json={"job": job.id, "job_queue": queue_id}, timeout=30
-        )
-        r.raise_for_status()
-        r = session.patch(f"{base}/extras/jobs/{job.id}/", json={"job_queues_override": True}, timeout=30)
-        r.raise_for_status()
-        log(f"Golden Config's intended job may run on the {name} queue")
+    # Both jobs sync the template and intended repositories: they share the one-process queue.
+    for job_name in (RENDER_JOB, ALL_JOBS):
+        job = api.extras.jobs.get(name=job_name)
+        body = session.get(f"{base}/extras/jobs/{job.id}/", timeout=30).json()
+        if name not in (body.get("task_queues") or []):  # the job's allowed queues, by name
+            # the job's queues are a many-to-many through JobQueueAssignment: the job's own serializer
+            # does not write them; the override keeps Nautobot from resetting them to the job class's
+            r = session.post(
+                f"{base}/extras/job-queue-assignments/", json={"job": job.id, "job_queue": queue_id}, timeout=30
+            )
+            r.raise_for_status()
+            r = session.patch(f"{base}/extras/jobs/{job.id}/", json={"job_queues_override": True}, timeout=30)
+            r.raise_for_status()
+            log(f"Golden Config's job {job_name!r} may run on the {name} queue")
+
+
+# Golden Config's compliance features for the lab's EOS devices: {feature: the sections it covers}.
+COMPLIANCE_RULES = {
+    "system": ["hostname", "ip domain-name", "ntp server", "ip routing"],
+    "interfaces": ["interface"],
+    "vlans": ["vlan"],
+    "routing": ["router ospf"],
+}
+
+
+def compliance_rules(api: pynautobot.api, log: Log = print) -> None:
+    """Golden Config compliance features and CLI rules for the lab's EOS platform (what its templates set)."""
+    platform = api.dcim.platforms.get(name=PLATFORM_EOS)
+    gc = api.plugins.golden_config
+    for name, sections in COMPLIANCE_RULES.items():
+        feature = _ensure(gc.compliance_feature, {"name": name}, {"slug": name})
+        rule = gc.compliance_rule.get(feature=feature.id, platform=platform.id)
+        match = "\n".join(sections)
+        if rule is None:
+            gc.compliance_rule.create(
+                feature=feature.id, platform=platform.id, config_type="cli", config_ordered=False, match_config=match
+            )
+            log(f"compliance rule {name} ({PLATFORM_EOS}) created")
+        elif rule.match_config != match:
+            rule.update({"match_config": match})
 
 
 def golden_config(
-    api: pynautobot.api, git_http: str, git_intended: str, render_queue: str | None = None, log: Log = print
+    api: pynautobot.api,
+    git_http: str,
+    git_intended: str,
+    git_backup: str | None = None,
+    render_queue: str | None = None,
+    log: Log = print,
 ) -> None:
     started = time.monotonic()
     templates = _ensure_repo(api, "sotsync lab templates", git_http, "nautobot_golden_config.jinjatemplate", log)
     intended = _ensure_repo(api, "sotsync lab intended", git_intended, "nautobot_golden_config.intendedconfigs", log)
+    backup = git_backup and _ensure_repo(api, "sotsync lab backup", git_backup, "nautobot_golden_config.backupconfigs", log)
     query = _ensure(api.extras.graphql_queries, {"name": "sotsync lab sot_agg"}, update={"query": GRAPHQL_QUERY})
     gcs = api.plugins.golden_config.golden_config_settings
     setting = gcs.get(name="Default Settings") or gcs.all()[0]
@@ -241,6 +279,10 @@ def golden_config(
         "intended_path_template": "{{obj.location.name|slugify}}/{{obj.name}}.cfg",
         "sot_agg_query": query.id,
     }
+    if backup:
+        want.update(
+            backup_repository=backup.id, backup_path_template="{{obj.location.name|slugify}}/{{obj.name}}.cfg"
+        )
     _ensure(gcs, {"id": setting.id}, update=want)
     changed = False
     for job in api.extras.jobs.filter(module_name__isw="nautobot_golden_config"):
@@ -257,6 +299,8 @@ def golden_config(
             refresh.update({"enabled": True})
         _run_job(api, refresh)
         log("Golden Config jobs enabled, dynamic group caches refreshed")
+    if backup:
+        compliance_rules(api, log)
     if render_queue:
         ensure_render_queue(api, render_queue, log)
     log(f"Golden Config set up in {time.monotonic() - started:.1f} s")

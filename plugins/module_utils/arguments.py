@@ -41,13 +41,18 @@ NOTES_OPTION = {
     "deprecated_aliases": [{"name": "journal", "version": "2.0.0", "collection_name": "sotsync.nautobot"}],
 }
 
+# Shared by every module that commits to devices (doc fragment sotsync.nautobot.golden_config_jobs).
+GOLDEN_CONFIG_JOBS_ARGUMENT_SPEC = {
+    "job_queue": {"type": "str", "default": ""},
+    "update_compliance": {"type": "bool", "default": True},
+}
+
 GOLDEN_CONFIG_DEPLOY_ARGUMENT_SPEC = {
     "device": {"type": "str"},
     "devices": {"type": "list", "elements": "str"},
     "device_filter": {"type": "raw"},
     "workers": {"type": "int", "default": 8},
     "intent_source": {"type": "str", "default": "auto", "choices": ["auto", "regenerate", "job", "stored"]},
-    "job_queue": {"type": "str", "default": ""},
     "dry_run": {"type": "bool", "default": True},
     "ready_statuses": {"type": "list", "elements": "str", "default": list(DEFAULT_READY_STATUSES)},
     "commit_confirm_seconds": {"type": "int", "default": 60},
@@ -59,6 +64,7 @@ GOLDEN_CONFIG_DEPLOY_ARGUMENT_SPEC = {
 }
 GOLDEN_CONFIG_DEPLOY_ARGUMENT_SPEC.update(NAUTOBOT_ARGUMENT_SPEC)
 GOLDEN_CONFIG_DEPLOY_ARGUMENT_SPEC.update(NAPALM_ARGUMENT_SPEC)
+GOLDEN_CONFIG_DEPLOY_ARGUMENT_SPEC.update(GOLDEN_CONFIG_JOBS_ARGUMENT_SPEC)
 GOLDEN_CONFIG_DEPLOY_REQUIRED_ONE_OF = [["device", "devices", "device_filter"]]
 
 CONFIG_ROLLBACK_ARGUMENT_SPEC = {
@@ -70,6 +76,7 @@ CONFIG_ROLLBACK_ARGUMENT_SPEC = {
 }
 CONFIG_ROLLBACK_ARGUMENT_SPEC.update(NAUTOBOT_ARGUMENT_SPEC)
 CONFIG_ROLLBACK_ARGUMENT_SPEC.update(NAPALM_ARGUMENT_SPEC)
+CONFIG_ROLLBACK_ARGUMENT_SPEC.update(GOLDEN_CONFIG_JOBS_ARGUMENT_SPEC)
 
 CONFIG_PLAN_DEPLOY_ARGUMENT_SPEC = {
     "plan": {"type": "str", "required": True},
@@ -83,3 +90,4 @@ CONFIG_PLAN_DEPLOY_ARGUMENT_SPEC = {
 }
 CONFIG_PLAN_DEPLOY_ARGUMENT_SPEC.update(NAUTOBOT_ARGUMENT_SPEC)
 CONFIG_PLAN_DEPLOY_ARGUMENT_SPEC.update(NAPALM_ARGUMENT_SPEC)
+CONFIG_PLAN_DEPLOY_ARGUMENT_SPEC.update(GOLDEN_CONFIG_JOBS_ARGUMENT_SPEC)

@@ -55,7 +55,7 @@ from ansible_collections.sotsync.nautobot.plugins.module_utils.provision import 
     provision_one,
     scrub,
 )
-from ansible_collections.sotsync.nautobot.plugins.module_utils import messages
+from ansible_collections.sotsync.nautobot.plugins.module_utils import compliance, messages
 from ansible_collections.sotsync.nautobot.plugins.module_utils.nautobot import canonical_uuid, is_uuid
 from ansible_collections.sotsync.nautobot.plugins.module_utils.readdress import previous_hosts_from
 from ansible_collections.sotsync.nautobot.plugins.module_utils.readiness import check_readiness
@@ -472,6 +472,10 @@ def run_batch(
         futures = [pool.submit(provision, device) for device in order]
         for future in as_completed(futures):
             finish(future.result())
+    began = time.monotonic()
+    after = compliance.after_commit(client, params, check_mode, results, progress)
+    if after:
+        timings["compliance_seconds"] = round(time.monotonic() - began, 3)
     timings["total_seconds"] = round(time.monotonic() - started, 3)
     warnings = []
     if notes is not None:
@@ -484,6 +488,8 @@ def run_batch(
         raise fatal[0]
     summary = summarise(results)
     summary.update(timings)
+    if after:
+        summary["compliance"] = compliance.summary(results)
     summary["intent_source"] = source
     return {"results": results, "summary": summary, "warnings": warnings}
 

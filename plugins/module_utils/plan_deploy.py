@@ -14,6 +14,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.sotsync.nautobot.plugins.module_utils import compliance
 from ansible_collections.sotsync.nautobot.plugins.module_utils import config_plan as plans
 from ansible_collections.sotsync.nautobot.plugins.module_utils.batch import run_batch
 from ansible_collections.sotsync.nautobot.plugins.module_utils.deploy import make_driver
@@ -196,6 +197,7 @@ def deploy_plan(params, check_mode, client, driver_factory=make_driver, log=None
         )
     result.update(base)
     result["warnings"] = list(result.get("warnings") or []) + warnings
+    compliance.after_commit(client, params, check_mode, [result], log)
     result["msg"] = "Config plan {0} for {1}: {2}".format(
         plan_id, label, result["msg"] if not dry_run else "DRY RUN (approved; nothing deployed): " + result["msg"]
     )

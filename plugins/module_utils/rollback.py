@@ -28,6 +28,7 @@ import difflib
 import hashlib
 import re
 
+from ansible_collections.sotsync.nautobot.plugins.module_utils import compliance
 from ansible_collections.sotsync.nautobot.plugins.module_utils.errors import (
     CommitVerificationFailed,
     DeviceNotReady,
@@ -208,4 +209,5 @@ def run_rollback(params, check_mode, client, driver_factory, optional_args_for, 
         comments = note_text(name, "rollback", result["msg"], result.get("config_diff"))
         result["note_id"] = client.create_note(device["id"], "success", comments)
         result["journal_entry_id"] = result["note_id"]  # its name before 0.2.0, deprecated: removed in 2.0.0
+    compliance.after_commit(client, params, check_mode, [result], log)
     return result

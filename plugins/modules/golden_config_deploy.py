@@ -45,6 +45,7 @@ requirements:
 extends_documentation_fragment:
   - sotsync.nautobot.nautobot
   - sotsync.nautobot.napalm
+  - sotsync.nautobot.golden_config_jobs
   - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
@@ -95,17 +96,6 @@ options:
     type: str
     choices: [auto, regenerate, job, stored]
     default: auto
-  job_queue:
-    description:
-      - The Nautobot job queue (its name, Nautobot 2.4 or later) that runs Golden Config's
-        "Generate Intended Configurations" job for O(intent_source=job) (and V(auto) with more than 8 devices).
-      - Empty runs it on the job's default queue. Nautobot's Celery workers deliver its webhooks too; during a
-        bulk edit the job waits behind hundreds of webhook deliveries on a shared queue. A queue of its own,
-        served by a Celery worker of its own (C(nautobot-server celery worker -Q <queue>)) and allowed on the
-        job (the job's job queues, with the override set), renders at once.
-      - A queue the job does not allow, or that no worker serves, fails with Nautobot's message.
-    type: str
-    default: ""
   dry_run:
     description:
       - Preview only, show the diff and discard the candidate. Check mode implies it.
@@ -232,6 +222,51 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+compliance:
+  description:
+    - After a live commit (O(update_compliance)), the device's Golden Config compliance as Golden Config's
+      "Execute All Golden Configuration Jobs - Multiple Device" job left it.
+  returned: when the device was committed and O(update_compliance) is true
+  type: dict
+  version_added: 0.2.0
+  contains:
+    updated:
+      description: Whether the job backed the device up and checked its compliance.
+      type: bool
+    msg:
+      description: The line that says it (also printed).
+      type: str
+    error:
+      description: Why its compliance was not brought up to date (the commit stands).
+      type: str
+      returned: when RV(compliance.updated) is false
+    compliant:
+      description: Whether every compliance feature of the device is compliant.
+      type: bool
+      returned: when Golden Config has compliance records for the device
+    features:
+      description: Each compliance feature of the device and whether it is compliant.
+      type: dict
+      returned: when Golden Config has compliance records for the device
+    noncompliant_features:
+      description: The features that are not compliant, sorted.
+      type: list
+      elements: str
+      returned: when Golden Config has compliance records for the device
+    checked_at:
+      description: Golden Config's C(compliance_last_success_date) of this check.
+      type: str
+      returned: when RV(compliance.updated) is true
+    job_result:
+      description: The id of the job's result in Nautobot (its log says what the job did).
+      type: str
+  sample:
+    updated: true
+    compliant: false
+    features: {interfaces: true, system: false, vlans: true}
+    noncompliant_features: [system]
+    checked_at: "2026-12-06T22:10:04.123456Z"
+    job_result: 0b6f3e0c-8f59-4d4a-9d3f-6b1f5a2b7c10
 results:
   description:
     - One entry per device, in the order they finished, with the keys below (RV(device), RV(msg),
@@ -302,6 +337,19 @@ summary:
     total_seconds:
       description: Time for the whole batch.
       type: float
+    compliance_seconds:
+      description: Time to bring the committed devices' Golden Config compliance up to date.
+      type: float
+      returned: when devices were committed and O(update_compliance) is true
+      version_added: 0.2.0
+    compliance:
+      description:
+        - The committed devices' Golden Config compliance after the run (O(update_compliance)).
+        - C(updated), the count of devices brought up to date; C(not_updated) and C(noncompliant), the names
+          of those that were not and of those not compliant.
+      type: dict
+      returned: when devices were committed and O(update_compliance) is true
+      version_added: 0.2.0
   sample:
     devices: 4
     committed: 0
