@@ -104,7 +104,11 @@ def seed(api: pynautobot.api, log: Log = print) -> dict[str, str]:
     _ensure(
         api.extras.config_contexts,
         {"name": "sotsync lab: NAPALM connection"},
-        update={"weight": 1000, "data": {"napalm": {"optional_args": {"transport": "http", "port": SIM_PORT}}}},
+        # tcp_port: where Golden Config's backup job checks the device answers (nornir-nautobot; 22 by default)
+        update={
+            "weight": 1000,
+            "data": {"napalm": {"optional_args": {"transport": "http", "port": SIM_PORT}}, "tcp_port": SIM_PORT},
+        },
     )
     for site in (SITE_A, SITE_B):
         domain = site.lower().removeprefix("lab ").replace(" ", "-") + ".lab.sotsync.test"  # site-a.lab...

@@ -68,12 +68,19 @@ class ActionModule(ActionBase):
         for warning in task_result.pop("warnings", []):
             display.warning(warning)
         summary = task_result["summary"]
+        checked = summary.get("compliance")
         display.display(
-            "{0} (devices read in {1} s, intents from {2}, {3} s in all)".format(
+            "{0} (devices read in {1} s, intents from {2}, {3} s in all){4}".format(
                 summary["msg"],
                 summary.get("lookup_seconds"),
                 summary.get("intent_source"),
                 summary.get("total_seconds"),
+                "; Golden Config compliance after the commits: {0} brought up to date ({1} not compliant), {2} not "
+                "brought up to date".format(
+                    checked["updated"], len(checked["noncompliant"]), len(checked["not_updated"])
+                )
+                if checked
+                else "",
             )
         )
         if self._task.diff and single and task_result.get("config_diff"):
