@@ -95,8 +95,8 @@ def summary_line(report):
     if report.get("compliant"):
         return "Golden Config compliance brought up to date: compliant ({0} feature(s))".format(len(features))
     return (
-        "Golden Config compliance brought up to date: NOT compliant in {0} (merge only adds lines: what the "
-        "device has beyond its intent stays until removed)".format(", ".join(report["noncompliant_features"]))
+        "Golden Config compliance brought up to date: NOT compliant in {0} (Golden Config's compliance of the "
+        "device shows the missing and extra lines)".format(", ".join(report["noncompliant_features"]))
     )
 
 

@@ -147,6 +147,8 @@ def test_a_change_is_planned_then_deployed_once_approved(lab, approval_hook):
         assert f"Config plan {plan_id} for access-switch-1: Configuration committed successfully" in text
         assert "Nothing deployed" in text  # In Progress and Completed are plan events too: logged only
         assert text.count(": deploying") == 1  # deployed once
+        # after the commit, Golden Config's compliance of the device is brought up to date (its own job)
+        assert "Golden Config compliance brought up to date: compliant (4 feature(s))" in text, text[-3000:]
         kinds = [n["note"].split("]", 1)[0] for n in notes_on(lab, plan_id)]
         assert "[success" in kinds, kinds
         device_notes = [n["note"] for n in notes_on(lab, ctx["device"].id)]

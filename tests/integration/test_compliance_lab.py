@@ -89,8 +89,8 @@ def test_a_live_commit_brings_golden_config_compliance_up_to_date(lab, trigger):
         running = sim_device(lab, "access1")["running_config"]
         assert "ntp server 10.0.0.123" in running and f"ntp server {old_ntp[0]}" in running  # merge only
         assert live.shows(
-            "access1: Golden Config compliance brought up to date: NOT compliant in system (merge only adds "
-            "lines: what the device has beyond its intent stays until removed)"
+            "access1: Golden Config compliance brought up to date: NOT compliant in system (Golden Config's "
+            "compliance of the device shows the missing and extra lines)"
         ), live
 
         record = gc_get(lab, "golden-config/", device=device.id)[0]

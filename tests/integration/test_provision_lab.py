@@ -151,6 +151,8 @@ def test_rollback_to_the_configuration_before_the_last_push(lab, trigger):
 
         live = rollback(False)
         assert live.returncode == 0 and "Rolled back to the configuration before the push" in live.stdout, live
+        # Golden Config backs it up and checks it: back at access1 while Nautobot names it access-switch-1
+        assert "Golden Config compliance brought up to date: NOT compliant in system" in live.stdout, live
         assert "hostname access1\n" in sim_device(lab, "access1")["running_config"]
         assert "hostname access-switch-1" not in sim_device(lab, "access1")["running_config"]
         assert before.split("\n", 1)[1] == sim_device(lab, "access1")["running_config"].split("\n", 1)[1]
