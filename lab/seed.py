@@ -206,10 +206,12 @@ def _ensure_repo(api: pynautobot.api, name: str, url: str, provides: str, log: L
 
 RENDER_JOB = "Generate Intended Configurations"
 ALL_JOBS = "Execute All Golden Configuration Jobs - Multiple Device"  # intended, backup, compliance
+BACKUP_JOB = "Backup Configurations"
+COMPLIANCE_JOB = "Perform Configuration Compliance"
 
 
 def ensure_render_queue(api: pynautobot.api, name: str, log: Log = print) -> None:
-    """A Celery job queue ``name`` allowed on Golden Config's intended and all-jobs jobs (beside their default)."""
+    """A Celery job queue ``name`` allowed on Golden Config's intended, all-jobs, backup and compliance jobs."""
     session, base = api.http_session, api.base_url
     found = session.get(f"{base}/extras/job-queues/", params={"name": name}, timeout=30).json()["results"]
     if found:
@@ -219,8 +221,8 @@ def ensure_render_queue(api: pynautobot.api, name: str, log: Log = print) -> Non
         r.raise_for_status()
         queue_id = r.json()["id"]
         log(f"job queue {name} created")
-    # Both jobs sync the template and intended repositories: they share the one-process queue.
-    for job_name in (RENDER_JOB, ALL_JOBS):
+    # These jobs sync the template, intended and backup repositories: they share the one-process queue.
+    for job_name in (RENDER_JOB, ALL_JOBS, BACKUP_JOB, COMPLIANCE_JOB):
         job = api.extras.jobs.get(name=job_name)
         body = session.get(f"{base}/extras/jobs/{job.id}/", timeout=30).json()
         if name not in (body.get("task_queues") or []):  # the job's allowed queues, by name
@@ -272,7 +274,9 @@ def golden_config(
     started = time.monotonic()
     templates = _ensure_repo(api, "sotsync lab templates", git_http, "nautobot_golden_config.jinjatemplate", log)
     intended = _ensure_repo(api, "sotsync lab intended", git_intended, "nautobot_golden_config.intendedconfigs", log)
-    backup = git_backup and _ensure_repo(api, "sotsync lab backup", git_backup, "nautobot_golden_config.backupconfigs", log)
+    backup = git_backup and _ensure_repo(
+        api, "sotsync lab backup", git_backup, "nautobot_golden_config.backupconfigs", log
+    )
     query = _ensure(api.extras.graphql_queries, {"name": "sotsync lab sot_agg"}, update={"query": GRAPHQL_QUERY})
     gcs = api.plugins.golden_config.golden_config_settings
     setting = gcs.get(name="Default Settings") or gcs.all()[0]
@@ -284,9 +288,7 @@ def golden_config(
         "sot_agg_query": query.id,
     }
     if backup:
-        want.update(
-            backup_repository=backup.id, backup_path_template="{{obj.location.name|slugify}}/{{obj.name}}.cfg"
-        )
+        want.update(backup_repository=backup.id, backup_path_template="{{obj.location.name|slugify}}/{{obj.name}}.cfg")
     _ensure(gcs, {"id": setting.id}, update=want)
     changed = False
     for job in api.extras.jobs.filter(module_name__isw="nautobot_golden_config"):

@@ -473,7 +473,8 @@ def run_batch(
         for future in as_completed(futures):
             finish(future.result())
     began = time.monotonic()
-    after = compliance.after_commit(client, params, check_mode, results, progress)
+    # the intended repository holds what was deployed when the intents came from Golden Config's job
+    after = compliance.after_commit(client, params, check_mode, results, progress, source in ("job", "stored"))
     if after:
         timings["compliance_seconds"] = round(time.monotonic() - began, 3)
     timings["total_seconds"] = round(time.monotonic() - started, 3)

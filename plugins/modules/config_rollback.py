@@ -123,16 +123,19 @@ compliance:
       description: Golden Config's C(compliance_last_success_date) of this check.
       type: str
       returned: when RV(compliance.updated) is true
-    job_result:
-      description: The id of the job's result in Nautobot (its log says what the job did).
-      type: str
+    job_results:
+      description:
+        - The ids of the results of Golden Config's jobs in Nautobot, in the order they ran (their logs say what
+          they did).
+      type: list
+      elements: str
   sample:
     updated: true
     compliant: false
     features: {interfaces: true, system: false, vlans: true}
     noncompliant_features: [system]
     checked_at: "2026-12-06T22:10:04.123456Z"
-    job_result: 0b6f3e0c-8f59-4d4a-9d3f-6b1f5a2b7c10
+    job_results: [0b6f3e0c-8f59-4d4a-9d3f-6b1f5a2b7c10]
 msg:
   description: What happened.
   returned: always

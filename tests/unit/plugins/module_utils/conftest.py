@@ -11,6 +11,7 @@ import time
 
 import pytest
 
+from ansible_collections.sotsync.nautobot.plugins.module_utils import compliance
 from ansible_collections.sotsync.nautobot.plugins.module_utils.errors import DeviceNotFound
 
 INTENT = """! intended configuration for access1
@@ -182,6 +183,13 @@ def batch_device(index, **overrides):
     return device
 
 
+GOLDEN_CONFIG_STAGES = {
+    compliance.ALL_JOBS: ("backup", "compliance"),
+    compliance.BACKUP_JOB: ("backup",),
+    compliance.COMPLIANCE_JOB: ("compliance",),
+}
+
+
 class FakeBatchNautobot:
     """What ``run_batch`` and ``render_by_job`` call, thread-safe, with canned answers.
 
@@ -270,7 +278,14 @@ class FakeBatchNautobot:
             )
             created = f"2026-11-25T10:{run:02d}:00.000000Z"
             attempt = f"2026-11-25T10:{run:02d}:01.000000Z"
-            if self.job_stores:
+            stages = GOLDEN_CONFIG_STAGES.get(name)
+            if stages:  # Golden Config's backup and compliance (after live commits): each device backed up and checked
+                for device_id in data["device"]:
+                    record = self.stored.setdefault(device_id, {"device": {"id": device_id}})
+                    for stage in stages:
+                        record[f"{stage}_last_attempt_date"] = attempt
+                        record[f"{stage}_last_success_date"] = attempt
+            elif self.job_stores:
                 for device_id in data["device"]:
                     failing = self.job_failures.get(device_id, 0) > 0
                     if failing:
@@ -283,6 +298,17 @@ class FakeBatchNautobot:
                         "intended_last_success_date": previous if failing else attempt,
                     }
         return {"id": f"jr{run}", "status": {"value": self.job_status}, "date_created": created}
+
+    def graphql(self, query, variables=None, what=""):
+        """Golden Config's compliance records: one feature, compliant, for each device a job checked."""
+        assert query == compliance.FEATURES_QUERY
+        with self.lock:
+            checked = [d for d in variables["devices"] if "compliance_last_success_date" in self.stored.get(d, {})]
+        return {
+            "config_compliances": [
+                {"device": {"id": d}, "rule": {"feature": {"name": "system"}}, "compliance": True} for d in checked
+            ]
+        }
 
     def create_notes(self, entries):
         with self.lock:

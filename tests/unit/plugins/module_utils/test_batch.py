@@ -12,7 +12,7 @@ import threading
 
 import pytest
 
-from ansible_collections.sotsync.nautobot.plugins.module_utils import batch, messages
+from ansible_collections.sotsync.nautobot.plugins.module_utils import batch, compliance, messages
 from ansible_collections.sotsync.nautobot.plugins.module_utils.batch import (
     AUTO_JOB_THRESHOLD,
     FILTER_EXAMPLES,
@@ -216,6 +216,54 @@ def test_commit_and_nothing_to_do_are_counted(batch_fakes, dry_run, diff, counte
     assert batch_run["summary"][counted] == 2 and batch_run["summary"]["failed"] == 0
     committed = [host for host, driver in factory.drivers.items() if "commit_config(revert_in)" in driver.calls]
     assert len(committed) == (2 if counted == "committed" else 0)
+
+
+# --- Golden Config's compliance after live commits ----------------------------------------------------
+@pytest.mark.parametrize(
+    ("source", "jobs"),
+    [
+        ("regenerate", [compliance.ALL_JOBS]),  # the intended repository is not what was deployed: render too
+        ("job", [compliance.BACKUP_JOB, compliance.COMPLIANCE_JOB]),  # it is: no second render
+    ],
+)
+def test_committed_devices_compliance_is_brought_up_to_date_in_one_run(batch_fakes, source, jobs):
+    f = batch_fakes
+    devices = [f.batch_device(i) for i in (1, 2, 3)]
+    nautobot = f.FakeBatchNautobot(inventory=devices)
+    factory = f.DriverFactory(per_host={devices[2]["primary_ip4"]["address"].split("/")[0]: {"diff": ""}})
+    lines = []
+    batch_run = run_batch(
+        params(devices=["dev1", "dev2", "dev3"], dry_run=False, intent_source=source, job_queue="gc"),
+        client=nautobot,
+        driver_factory=factory,
+        progress=lines.append,
+    )
+    after = [j for j in nautobot.jobs if j["name"] != "Generate Intended Configurations"]
+    assert [j["name"] for j in after] == jobs
+    ids = [devices[0]["id"], devices[1]["id"]]
+    assert all(sorted(j["devices"]) == ids and j["queue"] == "gc" for j in after)  # dev3 had no change
+    by_name = {r["device"]: r for r in batch_run["results"]}
+    assert by_name["dev1"]["compliance"]["updated"] and by_name["dev1"]["compliance"]["compliant"]
+    assert "compliance" not in by_name["dev3"]
+    assert batch_run["summary"]["compliance"] == {"updated": 2, "not_updated": [], "noncompliant": []}
+    assert "compliance_seconds" in batch_run["summary"]
+    assert "dev1: Golden Config compliance brought up to date: compliant (1 feature(s))" in lines
+
+
+@pytest.mark.parametrize(
+    ("dry_run", "check_mode", "update"), [(True, False, True), (False, True, True), (False, False, False)]
+)
+def test_no_compliance_job_for_a_dry_run_in_check_mode_or_when_turned_off(batch_fakes, dry_run, check_mode, update):
+    f = batch_fakes
+    nautobot = f.FakeBatchNautobot(inventory=[f.batch_device(1)])
+    batch_run = run_batch(
+        params(devices=["dev1"], dry_run=dry_run, intent_source="regenerate", update_compliance=update),
+        check_mode=check_mode,
+        client=nautobot,
+        driver_factory=f.DriverFactory(),
+    )
+    assert nautobot.jobs == []
+    assert "compliance" not in batch_run["summary"] and "compliance" not in batch_run["results"][0]
 
 
 # --- where the intents come from -------------------------------------------------------------------

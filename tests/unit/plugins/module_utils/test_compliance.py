@@ -19,8 +19,8 @@ def record(backup=(AFTER, AFTER), check=(LATER, LATER)):
 
 
 def report(rec, features=None, state="SUCCESS"):
-    started = compliance.parse_timestamp(STARTED)
-    return compliance.device_report(rec, features, started, "job-1", state, "access1")
+    runs = [(compliance.ALL_JOBS, {"id": "job-1", "status": {"value": state}, "date_created": STARTED})]
+    return compliance.device_report(rec, features, runs, "access1")
 
 
 def test_committed_takes_only_live_commits():
@@ -85,12 +85,6 @@ def test_a_failed_compliance_check_is_not_up_to_date():
     assert compliance.summary_line(out).startswith("Golden Config compliance NOT brought up to date: ")
 
 
-def test_feature_name_from_the_rule_display():
-    assert compliance.feature_name("Arista EOS - system") == "system"
-    assert compliance.feature_name("a - b - ntp") == "ntp"
-    assert compliance.feature_name("plain") == "plain"
-
-
 class Client:
     """Nautobot as the compliance step sees it: the job, the stored records, the compliance rows."""
 
@@ -107,19 +101,19 @@ class Client:
 
     def get_json(self, path, params=None):
         self.asked.append((path, params))
-        if path == "plugins/golden-config/golden-config/":
-            return 200, {
-                "results": [dict(self.records[d], device={"id": d}) for d in params["device"] if d in self.records]
-            }
-        assert path == compliance.COMPLIANCE_PATH
-        rows = [r for r in self.rows if r["device"]["id"] in params["device"]]
-        page = rows[params["offset"] : params["offset"] + params["limit"]]
-        more = params["offset"] + params["limit"] < len(rows)
-        return 200, {"results": page, "next": "more" if more else None}
+        assert path == "plugins/golden-config/golden-config/"
+        return 200, {
+            "results": [dict(self.records[d], device={"id": d}) for d in params["device"] if d in self.records]
+        }
+
+    def graphql(self, query, variables=None, what=""):
+        assert query == compliance.FEATURES_QUERY and what
+        self.asked.append(("graphql", variables))
+        return {"config_compliances": [r for r in self.rows if r["device"]["id"] in variables["devices"]]}
 
 
 def row(device_id, feature, ok):
-    return {"device": {"id": device_id}, "rule": {"display": "Arista EOS - " + feature}, "compliance": ok}
+    return {"device": {"id": device_id}, "rule": {"feature": {"name": feature}}, "compliance": ok}
 
 
 def test_refresh_runs_one_job_for_all_devices_on_the_queue_and_judges_each():
@@ -131,18 +125,33 @@ def test_refresh_runs_one_job_for_all_devices_on_the_queue_and_judges_each():
     assert client.jobs == [
         (compliance.ALL_JOBS, {"device": ["1", "2"], "commit_message": compliance.COMMIT_MESSAGE}, "sotsync-render")
     ]
+    assert reports["1"]["job_results"] == ["job-1"]
     assert reports["1"]["updated"] is True and reports["1"]["compliant"] is True
     assert reports["2"]["updated"] is False and "could not back up b's" in reports["2"]["error"]
-    assert len(lines) == 1 and "2 committed device(s)" in lines[0] and "(1 updated)" in lines[0]
+    assert (
+        len(lines) == 1
+        and "2 committed device(s)" in lines[0]
+        and "(1 updated; 'Execute All Golden Configuration Jobs - Multiple Device' SUCCESS)" in lines[0]
+    )
 
 
-def test_refresh_chunks_jobs_and_pages_compliance_rows(monkeypatch):
+def test_refresh_chunks_jobs_and_reads(monkeypatch):
     monkeypatch.setattr(compliance, "JOB_CHUNK", 2)
     devices = [(str(i), f"d{i}") for i in range(5)]
     client = Client({d: record() for d, _n in devices}, [row(d, f, True) for d, _n in devices for f in ("x", "y")])
     reports = compliance.refresh(client, devices)
     assert [len(data["device"]) for _name, data, _q in client.jobs] == [2, 2, 1]
     assert all(r["updated"] and r["features"] == {"x": True, "y": True} for r in reports.values())
+    assert [len(v["devices"]) for what, v in client.asked if what == "graphql"] == [2, 2, 1]
+
+
+def test_read_features_asks_in_chunks_and_keeps_each_devices_own():
+    client = Client({}, [row("1", "system", False), row("2", "system", True), row("1", "vlans", True)])
+    assert compliance.read_features(client, ["1", "2", "3"], chunk=2) == {
+        "1": {"system": False, "vlans": True},
+        "2": {"system": True},
+    }
+    assert [v["devices"] for _what, v in client.asked] == [["1", "2"], ["3"]]
 
 
 def test_a_job_that_cannot_run_is_each_devices_reason_not_an_exception():
@@ -173,3 +182,12 @@ def test_after_commit_attaches_reports_warns_and_skips_dry_runs_and_check_mode()
     assert "compliance" not in results[2]
     assert "a: Golden Config compliance brought up to date: compliant (1 feature(s))" in lines
     assert compliance.summary(results) == {"updated": 1, "not_updated": ["b"], "noncompliant": []}
+
+
+def test_with_the_intended_repository_fresh_backup_then_compliance_run_and_both_are_named():
+    client = Client({"1": record(backup=(AFTER, BEFORE))}, [row("1", "system", True)])
+    reports = compliance.refresh(client, [("1", "a")], intended_fresh=True)
+    assert [name for name, _data, _q in client.jobs] == [compliance.BACKUP_JOB, compliance.COMPLIANCE_JOB]
+    assert reports["1"]["job_results"] == ["job-1", "job-2"]
+    error = reports["1"]["error"]
+    assert "'Backup Configurations' job (result job-1, SUCCESS) then 'Perform Configuration Compliance' job" in error
