@@ -43,6 +43,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 # Searched anywhere in a line: ansible-rulebook's own banners can run into a playbook's output line.
 RESULT = re.compile(r"(bench-\d{4}\S*): (DRY RUN|Configuration committed|No configuration|FAILED|SKIPPED)")
+# After live commits: each committed device's line on Golden Config's compliance (issue 12).
+COMPLIANCE = re.compile(r"(bench-\d{4}\S*): Golden Config compliance (brought up to date|NOT brought up to date)")
 PAGE = os.sysconf("SC_PAGE_SIZE")
 TARGETS = {
     "failures": "0",
@@ -187,6 +189,19 @@ def wait_results(daemon, start: int, names: set[str], timeout: float) -> dict[st
     return seen
 
 
+def wait_compliance(daemon, start: int, names: set[str], timeout: float) -> dict[str, tuple[float, bool]]:
+    """Each committed device's compliance line after ``start``: ``name -> (time, brought up to date)``."""
+    seen: dict[str, tuple[float, bool]] = {}
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and len(seen) < len(names):
+        for when, line in daemon.timed_lines(start):
+            match = COMPLIANCE.search(line)
+            if match and match.group(1) in names and match.group(1) not in seen:
+                seen[match.group(1)] = (when, match.group(2) == "brought up to date")
+        time.sleep(0.25)
+    return seen
+
+
 def bulk_edit(
     lab: dict,
     api,
@@ -217,8 +232,13 @@ def bulk_edit(
         cpu_saved = cpu_snapshot(daemon.proc.pid)
         seen = wait_results(daemon, start, names, timeout)
         cpu_end = cpu_snapshot(daemon.proc.pid)
+        # live: the run goes on with Golden Config's backup and compliance of the committed devices; wait
+        # for it (the next round's renders would queue behind it) and time it apart from the results
+        committed = {name for name, (_when, outcome) in seen.items() if outcome == "Configuration committed"}
+        checked = wait_compliance(daemon, start, committed, 120 + 0.5 * len(committed)) if committed else {}
         text = daemon.text(start)
     last = max((when for when, _ in seen.values()), default=saved)
+    compliance_end = max((when for when, _ in checked.values()), default=None)
     latencies = [when - saved for when, _ in seen.values()]
     hook = max(last - saved, 1e-9)
     return {
@@ -239,6 +259,10 @@ def bulk_edit(
         # CPU milliseconds per device by part: during Nautobot's save, and from its answer to the last result
         "cpu_ms_save": cpu_per_device(cpu_start, cpu_saved, len(devices)),
         "cpu_ms_hook": cpu_per_device(cpu_saved, cpu_end, len(devices)),
+        # Golden Config's compliance after the commits: seconds from the last result, devices brought up to date
+        "committed": len(committed),
+        "compliance_s": (compliance_end - last) if compliance_end else None,
+        "compliance_updated": sum(1 for _when, ok in checked.values() if ok),
     }
 
 
@@ -287,7 +311,7 @@ def manual_run(lab: dict, n: int) -> dict:
 
 def one_change(lab: dict, api, device: dict, count: int, dry_run: bool) -> dict:
     """``count`` renames of one device, each alone; latency from Nautobot's answer to the result line."""
-    latencies, failures = [], 0
+    latencies, failures, compliance = [], 0, []
     with hookrun.RulebookDaemon(lab, log_name="bench-one-change", dry_run=dry_run) as daemon:
         for index in range(count):
             name = f"{device['name']}-{'d' if dry_run else 'l'}{index}"
@@ -302,6 +326,11 @@ def one_change(lab: dict, api, device: dict, count: int, dry_run: bool) -> dict:
                 latencies.append(seen[name][0] - saved)
             else:
                 failures += 1
+            if name in seen and seen[name][1] == "Configuration committed":
+                # the run ends with Golden Config's backup and compliance of the device: timed apart
+                checked = wait_compliance(daemon, start, {name}, 60)
+                if name in checked and checked[name][1]:
+                    compliance.append(checked[name][0] - seen[name][0])
             time.sleep(2.5)  # longer than lone_event_seconds: the next rename comes alone
     return {
         "mode": "dry run" if dry_run else "live",
@@ -309,6 +338,8 @@ def one_change(lab: dict, api, device: dict, count: int, dry_run: bool) -> dict:
         "p50_s": percentile(latencies, 0.5) if latencies else None,
         "p95_s": percentile(latencies, 0.95) if latencies else None,
         "failures": failures,
+        "compliance_p50_s": percentile(compliance, 0.5) if compliance else None,
+        "compliance_updated": len(compliance),
     }
 
 
@@ -338,6 +369,14 @@ def print_batches(rows: list[dict], baseline: dict | None) -> None:
             f"{fmt(row['peak_rss_mb'], '.0f'):>7} {fmt(ratio, '.1f') + 'x' if ratio else '-':>7}"
         )
     print("targets: " + "; ".join(f"{k} {v}" for k, v in TARGETS.items()))
+    for row in rows:
+        if row.get("committed"):
+            seconds = row["compliance_s"]
+            print(
+                f"Golden Config compliance after the live commits, N = {row['n']}: {row['compliance_updated']} of "
+                f"{row['committed']} committed devices brought up to date, {fmt(seconds)} s after the last result"
+                + (f" ({1000 * seconds / row['committed']:.0f} ms/device)" if seconds else "")
+            )
     rows_cpu = [r for r in ([baseline] if baseline else []) + rows if "cpu_ms_hook" in r]
     if rows_cpu:
         parts = list(rows_cpu[0]["cpu_ms_hook"])
@@ -415,6 +454,12 @@ def run(
         print(
             f"one change, {row['mode']}: p50 {fmt(row['p50_s'])} s, p95 {fmt(row['p95_s'])} s over {row['n']} "
             f"renames, {row['failures']} failed"
+            + (
+                f"; Golden Config compliance after each commit: p50 {fmt(row['compliance_p50_s'])} s after the "
+                f"result ({row['compliance_updated']} brought up to date)"
+                if row.get("compliance_updated") or row["mode"] == "live"
+                else ""
+            )
         )
     return figures
 

@@ -1,7 +1,8 @@
 """Smoke check of the batch path at a small N on the lab (the full benchmark is its own command:
 ``.venv/bin/python tests/bench/scale_lab.py``). Figures are printed; correctness is asserted: every
 device's result came, none failed, in fewer runs than devices, for the batch path and the per-event
-baseline alike."""
+baseline alike; after live commits, every committed device's Golden Config compliance was brought up to
+date."""
 
 from __future__ import annotations
 
@@ -23,7 +24,11 @@ def test_batch_path_smoke(capsys):
     for row in figures["batches"]:
         assert row["results"] == row["n"] and row["failures"] == 0, row
         assert 1 <= row["runs"] < row["n"], row  # batched: fewer runs than devices
+        if row["mode"] == "live":  # every committed device's Golden Config compliance brought up to date
+            assert row["committed"] == row["n"] and row["compliance_updated"] == row["n"], row
     baseline = figures["baseline"]
     assert baseline["results"] == baseline["n"], baseline
     for row in figures["one_change"]:
         assert row["failures"] == 0, row
+        if row["mode"] == "live":
+            assert row["compliance_updated"] == row["n"], row
