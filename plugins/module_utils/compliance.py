@@ -219,8 +219,9 @@ def after_commit(client, params, check_mode, results, progress=None, intended_fr
     if done:
         progress = progress or (lambda _line: None)
         progress(
-            "{0} device(s) committed: bringing their Golden Config compliance up to date (Golden Config's "
-            "intended, backup and compliance job)".format(len(done))
+            "{0} device(s) committed: bringing their Golden Config compliance up to date (Golden Config's {1})".format(
+                len(done), "backup and compliance jobs" if intended_fresh else "intended, backup and compliance job"
+            )
         )
         reports = refresh(client, done, params.get("job_queue") or None, intended_fresh, progress=progress)
         attach(results, reports)
