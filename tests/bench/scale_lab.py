@@ -17,7 +17,9 @@ failures; provisioning runs; the peak RSS of the daemon's whole process tree (sa
 Baseline in the same run: the per-event path as it was (the same rulebook with the batch window taken
 out, so every event starts its own ``run_playbook``, runs of different devices in parallel), at the
 baseline's N, dry run, bounded in time. One change: p50/p95 over single renames (dry run and live),
-from Nautobot's answer to the result line.
+from Nautobot's answer to the result line. Live rounds also time Golden Config's compliance of the
+committed devices after the commits (issue 12), and one live round at the largest N runs with
+``golden_config_compliance: false``: what that step costs, against a baseline of the same run.
 
 Figures are printed against the issue's targets, never asserted; ``run()`` returns them and raises
 only when a result is wrong (a device missing or failed). Everything is bounded in count and time.
@@ -391,11 +393,20 @@ def print_batches(rows: list[dict], baseline: dict | None) -> None:
 
 
 def run(
-    sizes=(50, 200, 500), baseline_n=50, renames=20, live=True, manual=True, shared_queue_n=None, log=print
+    sizes=(50, 200, 500),
+    baseline_n=50,
+    renames=20,
+    live=True,
+    manual=True,
+    shared_queue_n=None,
+    no_compliance_n=None,
+    log=print,
 ) -> dict:
     """``shared_queue_n``: also a dry-run round of that N with Golden Config's job on its default queue,
     the one Nautobot's webhook deliveries use (the lab's daemon uses a queue of its own); None: the
-    largest size, 0: none."""
+    largest size, 0: none. ``no_compliance_n``: also a live round of that N with
+    ``golden_config_compliance: false`` (the same run's baseline for what compliance after the commits
+    costs); None: the largest size when ``live``, 0: none."""
     lab = lab_facts()
     api = seed.connect(lab["nautobot_url"], lab["nautobot_token"])
     figures: dict = {"batches": [], "baseline": None, "one_change": [], "manual": None}
@@ -438,6 +449,21 @@ def run(
                 golden_config_job_queue="",
             )
         )
+    no_compliance_n = (max(sizes) if live else 0) if no_compliance_n is None else no_compliance_n
+    if no_compliance_n:
+        celery_idle(log)
+        log(f"batch: N = {no_compliance_n}, live, golden_config_compliance false")
+        figures["batches"].append(
+            bulk_edit(
+                lab,
+                api,
+                devices[:no_compliance_n],
+                f"-c{no_compliance_n}-{stamp}",
+                False,
+                label="no-compl",
+                golden_config_compliance=False,
+            )
+        )
     if renames:
         celery_idle(log)
         for dry_run in (True, False) if live else (True,):
@@ -477,6 +503,12 @@ def main() -> int:
         default=None,
         help="N of a dry-run round with Golden Config's job on its default queue (default: the largest N; 0 skips)",
     )
+    parser.add_argument(
+        "--no-compliance",
+        type=int,
+        default=None,
+        help="N of a live round with golden_config_compliance false (default: the largest N when live; 0 skips)",
+    )
     parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args()
     sizes = [int(x) for x in args.sizes.split(",") if x.strip()]
@@ -488,6 +520,7 @@ def main() -> int:
         live=not args.dry_run_only,
         manual=not args.no_manual,
         shared_queue_n=args.shared_queue,
+        no_compliance_n=args.no_compliance,
         log=lambda m: print(f"[{time.monotonic() - started:7.1f}s] {m}", flush=True),
     )
     if args.json:

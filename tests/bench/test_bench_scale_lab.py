@@ -20,7 +20,7 @@ def test_batch_path_smoke(capsys):
     if not LAB_JSON.exists():
         pytest.skip("the lab is not up: run scripts/lab up")
     with capsys.disabled():
-        figures = scale_lab.run(sizes=(20,), baseline_n=5, renames=2, live=True, manual=False)
+        figures = scale_lab.run(sizes=(20,), baseline_n=5, renames=2, live=True, manual=False, no_compliance_n=0)
     for row in figures["batches"]:
         assert row["results"] == row["n"] and row["failures"] == 0, row
         assert 1 <= row["runs"] < row["n"], row  # batched: fewer runs than devices
