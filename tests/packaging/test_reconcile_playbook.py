@@ -177,6 +177,7 @@ def test_a_dry_run_reports_the_drifted_device_and_notes_it_only(installed, world
         "in_sync": 1,
         "skipped": [names["noplatform"]],
         "failed": [],
+        "compliance": None,  # a dry run commits nothing: no Golden Config compliance step
         "error": None,
         "msg": "3 device(s): 0 committed, 1 with differences (dry run), 1 already as intended, "
         "1 skipped (not ready), 0 failed",
@@ -207,6 +208,10 @@ def test_remediate_commits_the_difference_then_nothing_differs(installed, world)
     assert (result["remediate"], result["dry_run"], result["committed"]) == (True, False, 1)
     assert result["drifted"] == [names["sw1"]]
     assert "Drift remediation of 3 device(s): 1 differ from their intent (1 committed)" in out
+    # this Nautobot has no Golden Config jobs: the commit stands, the compliance step says why it could not run
+    assert result["compliance"] == {"updated": 0, "not_updated": [names["sw1"]], "noncompliant": []}
+    assert f"{names['sw1']}: Golden Config compliance NOT brought up to date: " in out
+    assert "Nautobot has no job named 'Execute All Golden Configuration Jobs - Multiple Device'" in out
     assert "   description uplink" in running(world, "sw1").splitlines()
     assert world["sims"]["sw1"].pending_commit is None  # committed under commit-confirm, then confirmed
     (note,) = nautobot.notes

@@ -217,6 +217,7 @@ def test_aap_variant_is_generated_from_the_rulebook():
         "provision_plan",
         "ready_statuses",
         "provision_job_queue",
+        "provision_update_compliance",
         "trigger",
     }
     # The approval gate's deployment: the first rule, the same lock, its own job template.
@@ -226,7 +227,14 @@ def test_aap_variant_is_generated_from_the_rulebook():
     assert plan_action["name"] == "{{ plan_job_template_name }}"
     assert plan_action["lock"] == local_plan_action["lock"] == "sotsync.nautobot.provision"
     assert plan_action["job_args"]["extra_vars"] == local_plan_action["extra_vars"]
-    assert set(plan_action["job_args"]["extra_vars"]) == {"plan", "dry_run", "ready_statuses", "trigger"}
+    assert set(plan_action["job_args"]["extra_vars"]) == {
+        "plan",
+        "dry_run",
+        "ready_statuses",
+        "provision_job_queue",
+        "provision_update_compliance",
+        "trigger",
+    }
 
 
 def test_a_burst_is_one_batch_with_each_device_once(tmp_path):
