@@ -219,6 +219,19 @@ EXAMPLES = r"""
       transport: https
       port: 8443
   delegate_to: localhost
+
+- name: Commit a site's devices, Golden Config's jobs on their own queue; report who is not compliant after
+  sotsync.nautobot.golden_config_deploy:
+    device_filter:
+      location: Lab Site A
+    dry_run: false
+    job_queue: sotsync-render
+  delegate_to: localhost
+  register: site
+
+- name: Name the devices Golden Config finds not compliant after the commits
+  ansible.builtin.debug:
+    msg: "{{ site.summary.compliance.noncompliant | default([]) }}"
 """
 
 RETURN = r"""
