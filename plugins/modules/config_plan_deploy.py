@@ -124,52 +124,12 @@ EXAMPLES = r"""
 RETURN = r"""
 compliance:
   description:
-    - After a live commit (O(update_compliance)), the device's Golden Config compliance as Golden Config's
-      "Execute All Golden Configuration Jobs - Multiple Device" job left it.
+    - After the live commit (O(update_compliance)), the device's Golden Config compliance as Golden Config's
+      jobs left it. The same keys as RV(sotsync.nautobot.golden_config_deploy#module:compliance) (C(updated),
+      C(msg), C(error), C(compliant), C(features), C(noncompliant_features), C(checked_at), C(job_results)).
   returned: when the device was committed and O(update_compliance) is true
   type: dict
   version_added: 0.2.0
-  contains:
-    updated:
-      description: Whether the job backed the device up and checked its compliance.
-      type: bool
-    msg:
-      description: The line that says it (also printed).
-      type: str
-    error:
-      description: Why its compliance was not brought up to date (the commit stands).
-      type: str
-      returned: when RV(compliance.updated) is false
-    compliant:
-      description: Whether every compliance feature of the device is compliant.
-      type: bool
-      returned: when Golden Config has compliance records for the device
-    features:
-      description: Each compliance feature of the device and whether it is compliant.
-      type: dict
-      returned: when Golden Config has compliance records for the device
-    noncompliant_features:
-      description: The features that are not compliant, sorted.
-      type: list
-      elements: str
-      returned: when Golden Config has compliance records for the device
-    checked_at:
-      description: Golden Config's C(compliance_last_success_date) of this check.
-      type: str
-      returned: when RV(compliance.updated) is true
-    job_results:
-      description:
-        - The ids of the results of Golden Config's jobs in Nautobot, in the order they ran (their logs say what
-          they did).
-      type: list
-      elements: str
-  sample:
-    updated: true
-    compliant: false
-    features: {interfaces: true, system: false, vlans: true}
-    noncompliant_features: [system]
-    checked_at: "2026-12-06T22:10:04.123456Z"
-    job_results: [0b6f3e0c-8f59-4d4a-9d3f-6b1f5a2b7c10]
 msg:
   description: What happened.
   returned: always

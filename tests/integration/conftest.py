@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import requests
 from tests.integration.labfacts import Masked
+from tests.integration.provision_helpers import delete_notes, marker
 
 ROOT = Path(__file__).resolve().parents[2]
 LAB_DIR = Path(os.environ.get("SOTSYNC_LAB_DIR", ROOT / ".lab"))
@@ -52,3 +53,11 @@ def lab_env(lab) -> dict:
     env.setdefault("ANSIBLE_FORCE_COLOR", "0")
     env.setdefault("ANSIBLE_NOCOLOR", "1")
     return env
+
+
+@pytest.fixture
+def trigger(lab, request):
+    """A unique trigger text for the test's runs; the notes it finds with it are deleted afterwards."""
+    text = marker(request.node.name)
+    yield text
+    delete_notes(lab["api"], text)

@@ -16,8 +16,6 @@ from pathlib import Path
 import pytest
 import requests
 from tests.integration.provision_helpers import (
-    delete_notes,
-    marker,
     restored,
     run_playbook,
     sim_device,
@@ -26,13 +24,6 @@ from tests.integration.provision_helpers import (
 pytestmark = pytest.mark.lab
 
 COMMITTED = "Configuration committed successfully"
-
-
-@pytest.fixture
-def trigger(lab, request):
-    text = marker(request.node.name)
-    yield text
-    delete_notes(lab["api"], text)
 
 
 def gc_get(lab, path, **params):

@@ -16,8 +16,6 @@ from tests.support.net import free_port
 from tests.integration.provision_helpers import (
     ROOT,
     change_primary_ip,
-    delete_notes,
-    marker,
     notes_with,
     playbook_env,
     restored,
@@ -34,13 +32,6 @@ pytestmark = pytest.mark.lab
 
 DRY_RUN = "DRY RUN mode: Discarding configuration changes"
 COMMITTED = "Configuration committed successfully"
-
-
-@pytest.fixture
-def trigger(lab, request):
-    text = marker(request.node.name)
-    yield text
-    delete_notes(lab["api"], text)
 
 
 def assert_ok(run, host):

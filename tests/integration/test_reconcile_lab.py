@@ -20,8 +20,6 @@ from lab import seed
 from tests.integration.provision_helpers import (
     ROOT,
     PlaybookRun,
-    delete_notes,
-    marker,
     notes_with,
     playbook_env,
     restored,
@@ -44,13 +42,6 @@ OTHERS = [name for name in seed.READY_DEVICES if name != "access2"]
 UNREADY_SELECTED = sorted(name for name in seed.DEVICES if name not in seed.READY_DEVICES)
 REPORT_LINE = re.compile(r'^\s*"(drifted|skipped \(not ready\)|failed): (.*)",?$', re.M)
 SUMMARY_LINE = re.compile(r'^\s*"(Drift (?:check \(dry run\)|remediation) of \d+ device\(s\): [^"]*)",?$', re.M)
-
-
-@pytest.fixture
-def trigger(lab, request):
-    text = marker(request.node.name)
-    yield text
-    delete_notes(lab["api"], text)
 
 
 def reconcile(lab, trigger, *args, timeout=600):
