@@ -154,14 +154,14 @@ def refresh(client, devices, job_queue=None, intended_fresh=False, clock=time.mo
         began = clock()
         runs = []
         try:
-            for name in jobs:
+            for job in jobs:
                 result = client.run_job(
-                    name,
+                    job,
                     {"device": ids, "commit_message": COMMIT_MESSAGE},
                     timeout=120 + 2 * len(ids),
                     job_queue=job_queue or None,
                 )
-                runs.append((name, result or {}))
+                runs.append((job, result or {}))
             records = read_stored_records(client, ids)
             features = read_features(client, ids)
         except ProvisionError as error:
@@ -179,7 +179,7 @@ def refresh(client, devices, job_queue=None, intended_fresh=False, clock=time.mo
                 len(part),
                 clock() - began,
                 sum(1 for d, _n in part if reports[d].get("updated")),
-                ", ".join("'{0}' {1}".format(name, _state(result)) for name, result in runs),
+                ", ".join("'{0}' {1}".format(job, _state(result)) for job, result in runs),
             )
         )
     return reports

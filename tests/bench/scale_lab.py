@@ -178,30 +178,31 @@ def lab_facts() -> dict:
     return json.loads(lab_json.read_text())
 
 
-def wait_results(daemon, start: int, names: set[str], timeout: float) -> dict[str, tuple[float, str]]:
-    """Each device's first result line after ``start``: ``name -> (time, outcome)``."""
+def first_lines(
+    daemon, start: int, names: set[str], timeout: float, pattern: re.Pattern
+) -> dict[str, tuple[float, str]]:
+    """Each device's first line after ``start`` that ``pattern`` matches (group 1 the device's name):
+    ``name -> (time, group 2)``."""
     seen: dict[str, tuple[float, str]] = {}
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and len(seen) < len(names):
         for when, line in daemon.timed_lines(start):
-            match = RESULT.search(line)
+            match = pattern.search(line)
             if match and match.group(1) in names and match.group(1) not in seen:
                 seen[match.group(1)] = (when, match.group(2))
         time.sleep(0.25)
     return seen
 
 
+def wait_results(daemon, start: int, names: set[str], timeout: float) -> dict[str, tuple[float, str]]:
+    """Each device's first result line after ``start``: ``name -> (time, outcome)``."""
+    return first_lines(daemon, start, names, timeout, RESULT)
+
+
 def wait_compliance(daemon, start: int, names: set[str], timeout: float) -> dict[str, tuple[float, bool]]:
     """Each committed device's compliance line after ``start``: ``name -> (time, brought up to date)``."""
-    seen: dict[str, tuple[float, bool]] = {}
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and len(seen) < len(names):
-        for when, line in daemon.timed_lines(start):
-            match = COMPLIANCE.search(line)
-            if match and match.group(1) in names and match.group(1) not in seen:
-                seen[match.group(1)] = (when, match.group(2) == "brought up to date")
-        time.sleep(0.25)
-    return seen
+    lines = first_lines(daemon, start, names, timeout, COMPLIANCE)
+    return {name: (when, said == "brought up to date") for name, (when, said) in lines.items()}
 
 
 def bulk_edit(
