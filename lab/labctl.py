@@ -66,23 +66,129 @@ def run(cmd: list[str], **kw) -> subprocess.CompletedProcess:
     return subprocess.run(cmd, **kw)
 
 
-def port_open(host: str, port: int, timeout: float = 0.5) -> bool:
+def log_tail(logfile: Path | None, lines: int = 15) -> str:
+    """The last ``lines`` lines of a service's log, for an error message ("" when there is none)."""
+    if logfile is None or not logfile.exists():
+        return ""
+    with open(logfile, "rb") as f:
+        f.seek(0, os.SEEK_END)
+        f.seek(max(0, f.tell() - 64 * 1024))
+        tail = f.read().decode(errors="replace").splitlines()[-lines:]
+    return "\n".join("    " + ln for ln in tail)
+
+
+class NotReady(Exception):
+    """A lab service did not answer its readiness check in time."""
+
+
+def wait_for(what: str, check, timeout: float, interval: float = 0.5, logfile: Path | None = None):
+    """Poll ``check`` (which asks the service itself) until it returns something true. On time-out,
+    exit with the service's name, its log's path and the log's last lines."""
     try:
-        with socket.create_connection((host, port), timeout=timeout):
-            return True
+        return poll(what, check, timeout, interval, logfile)
+    except NotReady as exc:
+        sys.exit(f"ERROR: {exc}")
+
+
+def poll(what: str, check, timeout: float, interval: float = 0.5, logfile: Path | None = None):
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() >= deadline:
+            break
+        time.sleep(interval)
+    msg = f"{what} did not answer within {timeout:.0f} s"
+    if logfile is not None:
+        msg += f"; its log is {logfile}"
+        tail = log_tail(logfile)
+        if tail:
+            msg += f", ending:\n{tail}"
+    raise NotReady(msg)
+
+
+# --------------------------------------------------------------------------------------------
+# readiness: each asks the service itself (a connection, its API, Celery's control ping), never
+# its log text, which differs from one start to the next
+# --------------------------------------------------------------------------------------------
+def redis_ready(host: str = "127.0.0.1", port: int = REDIS_PORT, timeout: float = 2.0) -> bool:
+    """Redis answers PING with +PONG (a port that accepts connections is not enough: another service
+    may hold it, or Redis may still be loading)."""
+    try:
+        with socket.create_connection((host, port), timeout=timeout) as sock:
+            sock.sendall(b"PING\r\n")
+            return sock.recv(64).startswith(b"+PONG")
     except OSError:
         return False
 
 
-def wait_for(what: str, check, timeout: float, interval: float = 0.5, logfile: Path | None = None):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = check()
-        if result:
-            return result
-        time.sleep(interval)
-    hint = f"; see {logfile}" if logfile else ""
-    sys.exit(f"ERROR: {what} did not come up within {timeout:.0f} s{hint}")
+def postgres_ready(port: int = PG_PORT) -> bool:
+    """PostgreSQL accepts connections (pg_isready asks the server; it answers "rejecting
+    connections" while it starts or recovers)."""
+    try:
+        res = subprocess.run(
+            ["pg_isready", "-q", "-h", "127.0.0.1", "-p", str(port), "-t", "3"], check=False, timeout=10
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return res.returncode == 0
+
+
+def celery_pong_nodes(output: str) -> set[str]:
+    """The node names that answered ``celery inspect ping --json``: its stdout is one JSON object,
+    node name -> {"ok": "pong"} (anything else around it, such as a warning line, is ignored)."""
+    for line in output.splitlines():
+        line = line.strip()
+        if not line.startswith("{"):
+            continue
+        try:
+            replies = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(replies, dict):
+            return {node for node, reply in replies.items() if isinstance(reply, dict) and reply.get("ok") == "pong"}
+    return set()
+
+
+def celery_nodes() -> dict[str, str]:
+    """The lab's Celery workers: service name -> Celery node name."""
+    host = socket.gethostname()
+    return {"celery": f"celery@{host}", "celery-render": f"render@{host}"}
+
+
+def celery_ping(sec: dict, nodes: list[str], timeout: float = 3.0) -> set[str]:
+    """Ask the workers through the broker (Celery's control ping to their node names): the nodes
+    that answered."""
+    try:
+        res = nb(
+            ["celery", "inspect", "ping", "--json", "--timeout", str(timeout), "-d", ",".join(nodes)],
+            sec,
+            check=False,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    except subprocess.TimeoutExpired:
+        return set()
+    return celery_pong_nodes(res.stdout)
+
+
+def http_ok(url: str, headers: dict | None = None, timeout: float = 3.0) -> bool:
+    import requests
+
+    try:
+        return requests.get(url, headers=headers or {}, timeout=timeout).status_code == 200
+    except requests.RequestException:
+        return False
+
+
+def netns_listening(netns: str, port: int) -> bool:
+    """A socket listens on ``port`` inside ``netns`` (asked of the kernel with ss)."""
+    res = run(
+        ["ip", "netns", "exec", netns, "ss", "-Hltn", f"sport = :{port}"], check=False, capture_output=True, text=True
+    )
+    return res.returncode == 0 and bool(res.stdout.strip())
 
 
 # --------------------------------------------------------------------------------------------
@@ -115,7 +221,30 @@ def load_secrets() -> dict:
     return data
 
 
+# What each service's command line contains: a pid file whose pid now belongs to another process
+# (the lab's processes died, the pid was reused) is stale, not "running".
+SIGNATURES = {
+    "nautobot": "runserver",
+    "celery": "celery",
+    "celery-render": RENDER_QUEUE,
+    "redis": "redis-server",
+    "git-http": "http.server",
+    "git-daemon": "daemon",
+    "eos-sim": "eos_sim",
+    "webhook-relay": "ns_relay",
+}
+
+
+def cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
 def pid_alive(name: str) -> int | None:
+    """The pid of the lab's running ``name`` service, or None (no pid file, a dead pid, a zombie, or a
+    pid now used by another program: the pid file is stale)."""
     pidfile = PIDS / f"{name}.pid"
     if not pidfile.exists():
         return None
@@ -123,6 +252,12 @@ def pid_alive(name: str) -> int | None:
         pid = int(pidfile.read_text().strip())
         os.kill(pid, 0)
     except (ValueError, ProcessLookupError, PermissionError):
+        return None
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return None
+    if state == "Z" or SIGNATURES.get(name, "") not in cmdline(pid):
         return None
     return pid
 
@@ -199,7 +334,7 @@ def psql(sql: str) -> str:
 
 
 def postgres_up(state: dict, sec: dict) -> None:
-    if port_open("127.0.0.1", PG_PORT):
+    if postgres_ready():
         log(f"PostgreSQL answers on {PG_PORT}: using it as it is")
     else:
         clusters = run(["pg_lsclusters", "-h"], capture_output=True, text=True).stdout.split()
@@ -210,7 +345,7 @@ def postgres_up(state: dict, sec: dict) -> None:
         run(["pg_ctlcluster", version, cluster, "start"])
         state["postgres_started"] = [version, cluster]
         save_state(state)
-        wait_for("PostgreSQL", lambda: port_open("127.0.0.1", PG_PORT), 30)
+        wait_for("PostgreSQL", postgres_ready, 60, 1, Path(f"/var/log/postgresql/postgresql-{version}-{cluster}.log"))
     if psql("SELECT 1 FROM pg_roles WHERE rolname='nautobot'") != "1":
         psql(f"CREATE ROLE nautobot LOGIN PASSWORD '{sec['db_password']}'")
     else:
@@ -221,8 +356,12 @@ def postgres_up(state: dict, sec: dict) -> None:
 
 
 def redis_up(state: dict) -> None:
-    if port_open("127.0.0.1", REDIS_PORT):
+    if redis_ready():
         log(f"Redis answers on {REDIS_PORT}: using it as it is")
+        return
+    if pid_alive("redis"):
+        log("Redis (started by the lab) does not answer yet: waiting for it")
+        wait_for("Redis", redis_ready, 60, 0.5, LOGS / "redis.log")
         return
     rdir = LAB / "redis"
     rdir.mkdir(exist_ok=True)
@@ -247,7 +386,7 @@ def redis_up(state: dict) -> None:
     )
     state.setdefault("started", []).append("redis")
     save_state(state)
-    wait_for("Redis", lambda: port_open("127.0.0.1", REDIS_PORT), 20, logfile=LOGS / "redis.log")
+    wait_for("Redis", redis_ready, 60, 0.5, LOGS / "redis.log")
 
 
 # --------------------------------------------------------------------------------------------
@@ -389,19 +528,16 @@ def nautobot_api_ready(sec: dict) -> bool:
         return False
 
 
-def worker_ready(name: str = "celery") -> bool:
-    log_file = LOGS / f"{name}.log"
-    text = log_file.read_text(errors="replace") if log_file.exists() else ""
-    return "ready." in text.rsplit("celery@", 1)[-1]
-
-
 def nautobot_services_up(sec: dict, state: dict) -> None:
+    """Start the web server and the two Celery workers that are not running (a half-up lab keeps what
+    runs), then wait until each answers: the API with the lab's token, each worker Celery's ping."""
     env = nb_env(sec) | {
         # nornir's CredentialsEnvVars: the device credentials, for Golden Config's own jobs
         "NAPALM_USERNAME": sec["device_username"],
         "NAPALM_PASSWORD": sec["device_password"],
     }
     server = [str(VENV / "bin" / "nautobot-server")]
+    nodes = celery_nodes()
     if not pid_alive("nautobot"):
         log(f"starting the Nautobot web server on {NAUTOBOT_HOST}:{NAUTOBOT_PORT}")
         spawn(
@@ -412,26 +548,47 @@ def nautobot_services_up(sec: dict, state: dict) -> None:
         )
     if not pid_alive("celery"):
         log("starting the Celery worker")
-        (LOGS / "celery.log").open("a").write("\n--- celery@ start ---\n")
         # Two worker processes (Celery's default on this 2-core machine): webhooks keep flowing while a
         # Golden Config job renders.
-        spawn("celery", server + ["celery", "worker", "-l", "INFO", "--concurrency", "2"], env=env, cwd=LAB)
+        spawn(
+            "celery",
+            server + ["celery", "worker", "-l", "INFO", "--concurrency", "2", "-n", nodes["celery"]],
+            env=env,
+            cwd=LAB,
+        )
     if not pid_alive("celery-render"):
         log(f"starting the Celery worker of the {RENDER_QUEUE} queue (Golden Config's renders)")
-        (LOGS / "celery-render.log").open("a").write("\n--- celery@ start ---\n")
         # One process serving only the queue the hook runs Golden Config's job on (the job renders one
         # device after another anyway): the renders of a bulk edit need not wait behind its webhooks.
         spawn(
             "celery-render",
             server
             + ["celery", "worker", "-l", "INFO", "--concurrency", "1", "-Q", RENDER_QUEUE]
-            + ["-n", f"render@{socket.gethostname()}"],
+            + ["-n", nodes["celery-render"]],
             env=env,
             cwd=LAB,
         )
-    wait_for("Nautobot API", lambda: nautobot_api_ready(sec), 180, 1, LOGS / "nautobot.log")
-    wait_for("Celery worker", worker_ready, 120, 1, LOGS / "celery.log")
-    wait_for("Celery render worker", lambda: worker_ready("celery-render"), 120, 1, LOGS / "celery-render.log")
+    # Time-outs for a loaded 2-core machine: a worker's first start took 130 s here while other work ran.
+    wait_for("Nautobot API", lambda: nautobot_api_ready(sec), 300, 1, LOGS / "nautobot.log")
+    waiting = dict(nodes)
+
+    def workers_answer() -> bool:
+        for name in [n for n, node in waiting.items() if node in celery_ping(sec, list(waiting.values()))]:
+            del waiting[name]
+        for name in waiting:  # a worker that died while starting will not answer: say so now
+            if not pid_alive(name):
+                raise NotReady(f"{name} ({nodes[name]}) exited while starting; see {LOGS / (name + '.log')}")
+        return not waiting
+
+    try:
+        poll("Celery workers", workers_answer, 300, 2)
+    except NotReady as exc:
+        name = next(iter(waiting))
+        tail = log_tail(LOGS / f"{name}.log")
+        sys.exit(
+            f"ERROR: {exc}\n  not answering Celery's ping: {', '.join(f'{n} ({nodes[n]})' for n in waiting)}; "
+            f"log {LOGS / (name + '.log')}, ending:\n{tail}"
+        )
 
 
 # --------------------------------------------------------------------------------------------
@@ -514,16 +671,48 @@ def git_services_up() -> None:
                 str(GIT),
             ],
         )
-    wait_for("git HTTP", lambda: port_open("127.0.0.1", GIT_HTTP_PORT), 15, logfile=LOGS / "git-http.log")
-    wait_for("git daemon", lambda: port_open("127.0.0.1", GIT_DAEMON_PORT), 15, logfile=LOGS / "git-daemon.log")
+    wait_for(
+        "git HTTP",
+        lambda: http_ok(f"http://127.0.0.1:{GIT_HTTP_PORT}/templates.git/info/refs"),
+        30,
+        0.5,
+        LOGS / "git-http.log",
+    )
+    wait_for(
+        "git daemon",
+        lambda: (
+            run(
+                ["git", "ls-remote", f"git://127.0.0.1:{GIT_DAEMON_PORT}/intended.git"],
+                check=False,
+                capture_output=True,
+            ).returncode
+            == 0
+        ),
+        30,
+        0.5,
+        LOGS / "git-daemon.log",
+    )
 
 
 # --------------------------------------------------------------------------------------------
 # Simulated devices and the webhook namespace
 # --------------------------------------------------------------------------------------------
+def simulator_ready(devices: dict[str, str]) -> bool:
+    """The simulator's control API answers and lists every device (each listens once listed)."""
+    import requests
+
+    try:
+        r = requests.get(f"http://127.0.0.1:{SIM_CONTROL_PORT}/devices", timeout=3)
+        names = {d["name"] for d in r.json()} if r.status_code == 200 else set()
+    except (requests.RequestException, ValueError, KeyError, TypeError):
+        return False
+    return set(devices) <= names
+
+
 def simulator_up(sec: dict, devices: dict[str, str]) -> bool:
     """Start the EOS simulator with the lab's devices. True when (re)started (state is blank)."""
     if pid_alive("eos-sim"):
+        wait_for("EOS simulator", lambda: simulator_ready(devices), 60, 0.3, LOGS / "eos-sim.log")
         return False
     cfg = LAB / "sim.json"
     cfg.write_text(
@@ -555,13 +744,7 @@ def simulator_up(sec: dict, devices: dict[str, str]) -> bool:
         env=env,
         cwd=ROOT,
     )
-    wait_for(
-        "EOS simulator",
-        lambda: "eos-sim ready" in (LOGS / "eos-sim.log").read_text(errors="replace"),
-        30,
-        0.2,
-        LOGS / "eos-sim.log",
-    )
+    wait_for("EOS simulator", lambda: simulator_ready(devices), 60, 0.3, LOGS / "eos-sim.log")
     return True
 
 
@@ -585,6 +768,7 @@ def netns_up(state: dict) -> None:
 def relay_up() -> None:
     """Nautobot posts to the namespace's address; the relay hands it to the source on host loopback."""
     if pid_alive("webhook-relay"):
+        wait_for("webhook relay", lambda: netns_listening(NETNS, SOURCE_PORT), 30, 0.3, LOGS / "webhook-relay.log")
         return
     spawn(
         "webhook-relay",
@@ -599,13 +783,7 @@ def relay_up() -> None:
             f"127.0.0.1:{SOURCE_PORT}",
         ],
     )
-    wait_for(
-        "webhook relay",
-        lambda: "relay ready" in (LOGS / "webhook-relay.log").read_text(errors="replace"),
-        10,
-        0.2,
-        LOGS / "webhook-relay.log",
-    )
+    wait_for("webhook relay", lambda: netns_listening(NETNS, SOURCE_PORT), 30, 0.3, LOGS / "webhook-relay.log")
 
 
 def netns_down() -> None:
@@ -757,7 +935,7 @@ def cmd_destroy(_args) -> None:
     cmd_down(_args)
     if started_pg:
         run(["pg_ctlcluster", *started_pg, "start"])
-    if port_open("127.0.0.1", PG_PORT) or wait_for("PostgreSQL", lambda: port_open("127.0.0.1", PG_PORT), 20):
+    if postgres_ready() or wait_for("PostgreSQL", postgres_ready, 60, 1):
         psql("DROP DATABASE IF EXISTS nautobot")
         psql("DROP ROLE IF EXISTS nautobot")
         log("dropped database and role nautobot")
@@ -795,10 +973,7 @@ def cmd_status(_args) -> None:
     pg = [int(p) for p in run(["pgrep", "-x", "postgres"], check=False, capture_output=True, text=True).stdout.split()]
     pg_mem = _pss_mb(pg)
     total += pg_mem
-    print(
-        f"{'postgres':14s} {('answers on ' + str(PG_PORT)) if port_open('127.0.0.1', PG_PORT) else 'down':18s} "
-        f"{pg_mem:7.0f} MB"
-    )
+    print(f"{'postgres':14s} {('answers on ' + str(PG_PORT)) if postgres_ready() else 'down':18s} {pg_mem:7.0f} MB")
     ns = run(["ip", "netns", "pids", NETNS], check=False, capture_output=True).returncode == 0
     print(f"{'netns':14s} {NETNS if ns else 'absent'}")
     print(f"{'total':14s} {'':18s} {total:7.0f} MB (PSS)")

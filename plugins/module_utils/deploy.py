@@ -16,6 +16,9 @@
 5. ``finally``: discard a candidate that was loaded and not committed, then ``close()``; cleanup
    errors are logged and swallowed so they never mask the real error.
 
+What differs between platforms (commit-confirm or a checkpoint, timer granularity, the session
+hand-over of re-addressing, verification of hierarchical configurations, the device's own error
+messages) is asked of the platform layer (``platforms.for_driver``), never tested here by name.
 Device exceptions become typed errors (``classify_device_error``). No Ansible import here.
 """
 
@@ -23,13 +26,11 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import logging
-import re
 import socket
 import time
 import traceback
 
-from ansible_collections.sotsync.nautobot.plugins.module_utils import messages
+from ansible_collections.sotsync.nautobot.plugins.module_utils import messages, platforms
 from ansible_collections.sotsync.nautobot.plugins.module_utils.errors import (
     CommitFailed,
     CommitVerificationFailed,
@@ -41,10 +42,14 @@ from ansible_collections.sotsync.nautobot.plugins.module_utils.errors import (
     MissingDependency,
     ProvisionError,
 )
+from ansible_collections.sotsync.nautobot.plugins.module_utils.platforms.base import (  # noqa: F401 - re-exported
+    intended_lines,
+    normalise_line,
+)
 
 
 class _Libraries(object):
-    """napalm and pyeapi, imported on first use: importing napalm loads every driver (about a second),
+    """napalm, imported on first use: importing napalm loads every driver (about a second),
     so a caller can start it in the background while it talks to Nautobot (see the action plugin)."""
 
     loaded = False
@@ -52,11 +57,10 @@ class _Libraries(object):
     get_network_driver = None
     NetworkDriver = None
     exc = None
-    eapilib = None
 
 
 def libraries():
-    """The napalm and pyeapi names the flow uses; ``error`` holds the traceback when napalm is missing."""
+    """The napalm names the flow uses; ``error`` holds the traceback when napalm is missing."""
     if not _Libraries.loaded:
         try:
             from napalm import get_network_driver
@@ -68,19 +72,8 @@ def libraries():
             _Libraries.exc = napalm_exc
         except ImportError:  # pragma: no cover - exercised only without the dependency
             _Libraries.error = traceback.format_exc()
-        try:
-            from pyeapi import eapilib
-
-            _Libraries.eapilib = eapilib
-        except ImportError:  # pragma: no cover - pyeapi comes with napalm's eos driver
-            pass
         _Libraries.loaded = True
     return _Libraries
-
-
-# pyeapi logs every connection fault with a traceback (logging.exception); with no handler configured
-# Python prints it on stderr. The flow reports these faults itself, as typed errors.
-logging.getLogger("pyeapi").addHandler(logging.NullHandler())
 
 
 class DeployResult(object):
@@ -132,50 +125,20 @@ def make_driver(driver_name, host, username, password, timeout=60, optional_args
     )
 
 
-def normalise_line(line):
-    """Collapse whitespace; ``None`` for lines that say nothing (blank, ``!`` comments, ``end``)."""
-    text = " ".join(str(line).split())
-    if not text or text.startswith("!") or text == "end":
-        return None
-    return text
+def missing_lines(intent, running, platform=None):
+    """Intended lines absent from the running config, as the platform reads its configuration
+    (generic: whitespace-normalised lines, order ignored)."""
+    return (platform or platforms.for_driver(None)).missing_lines(intent, running)
 
 
-def intended_lines(config):
-    """The intent's lines that must show in the running config after a commit.
-
-    ``no ...`` lines are left out: they assert an absence that a context-free search cannot check.
-    """
-    lines = []
-    for line in (config or "").splitlines():
-        text = normalise_line(line)
-        if text is not None and not text.startswith("no "):
-            lines.append(text)
-    return lines
-
-
-def missing_lines(intent, running):
-    """Intended lines absent from the running config (whitespace-normalised, order ignored)."""
-    have = set()
-    for line in (running or "").splitlines():
-        text = normalise_line(line)
-        if text is not None:
-            have.add(text)
-    return [line for line in intended_lines(intent) if line not in have]
-
-
-_CLI_FAILED = re.compile(r"CLI command \d+ of \d+ '(?P<line>.*?)' failed", re.S)
-_ERRORS_ITEM = re.compile(r"errors: \[['\"](?P<err>.*?)['\"]\]", re.S)
-
-
-def rejected_line(message, intent=None):
-    """Name the line a device refused, from an eAPI/NAPALM error message (None if it cannot)."""
-    text = str(message or "")
-    match = _CLI_FAILED.search(text)
-    if match:
-        return match.group("line").strip()
-    # Other drivers: the first intended line the message quotes.
-    for line in intended_lines(intent):
-        if len(line) > 3 and ("'{0}'".format(line) in text or '"{0}"'.format(line) in text):
+def rejected_line(message, intent=None, platform=None):
+    """Name the line a device refused, from its error message (None if it cannot): each platform
+    knows its device's wording; without one, every known platform's rule is tried."""
+    if platform is not None:
+        return platform.rejected_line(message, intent)
+    for known in platforms.known_platforms().values():
+        line = known.rejected_line(message, intent)
+        if line:
             return line
     return None
 
@@ -191,22 +154,28 @@ def _looks_like_auth(text):
     return "unauthorized" in lowered or "401" in lowered or "authentication" in lowered
 
 
-def classify_device_error(exc, host=None, stage=None, intent=None):
-    """Map a NAPALM/pyeapi/socket exception to a typed ``DeviceError``."""
+def classify_device_error(exc, host=None, stage=None, intent=None, platform=None):
+    """Map a NAPALM/driver library/socket exception to a typed ``DeviceError``. The exceptions of a
+    driver's own library (pyeapi's, ...) are the platform layer's to map."""
     if isinstance(exc, ProvisionError):
         return exc
     text = _device_error_text(exc)
     where = " ({0})".format(stage) if stage else ""
     details = {"host": host}
-    libs = libraries()
-    napalm_exc, eapilib = libs.exc, libs.eapilib
+    candidates = [platform] if platform is not None else []
+    candidates += [p for p in platforms.known_platforms().values() if p is not platform]
+    for candidate in candidates:
+        typed = candidate.classify(exc, host, where, text)
+        if typed is not None:
+            return typed
+    napalm_exc = libraries().exc
     if napalm_exc is not None:
         if isinstance(exc, napalm_exc.ConnectAuthError):
             return DeviceAuthenticationFailed(
                 "The device {0} refused the NAPALM credentials{1}: {2}".format(host, where, text), **details
             )
         if isinstance(exc, napalm_exc.MergeConfigException):
-            line = rejected_line(text, intent)
+            line = rejected_line(text, intent, platform) or rejected_line(text, intent)
             if line:
                 msg = "The device {0} rejected the line {1!r}; nothing was applied: {2}".format(host, line, text)
             else:
@@ -225,19 +194,10 @@ def classify_device_error(exc, host=None, stage=None, intent=None):
                     "The device {0} refused the NAPALM credentials{1}: {2}".format(host, where, text), **details
                 )
             return DeviceUnreachable("The device {0} is unreachable{1}: {2}".format(host, where, text), **details)
-    if eapilib is not None and isinstance(exc, eapilib.ConnectionError):
-        if _looks_like_auth(text):
-            return DeviceAuthenticationFailed(
-                "The device {0} refused the NAPALM credentials (HTTP 401 Unauthorized){1}".format(host, where),
-                **details,
-            )
-        return DeviceUnreachable("The device {0} is unreachable{1}: {2}".format(host, where, text), **details)
     if isinstance(exc, (socket.timeout, TimeoutError)):
         return DeviceUnreachable("The device {0} did not answer in time{1}: {2}".format(host, where, text), **details)
     if isinstance(exc, (ConnectionError, OSError)):
         return DeviceUnreachable("The device {0} is unreachable{1}: {2}".format(host, where, text), **details)
-    if eapilib is not None and isinstance(exc, eapilib.CommandError):
-        return DeviceError("The device {0} refused a command{1}: {2}".format(host, where, text), **details)
     return DeviceError("NAPALM failed on {0}{1}: {2}: {3}".format(host, where, type(exc).__name__, text), **details)
 
 
@@ -269,8 +229,15 @@ def deploy(
     log=None,
     moved_to=None,
     reconnect=None,
+    platform=None,
+    readdress_without_confirm=False,
 ):
     """Merge ``intent`` into the device behind ``driver``; see the module docstring for the steps.
+
+    ``platform`` (from ``platforms.for_driver``; by default the driver's own) says how a live push is
+    made safe. Without commit-confirm (NX-OS) the commit follows the driver's checkpoint, a failed
+    verification rolls back to it, and the result says that a device that stops answering cannot be
+    rolled back from here; re-addressing such a platform needs ``readdress_without_confirm``.
 
     Management re-addressing: ``driver`` reaches the device at ``host``, the address it has now, and
     ``moved_to`` is its new management address (the intent moves it there). A live push then needs
@@ -279,6 +246,7 @@ def deploy(
     confirmed, so its own timer reverts the change and it answers at ``host`` again.
     """
     log = log or _no_log
+    platform = platform or platforms.for_driver_object(driver)
     moving = bool(moved_to) and moved_to != host
     result = DeployResult()
     result.dry_run = bool(dry_run)
@@ -306,8 +274,18 @@ def deploy(
 
         stage = "get_config (before the commit)"
         result.before_running = (driver.get_config(retrieve="running") or {}).get("running", "")
-        use_confirm = commit_confirm_seconds and commit_confirm_seconds > 0 and supports_commit_confirm(driver)
-        if moving and not use_confirm:
+        use_confirm = bool(
+            commit_confirm_seconds
+            and commit_confirm_seconds > 0
+            and platform.commit_confirm
+            and supports_commit_confirm(driver)
+        )
+        if use_confirm:
+            commit_confirm_seconds, note = platform.revert_seconds(commit_confirm_seconds)
+            if note:
+                result.warnings.append(note)
+                log("%s: %s" % (host, note))
+        if moving and not use_confirm and not (readdress_without_confirm and not platform.commit_confirm):
             raise CommitFailed(
                 "Refusing to move {0} to its new management address {1} without commit-confirm: a device that "
                 "does not answer at its new address could not be brought back (commit_confirm_seconds is {2}); "
@@ -330,7 +308,7 @@ def deploy(
                 pending = True
                 result.commit_confirm = True
         if not use_confirm:
-            if moving:
+            if moving and not (readdress_without_confirm and not platform.commit_confirm):
                 raise CommitFailed(
                     "Refusing to move {0} to {1}: its NAPALM driver has no commit-confirm; nothing was applied".format(
                         host, moved_to
@@ -342,10 +320,13 @@ def deploy(
             stage = "commit_config"
             driver.commit_config()
             candidate = False
+            risk = platform.no_confirm_risk()
+            if risk:
+                result.warnings.append(risk)
         log("%s: committed%s" % (host, " with a %ds revert timer" % commit_confirm_seconds if pending else ""))
         if moving:
             stage = "reconnect at %s" % moved_to
-            token = detach_pending_commit(driver)
+            token = platform.detach_pending_commit(driver)
             try:
                 driver.close()
             except Exception as exc:  # noqa: BLE001 - the old address is expected to go away
@@ -353,7 +334,7 @@ def deploy(
             opened = False
             driver = _reach(reconnect, host, moved_to, commit_confirm_seconds, result, log)
             opened = True
-            attach_pending_commit(driver, token)
+            platform.attach_pending_commit(driver, token)
             result.warnings.append(
                 "{0} moved to its new management address {1}; verified and confirmed there".format(host, moved_to)
             )
@@ -361,7 +342,7 @@ def deploy(
 
         if verify:
             stage = "verify"
-            _verify(driver, intent, host, pending, commit_confirm_seconds, result)
+            _verify(driver, intent, host, pending, commit_confirm_seconds, result, platform)
         if pending:
             stage = "confirm_commit"
             try:
@@ -389,7 +370,7 @@ def deploy(
     except ProvisionError:
         raise
     except Exception as exc:  # noqa: BLE001 - every device fault becomes a typed error
-        error = classify_device_error(exc, host=host, stage=stage, intent=intent)
+        error = classify_device_error(exc, host=host, stage=stage, intent=intent, platform=platform)
         error.details.setdefault("stage", stage.split("(", 1)[0])
         if result.diff and "config_diff" not in error.details:
             error.details["config_diff"] = result.diff
@@ -405,25 +386,6 @@ def deploy(
                 driver.close()
             except Exception as exc:  # noqa: BLE001 - cleanup must not mask the real outcome
                 log("%s: close during cleanup failed: %s" % (host, _device_error_text(exc)))
-
-
-def detach_pending_commit(driver):
-    """Take a pending commit-confirm away from ``driver`` so that closing it does not abort it.
-
-    NAPALM's eos driver keeps the pending session's name in ``config_session`` and aborts that session
-    on ``close()``; the confirming driver needs the name. Drivers whose confirm does not name a
-    session (junos, ios) have nothing to hand over.
-    """
-    token = getattr(driver, "config_session", None)
-    if token is not None:
-        driver.config_session = None
-    return token
-
-
-def attach_pending_commit(driver, token):
-    """Give ``driver`` (another session to the same device) the pending commit to confirm."""
-    if token is not None:
-        driver.config_session = token
 
 
 def _reach(reconnect, old_host, new_host, seconds, result, log, clock=None, sleep=None):
@@ -454,7 +416,7 @@ def _reach(reconnect, old_host, new_host, seconds, result, log, clock=None, slee
     )
 
 
-def _verify(driver, intent, host, pending, seconds, result):
+def _verify(driver, intent, host, pending, seconds, result, platform):
     """Check the device answers and has every intended line; roll back and raise otherwise."""
     try:
         running = (driver.get_config(retrieve="running") or {}).get("running", "")
@@ -466,9 +428,13 @@ def _verify(driver, intent, host, pending, seconds, result):
                 "timer",
             )
         elif _try_rollback(driver):
-            how, rolled_back = "was rolled back", "rollback"
+            how, rolled_back = "was rolled back to %s" % platform.rollback_point, "rollback"
         else:
-            how, rolled_back = "was NOT rolled back (no commit-confirm): check the device", False
+            how, rolled_back = (
+                "was NOT rolled back (%s has no commit-confirm and the device does not answer): check the device"
+                % platform.label,
+                False,
+            )
         raise CommitVerificationFailed(
             "The device {0} stopped answering after the commit ({1}); the change {2}".format(
                 host, _device_error_text(exc), how
@@ -478,10 +444,10 @@ def _verify(driver, intent, host, pending, seconds, result):
             config_diff=result.diff,
         ) from exc
     result.after_running = running
-    missing = missing_lines(intent, running)
+    missing = platform.missing_lines(intent, running)
     if missing:
         if _try_rollback(driver):
-            how, rolled_back = "was rolled back", "rollback"
+            how, rolled_back = "was rolled back to %s" % platform.rollback_point, "rollback"
         elif pending:
             how, rolled_back = "is left to the commit-confirm timer (rollback failed)", "timer"
         else:

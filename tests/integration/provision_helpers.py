@@ -212,13 +212,15 @@ def restored(lab, name):
         assert not errors, "restoring {} failed: {}".format(name, "; ".join(errors))
 
 
-def run_job(api, name, data, timeout=120):
-    """Run a Nautobot job through the REST API and wait for its result; return the final status."""
+def run_job(api, name, data, timeout=120, job_queue=None):
+    """Run a Nautobot job through the REST API (on ``job_queue`` when given) and wait for its result;
+    return the final status."""
     job = api.extras.jobs.get(name=name)
     assert job is not None and job.enabled, f"job {name!r} is missing or disabled in the lab"
     session, base = api.http_session, api.base_url
     headers = {"Authorization": f"Token {api.token}", "Accept": "application/json"}
-    r = session.post(f"{base}/extras/jobs/{job.id}/run/", json={"data": data}, headers=headers, timeout=30)
+    body = {"data": data} | ({"job_queue": job_queue} if job_queue else {})
+    r = session.post(f"{base}/extras/jobs/{job.id}/run/", json=body, headers=headers, timeout=30)
     r.raise_for_status()
     result_id = r.json()["job_result"]["id"]
     status = None

@@ -4,6 +4,7 @@ that is up."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -11,6 +12,7 @@ import napalm
 import pytest
 import requests
 from napalm.base.exceptions import MergeConfigException
+from tests.integration.provision_helpers import run_job
 
 pytestmark = pytest.mark.lab
 
@@ -171,3 +173,41 @@ def test_lab_up_on_a_lab_that_is_up_is_quick_and_changes_nothing(lab):
         assert started not in out, f"'up' on an up lab did {started!r}:\n{out}"
     assert "Nautobot webhooks -> " in out and "(changed=0)" in out
     assert "lab is up" in out
+
+
+def test_lab_up_brings_back_a_stopped_worker_on_a_half_up_lab(lab):
+    """Issue 20: a lab that is half up (the render worker stopped, its pid file stale: the pid belongs
+    to another program, its log from an earlier start says "ready.") is brought up by ``up``, which
+    starts only what is missing and asks each worker itself whether it is ready."""
+    from lab import labctl
+
+    labctl.stop("celery-render", timeout=60)
+    # a stale pid file: the pid is alive, but it is this test's process, not a worker
+    (labctl.PIDS / "celery-render.pid").write_text(str(os.getpid()))
+    nodes = labctl.celery_nodes()
+    sec = labctl.load_secrets()
+    assert labctl.celery_ping(sec, list(nodes.values())) == {nodes["celery"]}
+    proc = subprocess.run(
+        [sys.executable, "-m", "lab.labctl", "up"],
+        cwd=lab["root"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert f"starting the Celery worker of the {labctl.RENDER_QUEUE} queue" in proc.stdout
+    for kept in ("starting the Nautobot web server", "starting the Celery worker\n", "starting the EOS eAPI"):
+        assert kept not in proc.stdout, f"'up' restarted what was running ({kept!r}):\n{proc.stdout}"
+    assert labctl.pid_alive("celery-render") not in (None, os.getpid())
+    assert labctl.celery_ping(sec, list(nodes.values())) == set(nodes.values())
+    # and the lab works: Golden Config's render job runs on the render worker's queue
+    device = lab["api"].dcim.devices.get(serial="SOTSYNC-ACCESS1")
+    status = run_job(
+        lab["api"],
+        "Generate Intended Configurations",
+        {"device": [device.id]},
+        timeout=180,
+        job_queue=labctl.RENDER_QUEUE,
+    )
+    assert status == "SUCCESS"

@@ -25,6 +25,7 @@ DEVELOPER_FILES = [
     "tests/eda",
     "tests/rulebook",
     "tests/simulator",
+    "tests/labtools",
     "tests/integration",
     "tests/bench",
     "tests/packaging",

@@ -1,0 +1,173 @@
+"""The platform layer: each platform's rules, and the deploy flow asking them (driver doubles)."""
+
+from __future__ import annotations
+
+import pytest
+from napalm import get_network_driver
+
+from ansible_collections.sotsync.nautobot.plugins.module_utils import platforms
+from ansible_collections.sotsync.nautobot.plugins.module_utils.deploy import deploy
+from ansible_collections.sotsync.nautobot.plugins.module_utils.errors import CommitFailed, CommitVerificationFailed
+
+EOS_INTENT = """hostname access1
+interface Management1
+   description management
+   ip address 10.0.0.1/24
+!
+router ospf 1
+   network 10.0.0.0/8 area 0
+end
+"""
+
+JUNOS_RUNNING = """## Last commit: 2026-12-07 07:00:00 UTC by sotsync
+version 21.4R3;
+system {
+    host-name r1;
+    ntp {
+        server 10.0.0.1;
+    }
+}
+interfaces {
+    fxp0 {
+        unit 0 {
+            family inet {
+                address 10.1.1.1/24;
+            }
+        }
+    }
+}
+"""
+
+
+@pytest.mark.parametrize(
+    ("name", "label", "confirm"),
+    [
+        ("eos", "Arista EOS", True),
+        ("junos", "Junos", True),
+        ("nxos", "NX-OS", False),
+        ("NAPALM_EOS", "Arista EOS", True),
+    ],
+)
+def test_platforms_by_napalm_driver(name, label, confirm):
+    platform = platforms.for_driver(name)
+    assert (platform.label, platform.commit_confirm) == (label, confirm)
+
+
+def test_unknown_driver_is_the_generic_platform():
+    platform = platforms.for_driver("ios")
+    assert type(platform) is platforms.Platform
+    assert platform.napalm_driver == "ios" and platform.commit_confirm is True and platform.parser is None
+    assert platforms.for_driver(None).napalm_driver == "unknown"
+
+
+@pytest.mark.parametrize("name", ["eos", "junos", "nxos"])
+def test_platform_of_a_real_napalm_driver_object(name):
+    driver = get_network_driver(name)("127.0.0.1", "u", "p", timeout=1)  # not opened
+    assert platforms.for_driver_object(driver).napalm_driver == name
+
+
+def test_junos_rounds_commit_confirm_up_to_whole_minutes_and_says_so():
+    junos = platforms.for_driver("junos")
+    assert junos.revert_seconds(60) == (60, None)
+    assert junos.revert_seconds(120) == (120, None)
+    seconds, note = junos.revert_seconds(90)
+    assert seconds == 120
+    assert "rounded up to 120 s (2 min)" in note and "90" in note
+    assert junos.revert_seconds(1)[0] == 60
+    assert platforms.for_driver("eos").revert_seconds(90) == (90, None)
+
+
+def test_only_a_platform_without_commit_confirm_states_the_risk():
+    assert platforms.for_driver("eos").no_confirm_risk() is None
+    risk = platforms.for_driver("nxos").no_confirm_risk()
+    assert "NX-OS has no commit-confirm" in risk and "checkpoint file rollback_config.txt" in risk
+
+
+def test_eos_verification_is_hierarchical():
+    eos = platforms.for_driver("eos")
+    assert eos.missing_lines(EOS_INTENT, EOS_INTENT) == []
+    # the same lines, but the description under another interface: a flat line set would pass this
+    moved = EOS_INTENT.replace("   description management\n", "") + "interface Ethernet1\n   description management\n"
+    assert eos.missing_lines(EOS_INTENT, moved) == ["interface Management1 > description management"]
+    # indentation and sibling order do not matter
+    reordered = (
+        "router ospf 1\n  network 10.0.0.0/8 area 0\nhostname access1\ninterface Management1\n"
+        "  ip address 10.0.0.1/24\n  description management\n"
+    )
+    assert eos.missing_lines(EOS_INTENT, reordered) == []
+
+
+def test_junos_verification_reads_curly_braces():
+    junos = platforms.for_driver("junos")
+    intent = "system {\n    host-name r1;\n    ntp {\n        server 10.0.0.1;\n    }\n}\n"
+    assert junos.missing_lines(intent, JUNOS_RUNNING) == []
+    assert junos.missing_lines(intent.replace("r1", "r2"), JUNOS_RUNNING) == ["system > host-name r2"]
+    wrong_place = "snmp {\n    ntp {\n        server 10.0.0.1;\n    }\n}\n"
+    assert junos.missing_lines(wrong_place, JUNOS_RUNNING) == ["snmp", "snmp > ntp", "snmp > ntp > server 10.0.0.1"]
+
+
+def test_junos_verification_of_a_set_format_intent():
+    junos = platforms.for_driver("junos")
+    intent = "set system host-name r1\nset interfaces fxp0 unit 0 family inet address 10.1.1.1/24\n"
+    assert junos.missing_lines(intent, JUNOS_RUNNING) == []
+    assert junos.missing_lines("set system host-name r9\n", JUNOS_RUNNING) == ["set system host-name r9"]
+
+
+def test_nxos_verification_is_hierarchical():
+    nxos = platforms.for_driver("nxos")
+    running = "hostname n1\ninterface mgmt0\n  vrf member management\n  ip address 10.2.0.1/24\n"
+    intent = "hostname n1\ninterface mgmt0\n  ip address 10.2.0.1/24\n"
+    assert nxos.missing_lines(intent, running) == []
+    assert nxos.missing_lines(intent.replace("mgmt0", "Ethernet1/1"), running) == [
+        "interface Ethernet1/1",
+        "interface Ethernet1/1 > ip address 10.2.0.1/24",
+    ]
+
+
+def test_rejected_line_in_each_platforms_wording():
+    eos = platforms.for_driver("eos")
+    assert eos.rejected_line("Error [1002]: CLI command 2 of 4 'frobnicate all' failed: invalid command") == (
+        "frobnicate all"
+    )
+    junos = platforms.for_driver("junos")
+    message = "ConfigLoadError(severity: error, bad_element: frobnicate, message: error: syntax error)"
+    assert junos.rejected_line(message, "system {\n    frobnicate all;\n}\n") == "frobnicate all"
+    assert junos.rejected_line(message) == "frobnicate"
+    assert junos.rejected_line("something else") is None
+
+
+def _double(fakes, platform, **kw):
+    cls = type("Double", (fakes.FakeDriver,), {"platform": platform})
+    return cls(**kw)
+
+
+def test_nxos_live_push_commits_after_its_checkpoint_and_states_the_risk(fakes):
+    driver = _double(fakes, "nxos")
+    result = deploy(driver, fakes.INTENT, dry_run=False, commit_confirm_seconds=60)
+    assert "commit_config" in driver.calls and "commit_config(revert_in)" not in driver.calls
+    assert result.committed and result.commit_confirm is False
+    assert any("NX-OS has no commit-confirm" in w for w in result.warnings)
+
+
+def test_nxos_failed_verification_rolls_back_to_the_checkpoint(fakes):
+    driver = _double(fakes, "nxos", running_after_commit="hostname other\n")
+    with pytest.raises(CommitVerificationFailed) as info:
+        deploy(driver, fakes.INTENT, dry_run=False)
+    assert "rollback" in driver.calls
+    assert "rolled back to checkpoint file rollback_config.txt" in info.value.message
+    assert info.value.details["rolled_back"] == "rollback"
+
+
+def test_nxos_readdressing_is_refused_without_the_opt_in(fakes):
+    driver = _double(fakes, "nxos")
+    with pytest.raises(CommitFailed) as info:
+        deploy(driver, fakes.INTENT, dry_run=False, host="10.0.0.1", moved_to="10.0.0.2", reconnect=lambda: driver)
+    assert "nothing was applied" in info.value.message
+    assert not any(c.startswith("commit_config") for c in driver.calls)
+
+
+def test_junos_live_push_uses_whole_minutes_and_says_so(fakes):
+    driver = _double(fakes, "junos")
+    result = deploy(driver, fakes.INTENT, dry_run=False, commit_confirm_seconds=90)
+    assert driver.revert_in == 120 and result.commit_confirm is True
+    assert any("rounded up to 120 s" in w for w in result.warnings)
