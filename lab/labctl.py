@@ -46,6 +46,15 @@ NAUTOBOT_HOST, NAUTOBOT_PORT = "127.0.0.1", 8080
 GIT_HTTP_PORT = 8081
 GIT_DAEMON_PORT = 9418
 SIM_PORT, SIM_CONTROL_PORT = 9080, 9079
+# One simulator per platform, each serving its devices on their own addresses at SIM_PORT:
+# service name -> (Nautobot network driver, module, password variable, control port, extra settings).
+SIMULATORS = {
+    "eos-sim": ("arista_eos", "lab.simulator.eos_sim", "EOS_SIM_PASSWORD", SIM_CONTROL_PORT, {}),
+    "nxos-sim": ("cisco_nxos", "lab.simulator.nxos_sim", "NXOS_SIM_PASSWORD", 9078, {}),
+    # A Junos "minute" of commit confirmed lasts JUNOS_MINUTE seconds in the lab (a real box: 60), so
+    # that a commit left unconfirmed reverts within a test's patience; napalm still asks in minutes.
+    "junos-sim": ("juniper_junos", "lab.simulator.junos_sim", "JUNOS_SIM_PASSWORD", 9077, {"minute_seconds": 10}),
+}
 # The Nautobot job queue the lab's daemon runs Golden Config's job on, served by a Celery worker of its own.
 RENDER_QUEUE = "sotsync-render"
 PG_PORT, REDIS_PORT = 5432, 6379
@@ -231,6 +240,8 @@ SIGNATURES = {
     "git-http": "http.server",
     "git-daemon": "daemon",
     "eos-sim": "eos_sim",
+    "nxos-sim": "nxos_sim",
+    "junos-sim": "junos_sim",
     "webhook-relay": "ns_relay",
 }
 
@@ -460,7 +471,7 @@ PLUGINS_CONFIG = {
         "enable_backup": True, "enable_compliance": True, "enable_intended": True,
         "enable_sotagg": True, "enable_plan": False, "enable_deploy": False,
         "enable_postprocessing": False,
-        "get_config_framework": {"arista_eos": "napalm"},
+        "get_config_framework": {"arista_eos": "napalm", "cisco_nxos": "napalm", "juniper_junos": "napalm"},
     },
 }
 """
@@ -697,55 +708,72 @@ def git_services_up() -> None:
 # --------------------------------------------------------------------------------------------
 # Simulated devices and the webhook namespace
 # --------------------------------------------------------------------------------------------
-def simulator_ready(devices: dict[str, str]) -> bool:
+def simulator_ready(devices: dict[str, str], control_port: int = SIM_CONTROL_PORT) -> bool:
     """The simulator's control API answers and lists every device (each listens once listed)."""
     import requests
 
     try:
-        r = requests.get(f"http://127.0.0.1:{SIM_CONTROL_PORT}/devices", timeout=3)
+        r = requests.get(f"http://127.0.0.1:{control_port}/devices", timeout=3)
         names = {d["name"] for d in r.json()} if r.status_code == 200 else set()
     except (requests.RequestException, ValueError, KeyError, TypeError):
         return False
     return set(devices) <= names
 
 
-def simulator_up(sec: dict, devices: dict[str, str]) -> bool:
-    """Start the EOS simulator with the lab's devices. True when (re)started (state is blank)."""
-    if pid_alive("eos-sim"):
-        wait_for("EOS simulator", lambda: simulator_ready(devices), 60, 0.3, LOGS / "eos-sim.log")
-        return False
-    cfg = LAB / "sim.json"
-    cfg.write_text(
-        json.dumps(
-            {
-                "username": sec["device_username"],
-                "port": SIM_PORT,
-                # A device answers on its configured management address, as a real switch does.
-                "follow_management_address": True,
-                "devices": [{"name": n, "address": a, "running_config": f"hostname {n}\n"} for n, a in devices.items()],
-            },
-            indent=2,
+def _initial_config(driver: str, name: str) -> str:
+    if driver == "juniper_junos":
+        return f"system {{\n    host-name {name};\n}}\n"
+    return f"hostname {name}\n"
+
+
+def simulators_up(sec: dict, devices: dict[str, str], drivers: dict[str, str]) -> bool:
+    """Start each platform's simulator with its devices (``drivers``: device -> network driver; a
+    device without a simulated platform is served by the EOS simulator). True when any was (re)started
+    (its devices' state is blank)."""
+    started = False
+    for service, (driver, module, password_var, control_port, extra) in SIMULATORS.items():
+        mine = {
+            n: a
+            for n, a in devices.items()
+            if drivers.get(n) == driver or (service == "eos-sim" and drivers.get(n) not in _SIMULATED)
+        }
+        if not mine:
+            continue
+        logfile = LOGS / f"{service}.log"
+        if pid_alive(service):
+            wait_for(service, lambda m=mine, c=control_port: simulator_ready(m, c), 60, 0.3, logfile)
+            continue
+        cfg = LAB / f"{service}.json"
+        cfg.write_text(
+            json.dumps(
+                {
+                    "username": sec["device_username"],
+                    "port": SIM_PORT,
+                    # A device answers on its configured management address, as a real one does.
+                    "follow_management_address": True,
+                    **extra,
+                    "devices": [
+                        {"name": n, "address": a, "running_config": _initial_config(driver, n)} for n, a in mine.items()
+                    ],
+                },
+                indent=2,
+            )
         )
-    )
-    cfg.chmod(0o600)
-    log(f"starting the EOS eAPI simulator ({len(devices)} devices, port {SIM_PORT})")
-    env = dict(os.environ, EOS_SIM_PASSWORD=sec["device_password"])
-    spawn(
-        "eos-sim",
-        [
-            str(ROOT / ".venv" / "bin" / "python"),
-            "-m",
-            "lab.simulator.eos_sim",
-            "--config",
-            str(cfg),
-            "--control-port",
-            str(SIM_CONTROL_PORT),
-        ],
-        env=env,
-        cwd=ROOT,
-    )
-    wait_for("EOS simulator", lambda: simulator_ready(devices), 60, 0.3, LOGS / "eos-sim.log")
-    return True
+        cfg.chmod(0o600)
+        log(f"starting the {service} simulator ({len(mine)} devices, port {SIM_PORT}, control {control_port})")
+        spawn(
+            service,
+            [str(ROOT / ".venv" / "bin" / "python"), "-m", module, "--config", str(cfg)]
+            + ["--control-port", str(control_port)],
+            env=dict(os.environ, **{password_var: sec["device_password"]}),
+            cwd=ROOT,
+        )
+        wait_for(service, lambda m=mine, c=control_port: simulator_ready(m, c), 60, 0.3, logfile)
+        started = True
+    return started
+
+
+_SIMULATED = {spec[0] for spec in SIMULATORS.values()}
 
 
 def netns_up(state: dict) -> None:
@@ -801,13 +829,20 @@ def netns_down() -> None:
 # --------------------------------------------------------------------------------------------
 # commands
 # --------------------------------------------------------------------------------------------
-def write_env(sec: dict, devices: dict[str, str]) -> None:
+def sim_controls() -> dict[str, str]:
+    """Network driver -> the control URL of the simulator serving that platform."""
+    return {spec[0]: f"http://127.0.0.1:{spec[3]}" for spec in SIMULATORS.values()}
+
+
+def write_env(sec: dict, devices: dict[str, str], drivers: dict[str, str]) -> None:
     values = {
         "NAUTOBOT_URL": f"http://{NAUTOBOT_HOST}:{NAUTOBOT_PORT}",
         "NAUTOBOT_TOKEN": sec["token"],
         "NAPALM_USERNAME": sec["device_username"],
         "NAPALM_PASSWORD": sec["device_password"],
         "EOS_SIM_CONTROL_URL": f"http://127.0.0.1:{SIM_CONTROL_PORT}",
+        "NXOS_SIM_CONTROL_URL": sim_controls()["cisco_nxos"],
+        "JUNOS_SIM_CONTROL_URL": sim_controls()["juniper_junos"],
         "SOTSYNC_WEBHOOK_SECRET": sec["webhook_secret"],
         "SOTSYNC_LAB_NETNS": NETNS,
         "SOTSYNC_LAB_SOURCE_URL": f"http://{NS_ADDR}:{SOURCE_PORT}/",
@@ -824,6 +859,9 @@ def write_env(sec: dict, devices: dict[str, str]) -> None:
         "device_username": sec["device_username"],
         "device_password": sec["device_password"],
         "sim_control_url": values["EOS_SIM_CONTROL_URL"],
+        # the mixed fleet: each device's platform and the control API of the simulator serving it
+        "sim_controls": sim_controls(),
+        "device_drivers": drivers,
         "sim_port": SIM_PORT,
         "render_queue": RENDER_QUEUE,
         "webhook_secret": sec["webhook_secret"],
@@ -897,6 +935,7 @@ def cmd_up(_args) -> None:
 
     api = seed.connect(f"http://{NAUTOBOT_HOST}:{NAUTOBOT_PORT}", sec["token"])
     devices = seed.seed(api, log=log)
+    drivers = {name: seed.network_driver(name) for name in devices}
     seed.golden_config(
         api,
         git_http=f"http://127.0.0.1:{GIT_HTTP_PORT}/templates.git",
@@ -905,17 +944,18 @@ def cmd_up(_args) -> None:
         render_queue=RENDER_QUEUE,
         log=log,
     )
-    write_env(sec, devices)
+    write_env(sec, devices, drivers)
     webhooks_up()
-    fresh = simulator_up(sec, devices)
+    fresh = simulators_up(sec, devices, drivers)
     if fresh or _args.reset:
-        seed.sync_devices(api, f"http://127.0.0.1:{SIM_CONTROL_PORT}", log=log)
+        seed.sync_devices(api, sim_controls(), log=log)
     log(f"lab is up: Nautobot http://{NAUTOBOT_HOST}:{NAUTOBOT_PORT}  (credentials in {LAB}/lab.env)")
 
 
 def cmd_down(_args) -> None:
     state = load_state()
-    for name in ("webhook-relay", "eos-sim", "celery-render", "celery", "nautobot", "git-daemon", "git-http", "redis"):
+    services = ("webhook-relay", *SIMULATORS, "celery-render", "celery", "nautobot", "git-daemon", "git-http", "redis")
+    for name in services:
         if stop(name):
             log(f"stopped {name}")
     netns_down()
@@ -965,7 +1005,8 @@ def _group(pid: int) -> list[int]:
 
 def cmd_status(_args) -> None:
     total = 0.0
-    for name in ("nautobot", "celery", "celery-render", "redis", "git-http", "git-daemon", "eos-sim", "webhook-relay"):
+    services = ("nautobot", "celery", "celery-render", "redis", "git-http", "git-daemon", *SIMULATORS, "webhook-relay")
+    for name in services:
         pid = pid_alive(name)
         mem = _pss_mb(_group(pid)) if pid else 0.0
         total += mem

@@ -16,21 +16,45 @@ import requests
 SITE_A, SITE_B = "Lab Site A", "Lab Site B"
 ACCESS, DIST = "Access Switch", "Distribution Switch"
 PLATFORM_EOS, PLATFORM_NODRIVER = "Arista EOS", "Generic (no NAPALM driver)"
+PLATFORM_NXOS, PLATFORM_JUNOS = "Cisco NX-OS", "Juniper Junos"
 PREFIX = "127.0.1.0/24"  # simulated devices: one loopback address each, served by lab/simulator
-SIM_PORT = 9080
+SIM_PORT = 9080  # every simulated device answers on its own address at this port (eAPI, NX-API, NETCONF)
+
+# platform: (manufacturer, device type, Nautobot network_driver, management interface)
+PLATFORMS: dict[str, tuple[str | None, str | None, str, str]] = {
+    PLATFORM_EOS: ("Arista", "vEOS-lab", "arista_eos", "Management1"),
+    PLATFORM_NXOS: ("Cisco", "N9K-C9300v", "cisco_nxos", "mgmt0"),
+    PLATFORM_JUNOS: ("Juniper", "vSRX", "juniper_junos", "fxp0"),
+    PLATFORM_NODRIVER: (None, None, "", "Management1"),
+}
 
 # name: (role, location, platform, status, primary IPv4 or None)
 DEVICES: dict[str, tuple[str, str, str | None, str, str | None]] = {
     "access1": (ACCESS, SITE_A, PLATFORM_EOS, "Active", "127.0.1.11/24"),
     "access2": (ACCESS, SITE_A, PLATFORM_EOS, "Active", "127.0.1.12/24"),
     "dist1": (DIST, SITE_A, PLATFORM_EOS, "Active", "127.0.1.21/24"),
+    # the mixed fleet: one device of each other platform, each served by its own simulator
+    "nxos1": (ACCESS, SITE_B, PLATFORM_NXOS, "Active", "127.0.1.51/24"),
+    "junos1": (ACCESS, SITE_B, PLATFORM_JUNOS, "Active", "127.0.1.41/24"),
     # deliberately not ready for provisioning, one reason each
     "unready-no-platform": (ACCESS, SITE_A, None, "Active", "127.0.1.31/24"),
     "unready-no-driver": (ACCESS, SITE_A, PLATFORM_NODRIVER, "Active", "127.0.1.32/24"),
     "unready-no-ip": (ACCESS, SITE_A, PLATFORM_EOS, "Active", None),
     "unready-offline": (ACCESS, SITE_A, PLATFORM_EOS, "Offline", "127.0.1.34/24"),
 }
-READY_DEVICES = ("access1", "access2", "dist1")
+READY_DEVICES = ("access1", "access2", "dist1", "nxos1", "junos1")
+
+
+def network_driver(name: str) -> str:
+    """The Nautobot network driver of a seeded device's platform ("" when it has none)."""
+    platform = DEVICES[name][2]
+    return PLATFORMS[platform][2] if platform else ""
+
+
+def management_interface(name: str) -> str:
+    platform = DEVICES[name][2]
+    return PLATFORMS[platform or PLATFORM_NODRIVER][3]
+
 
 GRAPHQL_QUERY = """query ($device_id: ID!) {
   device(id: $device_id) {
@@ -87,16 +111,23 @@ def seed(api: pynautobot.api, log: Log = print) -> dict[str, str]:
         name: _ensure(api.dcim.locations, {"name": name}, {"location_type": site_type.id, "status": status["Active"]})
         for name in (SITE_A, SITE_B)
     }
-    arista = _ensure(api.dcim.manufacturers, {"name": "Arista"})
-    dtype = _ensure(api.dcim.device_types, {"model": "vEOS-lab"}, {"manufacturer": arista.id})
+    makers = {m: _ensure(api.dcim.manufacturers, {"name": m}) for m in {p[0] for p in PLATFORMS.values() if p[0]}}
+    dtypes = {
+        platform: _ensure(api.dcim.device_types, {"model": model}, {"manufacturer": makers[maker].id})
+        for platform, (maker, model, _driver, _mgmt) in PLATFORMS.items()
+        if model
+    }
     roles = {
         name: _ensure(api.extras.roles, {"name": name}, {"content_types": ["dcim.device"]}) for name in (ACCESS, DIST)
     }
     platforms = {
-        PLATFORM_EOS: _ensure(
-            api.dcim.platforms, {"name": PLATFORM_EOS}, {"manufacturer": arista.id}, {"network_driver": "arista_eos"}
-        ),
-        PLATFORM_NODRIVER: _ensure(api.dcim.platforms, {"name": PLATFORM_NODRIVER}, update={"network_driver": ""}),
+        name: _ensure(
+            api.dcim.platforms,
+            {"name": name},
+            {"manufacturer": makers[maker].id} if maker else {},
+            {"network_driver": driver},
+        )
+        for name, (maker, _model, driver, _mgmt) in PLATFORMS.items()
     }
     namespace = api.ipam.namespaces.get(name="Global")
     _ensure(api.ipam.prefixes, {"prefix": PREFIX, "namespace": namespace.id}, {"status": status["Active"]})
@@ -130,7 +161,8 @@ def seed(api: pynautobot.api, log: Log = print) -> dict[str, str]:
             "name": name,
             "role": roles[role].id,
             "location": sites[site].id,
-            "device_type": dtype.id,
+            # a device without a simulated platform stays an EOS box in Nautobot's eyes (as before)
+            "device_type": dtypes.get(platform, dtypes[PLATFORM_EOS]).id,
             "platform": platforms[platform].id if platform else None,
             "status": status[stat],
             "comments": "",
@@ -143,7 +175,7 @@ def seed(api: pynautobot.api, log: Log = print) -> dict[str, str]:
             _ensure(api.dcim.devices, {"id": dev.id}, update=fields)
         iface = _ensure(
             api.dcim.interfaces,
-            {"device_id": dev.id, "name": "Management1"},
+            {"device_id": dev.id, "name": management_interface(name)},
             {"device": dev.id, "type": "virtual", "status": status["Active"]},
         )
         ip_id = None
@@ -237,30 +269,48 @@ def ensure_render_queue(api: pynautobot.api, name: str, log: Log = print) -> Non
             log(f"Golden Config's job {job_name!r} may run on the {name} queue")
 
 
-# Golden Config's compliance features for the lab's EOS devices: {feature: the sections it covers}.
+# Golden Config's compliance features per platform: {platform: {feature: the sections it covers}}
+# (what each platform's template sets).
 COMPLIANCE_RULES = {
-    "system": ["hostname", "ip domain-name", "ntp server", "ip routing"],
-    "interfaces": ["interface"],
-    "vlans": ["vlan"],
-    "routing": ["router ospf"],
+    PLATFORM_EOS: {
+        "system": ["hostname", "ip domain-name", "ntp server", "ip routing"],
+        "interfaces": ["interface"],
+        "vlans": ["vlan"],
+        "routing": ["router ospf"],
+    },
+    PLATFORM_NXOS: {
+        "system": ["hostname", "ip domain-name", "ntp server", "feature"],
+        "interfaces": ["interface"],
+        "vlans": ["vlan"],
+    },
+    PLATFORM_JUNOS: {
+        "system": ["system"],
+        "interfaces": ["interfaces"],
+        "vlans": ["vlans"],
+    },
 }
 
 
 def compliance_rules(api: pynautobot.api, log: Log = print) -> None:
-    """Golden Config compliance features and CLI rules for the lab's EOS platform (what its templates set)."""
-    platform = api.dcim.platforms.get(name=PLATFORM_EOS)
+    """Golden Config compliance features and CLI rules for each lab platform (what its template sets)."""
     gc = api.plugins.golden_config
-    for name, sections in COMPLIANCE_RULES.items():
-        feature = _ensure(gc.compliance_feature, {"name": name}, {"slug": name})
-        rule = gc.compliance_rule.get(feature=feature.id, platform=platform.id)
-        match = "\n".join(sections)
-        if rule is None:
-            gc.compliance_rule.create(
-                feature=feature.id, platform=platform.id, config_type="cli", config_ordered=False, match_config=match
-            )
-            log(f"compliance rule {name} ({PLATFORM_EOS}) created")
-        elif rule.match_config != match:
-            rule.update({"match_config": match})
+    for platform_name, rules in COMPLIANCE_RULES.items():
+        platform = api.dcim.platforms.get(name=platform_name)
+        for name, sections in rules.items():
+            feature = _ensure(gc.compliance_feature, {"name": name}, {"slug": name})
+            rule = gc.compliance_rule.get(feature=feature.id, platform=platform.id)
+            match = "\n".join(sections)
+            if rule is None:
+                gc.compliance_rule.create(
+                    feature=feature.id,
+                    platform=platform.id,
+                    config_type="cli",
+                    config_ordered=False,
+                    match_config=match,
+                )
+                log(f"compliance rule {name} ({platform_name}) created")
+            elif rule.match_config != match:
+                rule.update({"match_config": match})
 
 
 def golden_config(
@@ -313,19 +363,31 @@ def golden_config(
 
 
 def render_intended(api: pynautobot.api, device_id: str) -> str:
-    r = api.http_session.get(
-        f"{api.base_url}/plugins/golden-config/generate-intended-config/", params={"device_id": device_id}, timeout=60
-    )
+    def get():
+        return api.http_session.get(
+            f"{api.base_url}/plugins/golden-config/generate-intended-config/",
+            params={"device_id": device_id},
+            timeout=60,
+        )
+
+    r = get()
+    if r.status_code == 400 and "No Golden Config settings found" in r.text:
+        # a device created since the dynamic groups' membership cache was last refreshed
+        _run_job(api, api.extras.jobs.get(name="Refresh Dynamic Group Caches"))
+        r = get()
     if r.status_code != 200:
         raise RuntimeError(f"render failed ({r.status_code}): {r.text[:300]}")
     return r.json()["intended_config"]
 
 
-def sync_devices(api: pynautobot.api, sim_control: str, log: Log = print) -> None:
-    """Give each ready simulated device its intended configuration: the lab starts in sync."""
+def sync_devices(api: pynautobot.api, sim_controls: dict[str, str], log: Log = print) -> None:
+    """Give each ready simulated device its intended configuration: the lab starts in sync.
+    ``sim_controls``: network driver -> the control URL of the simulator serving that platform."""
     for name in READY_DEVICES:
         dev = api.dcim.devices.get(serial=f"SOTSYNC-{name.upper()}")
         config = render_intended(api, dev.id)
-        r = requests.put(f"{sim_control}/devices/{name}/running-config", data=config.encode(), timeout=10)
-        r.raise_for_status()
+        control = sim_controls[network_driver(name)]
+        r = requests.put(f"{control}/devices/{name}/running-config", data=config.encode(), timeout=10)
+        if r.status_code >= 400:
+            raise RuntimeError(f"{name}: the simulator refused its intended configuration: {r.text[:500]}")
     log(f"simulated devices {', '.join(READY_DEVICES)} loaded with their intended configuration")

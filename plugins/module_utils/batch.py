@@ -408,6 +408,7 @@ def run_batch(
                         result.get("intent_source"),
                         result.get("config_diff"),
                         extra={"device": name, "driver": "{0} at {1}".format(result["napalm_driver"], result["host"])},
+                        platform=result.get("napalm_driver"),
                     ),
                     [params.get("password"), params.get("nautobot_token")],
                 ),

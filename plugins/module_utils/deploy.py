@@ -176,10 +176,11 @@ def classify_device_error(exc, host=None, stage=None, intent=None, platform=None
             )
         if isinstance(exc, napalm_exc.MergeConfigException):
             line = rejected_line(text, intent, platform) or rejected_line(text, intent)
+            outcome = (platform or platforms.for_driver(None)).rejection_outcome
             if line:
-                msg = "The device {0} rejected the line {1!r}; nothing was applied: {2}".format(host, line, text)
+                msg = "The device {0} rejected the line {1!r}; {2}: {3}".format(host, line, outcome, text)
             else:
-                msg = "The device {0} rejected the candidate configuration; nothing was applied: {1}".format(host, text)
+                msg = "The device {0} rejected the candidate configuration; {1}: {2}".format(host, outcome, text)
             return ConfigRejected(msg, line=line, **details)
         if isinstance(exc, napalm_exc.SessionLockedException):
             return DeviceLocked(
@@ -303,6 +304,18 @@ def deploy(
                 result.warnings.append(
                     "The NAPALM driver has no commit-confirm; committed without an automatic revert timer"
                 )
+            except Exception as exc:  # noqa: BLE001 - a refusal is raised as such; a lost contact is judged
+                lost = _contact_lost(exc, host, stage, intent, platform)
+                if lost is None:
+                    raise
+                candidate = False  # a silent device cannot discard; its timer reverts what it applied
+                if not moving:
+                    raise lost from exc
+                # Moving the management address drops the session at the old one (Junos closes it as the
+                # commit takes effect): the commit stands unconfirmed; the new address decides.
+                log("%s: the session ended with the commit (%s): confirming at %s" % (host, lost.message, moved_to))
+                pending = True
+                result.commit_confirm = True
             else:
                 candidate = False
                 pending = True
@@ -318,7 +331,14 @@ def deploy(
                     config_diff=result.diff,
                 )
             stage = "commit_config"
-            driver.commit_config()
+            try:
+                driver.commit_config()
+            except Exception as exc:  # noqa: BLE001 - a refusal is raised as such; a lost contact is judged
+                lost = _contact_lost(exc, host, stage, intent, platform, confirm=False)
+                if lost is not None:
+                    candidate = False
+                    raise lost from exc
+                raise
             candidate = False
             risk = platform.no_confirm_risk()
             if risk:
@@ -386,6 +406,29 @@ def deploy(
                 driver.close()
             except Exception as exc:  # noqa: BLE001 - cleanup must not mask the real outcome
                 log("%s: close during cleanup failed: %s" % (host, _device_error_text(exc)))
+
+
+def _contact_lost(exc, host, stage, intent, platform, confirm=True, seconds=None):
+    """When the device stopped answering during the commit (not a refusal), a ``CommitVerificationFailed``
+    that says what became of the change: reverted by the device's commit-confirm timer unless confirmed,
+    or (without commit-confirm) possibly applied and not rolled back. None for any other error."""
+    typed = classify_device_error(exc, host=host, stage=stage, intent=intent, platform=platform)
+    if not isinstance(typed, DeviceUnreachable):
+        return None
+    text = _device_error_text(exc)
+    if confirm:
+        return CommitVerificationFailed(
+            "The device {0} stopped answering during the commit ({1}); if the commit was applied it is not "
+            "confirmed: the device's commit-confirm timer reverts it".format(host, text),
+            host=host,
+            rolled_back="timer",
+        )
+    return CommitVerificationFailed(
+        "The device {0} stopped answering during the commit ({1}); the change may be applied and was NOT rolled "
+        "back: {2}; check the device".format(host, text, platform.no_confirm_risk() or "no commit-confirm"),
+        host=host,
+        rolled_back=False,
+    )
 
 
 def _reach(reconnect, old_host, new_host, seconds, result, log, clock=None, sleep=None):

@@ -29,6 +29,7 @@ from ansible_collections.sotsync.nautobot.plugins.module_utils.errors import (
 from ansible_collections.sotsync.nautobot.plugins.module_utils.intent import Intent, fetch_intent
 from ansible_collections.sotsync.nautobot.plugins.module_utils.provision import (
     check_parameters,
+    device_platform,
     note_kind,
     note_text,
     provision_one,
@@ -172,7 +173,15 @@ def deploy_plan(params, check_mode, client, driver_factory=make_driver, log=None
                 plan_id,
                 note_kind(error=error),
                 scrub(
-                    note_text(label, "commit", reason, params.get("trigger"), source, error.details.get("config_diff")),
+                    note_text(
+                        label,
+                        "commit",
+                        reason,
+                        params.get("trigger"),
+                        source,
+                        error.details.get("config_diff"),
+                        platform=device_platform(device),
+                    ),
                     secrets,
                 ),
             )
@@ -191,7 +200,15 @@ def deploy_plan(params, check_mode, client, driver_factory=make_driver, log=None
             plan_id,
             "success",
             scrub(
-                note_text(label, "commit", result["msg"], params.get("trigger"), source, result.get("config_diff")),
+                note_text(
+                    label,
+                    "commit",
+                    result["msg"],
+                    params.get("trigger"),
+                    source,
+                    result.get("config_diff"),
+                    platform=result.get("napalm_driver"),
+                ),
                 secrets,
             ),
         )

@@ -14,9 +14,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import re
-
-from ansible_collections.sotsync.nautobot.plugins.module_utils import messages, rollback
+from ansible_collections.sotsync.nautobot.plugins.module_utils import masking, messages, platforms, rollback
 from ansible_collections.sotsync.nautobot.plugins.module_utils.deploy import deploy, make_driver
 from ansible_collections.sotsync.nautobot.plugins.module_utils.errors import (
     DeviceNotReady,
@@ -44,17 +42,42 @@ def scrub(text, secrets):
     return text
 
 
-_CONFIG_SECRET = re.compile(
-    r"(\b(?:secret|password|key|community)\s+(?:(?:\d{1,2}|sha512|md5|type-7|nopassword)\s+)?)\S+", re.I
-)
+def redact_config_secrets(text, platform=None):
+    """A configuration or diff with its device secrets masked by the platform's rules (``masking.mask``).
 
-
-def redact_config_secrets(text):
-    """Mask what follows ``secret``/``password``/``key``/``community`` in configuration lines.
-
-    The note is readable by every Nautobot user: a diff must not copy device secrets there.
+    Notes are readable by every Nautobot user and results by every job viewer: no device secret goes there.
     """
-    return "\n".join(_CONFIG_SECRET.sub(r"\1<removed>", line) for line in (text or "").splitlines())
+    return masking.mask(text, platform)
+
+
+def mask_error(error, platform=None):
+    """Mask the configuration an error carries (its diff, the refused or missing lines, quoted lines)."""
+    details = error.details
+    if details.get("config_diff"):
+        details["config_diff"] = masking.mask(details["config_diff"], platform)
+    raw = []
+    if details.get("line"):
+        raw.append(str(details["line"]))
+        details["line"] = masking.mask_line(str(details["line"]), platform)
+    if details.get("missing_lines"):
+        raw.extend(str(line) for line in details["missing_lines"])
+        details["missing_lines"] = masking.mask_lines(details["missing_lines"], platform)
+    message = str(error.message or "")
+    for line in raw:
+        for part in line.split(" > "):
+            shown = masking.mask_line(part, platform)
+            if shown != part:
+                message = message.replace(part, shown)
+    error.message = masking.mask_message(message, platform)
+    return error
+
+
+def device_platform(device, napalm_driver=None):
+    """What names the device's platform for the masking rules: its NAPALM driver, else its network driver."""
+    if napalm_driver:
+        return napalm_driver
+    platform = device.get("platform") if isinstance(device, dict) else None
+    return (platform or {}).get("network_driver") if isinstance(platform, dict) else None
 
 
 def merged_optional_args(device, optional_args):
@@ -105,8 +128,9 @@ def note_kind(outcome=None, error=None):
     return "danger"
 
 
-def note_text(device_name, mode, msg, trigger, intent_source, diff, extra=None, appendix=None):
-    """Markdown for the note (no secrets: the caller scrubs it too); ``appendix`` goes last."""
+def note_text(device_name, mode, msg, trigger, intent_source, diff, extra=None, appendix=None, platform=None):
+    """Markdown for the note (no secrets: the diff is masked by ``platform``'s rules, the caller scrubs the
+    credentials); ``appendix`` goes last. No configuration is ever appended: a note shows the diff only."""
     lines = [
         "**{0}** on {1}: {2}".format(MODULE_NAME, device_name, mode),
         "",
@@ -120,7 +144,7 @@ def note_text(device_name, mode, msg, trigger, intent_source, diff, extra=None, 
         if value is not None:
             lines.append("- {0}: {1}".format(key, value))
     if diff:
-        diff = redact_config_secrets(diff)
+        diff = masking.mask(diff, platform)
         shown = diff if len(diff) <= NOTE_DIFF_LIMIT else diff[:NOTE_DIFF_LIMIT] + "\n... (truncated)"
         lines += ["", "```diff", shown, "```"]
     else:
@@ -206,11 +230,13 @@ def provision_one(
         return None
 
     intent = None
+    platform = device_platform(device)
     try:
         readiness = check_readiness(device, params.get("ready_statuses") or messages.DEFAULT_READY_STATUSES)
         if not readiness.ready:
             raise DeviceNotReady(readiness.message, reasons=readiness.reasons, status=readiness.status)
         log(readiness.message)
+        platform = device_platform(device, readiness.napalm_driver)
         intent = intent_for(device_id, name)
         intent_source = intent.source
         base["intent_source"] = intent_source
@@ -247,6 +273,7 @@ def provision_one(
             outcome = _deploy_at_previous(device, readiness.host, unreachable, previous_hosts, deploy_at, log)
     except ProvisionError as error:
         error.message = scrub(error.message, secrets)
+        mask_error(error, platform)
         for key, value in base.items():
             error.details.setdefault(key, value)
         if isinstance(error, (NautobotUnreachable, NautobotAuthenticationFailed)):
@@ -260,6 +287,7 @@ def provision_one(
                 trigger,
                 intent_source,
                 error.details.get("config_diff"),
+                platform=platform,
             ),
         )
         error.details["note_id"] = entry
@@ -268,6 +296,7 @@ def provision_one(
         raise
     result = dict(base)
     result.update(outcome.as_dict())
+    result["config_diff"] = masking.mask(outcome.diff, platform)  # what people read; the device got the intent
     warnings.extend(outcome.warnings)
     result.update(
         {
@@ -287,9 +316,10 @@ def provision_one(
             if line.startswith(("+", "-")) and not line.startswith(("+++", "---"))
         )
     )
-    point = None
+    point = restore = None
     if outcome.committed and outcome.before_running is not None and outcome.after_running is not None:
         point = rollback.point_line(outcome.before_running, outcome.after_running)
+        restore = platforms.for_driver(readiness.napalm_driver).rollback_point
     if not outcome.changed and not params.get("notes_unchanged", True):
         # A scheduled drift check notes only the devices with differences: nothing to say here.
         result["note_id"] = None
@@ -311,8 +341,9 @@ def provision_one(
                 "render time": "{0}s".format(intent.render_seconds) if intent.render_seconds is not None else None,
                 "commit-confirm": "confirmed" if outcome.commit_confirm and outcome.committed else None,
                 "rollback point": point[len(rollback.MARK) :] if point else None,
+                "device restore point": restore,
             },
-            appendix=rollback.before_section(redact_config_secrets(outcome.before_running)) if point else None,
+            platform=platform,
         ),
     )
     result["warnings"] = warnings

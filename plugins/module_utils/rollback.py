@@ -4,17 +4,22 @@
 """Rollback points and the rollback of one device to its configuration before the last push.
 
 Before each live commit the deploy reads the device's running configuration; after it, the running
-configuration again. The note of the commit (a Note on the device in Nautobot) records both
-as fingerprints, and the configuration before the push with its secrets masked, where users see it:
+configuration again. The note of the commit (a Note on the device in Nautobot) records both as
+fingerprints, what names the device's own restore point, and the push's diff (secrets masked). No
+configuration is copied into Nautobot: every Nautobot user who can see the device's notes reads them.
 
     - rollback point: before sha256:<hex>, after sha256:<hex>
+    - device restore point: flash:rollback-0 (the startup-config copied before the commit)
 
 A rollback finds the newest rollback point in the device's notes and reads the device's running
 configuration. It refuses when that is not what the push left (something else changed the device
 since), does nothing when it is already the configuration before the push, and otherwise restores
 it with NAPALM's own ``rollback()`` (on EOS ``configure replace flash:rollback-0``: the device's copy
 of its configuration taken by NAPALM just before that commit), then verifies the result against the
-"before" fingerprint. A dry run (the default) shows the diff and changes nothing.
+"before" fingerprint. A dry run (the default) changes nothing and shows what the rollback would change:
+the push's diff from its note, reversed (a device that is exactly what the push left goes back by
+undoing that diff), secrets masked. Notes written by earlier versions also held the configuration before
+the push; they are still read (``playbooks/scrub_rollback_notes.yml`` removes that copy).
 
 The fingerprint ignores what changes without a configuration change: blank lines, ``!`` comments
 (EOS prints the time there) and ``end``, and runs of spaces.
@@ -28,7 +33,7 @@ import difflib
 import hashlib
 import re
 
-from ansible_collections.sotsync.nautobot.plugins.module_utils import compliance
+from ansible_collections.sotsync.nautobot.plugins.module_utils import compliance, masking
 from ansible_collections.sotsync.nautobot.plugins.module_utils.errors import (
     CommitVerificationFailed,
     DeviceNotReady,
@@ -37,11 +42,19 @@ from ansible_collections.sotsync.nautobot.plugins.module_utils.errors import (
 from ansible_collections.sotsync.nautobot.plugins.module_utils.readiness import check_readiness
 
 MARK = "- rollback point: "
+RESTORE_MARK = "- device restore point: "
+BEFORE_TITLE = "**Running configuration before this push**"
+_RESTORE = re.compile(r"^- device restore point: (.+?)\s*$", re.M)
+_DIFF = re.compile(r"```diff\n(.*?)\n```", re.S)
 _POINT = re.compile(r"^- rollback point: before (sha256:[0-9a-f]{64}), after (sha256:[0-9a-f]{64})\s*$", re.M)
 _BEFORE = re.compile(r"\*\*Running configuration before this push\*\*[^\n]*\n+```text\n(.*?)\n```", re.S)
 ROLLED_BACK = "Rolled back to the configuration before the push of {when}"
 NOTHING_TO_ROLL_BACK = "Nothing to roll back: the device already has its configuration from before the push of {when}"
 DRY_RUN = "DRY RUN: the rollback would restore the configuration from before the push of {when}; nothing changed"
+DRY_RUN_HOW = (
+    " (restored from the device's {restore}; the running configuration {after} is what that push left, the "
+    "rollback brings back {before}; the diff is that push's diff from its note, reversed, secrets masked)"
+)
 
 
 class NoRollbackPoint(ProvisionError):
@@ -73,21 +86,63 @@ def point_line(before, after):
     return "{0}before {1}, after {2}".format(MARK, fingerprint(before), fingerprint(after))
 
 
-def before_section(before_masked):
-    """The note's section with the configuration before the push (already masked by the caller)."""
-    return "**Running configuration before this push** (secrets masked)\n\n```text\n{0}\n```".format(
-        "\n".join(config_lines(before_masked))
-    )
+def restore_line(restore_point):
+    """The note line that names the device's own restore point (``Platform.rollback_point``)."""
+    return "{0}{1}".format(RESTORE_MARK, restore_point)
 
 
 def parse_point(note):
-    """``{"before": fp, "after": fp, "before_config": masked text or None}`` from a note, or None."""
+    """From a note: ``{"before": fp, "after": fp, "restore": what names the device's restore point or None,
+    "diff": the push's diff (masked) or None, "before_config": the configuration before the push (masked) in a
+    note written by an earlier version, else None}``; None when the note records no rollback point."""
     text = note.get("note") if isinstance(note, dict) else str(note or "")
     found = _POINT.search(text or "")
     if not found:
         return None
     config = _BEFORE.search(text)
-    return {"before": found.group(1), "after": found.group(2), "before_config": config.group(1) if config else None}
+    restore = _RESTORE.search(text)
+    diff = _DIFF.search(text)
+    return {
+        "before": found.group(1),
+        "after": found.group(2),
+        "restore": restore.group(1) if restore else None,
+        "diff": diff.group(1) if diff else None,
+        "before_config": config.group(1) if config else None,
+    }
+
+
+def reverse_diff(diff):
+    """A diff read the other way: ``-`` and ``+`` lines swapped (unified headers and hunk ranges too);
+    ``~`` lines (a secret changed) and context stay as they are."""
+    lines = []
+    for line in (diff or "").splitlines():
+        if line.startswith("--- "):
+            lines.append("+++ " + line[4:])
+        elif line.startswith("+++ "):
+            lines.append("--- " + line[4:])
+        elif line.startswith("@@ "):
+            lines.append(re.sub(r"^@@ -(\S+) \+(\S+) @@", r"@@ -\2 +\1 @@", line))
+        elif line.startswith("-"):
+            lines.append("+" + line[1:])
+        elif line.startswith("+"):
+            lines.append("-" + line[1:])
+        else:
+            lines.append(line)
+    # a unified diff keeps its headers in order: --- first
+    for index in range(len(lines) - 1):
+        if lines[index].startswith("+++ ") and lines[index + 1].startswith("--- "):
+            lines[index], lines[index + 1] = lines[index + 1], lines[index]
+    return "\n".join(lines)
+
+
+def rollback_diff(point, running, mask):
+    """What the rollback changes, for people to read (masked): the push's diff reversed; for an older note
+    without a diff, the diff from the running configuration to the one it kept; else empty."""
+    if point.get("diff"):
+        return mask(reverse_diff(point["diff"]))
+    if point.get("before_config") is not None:
+        return mask(masked_diff(mask(running), point["before_config"]))
+    return ""
 
 
 def latest_point(notes):
@@ -128,9 +183,16 @@ def plan(point, running):
     return "rollback"
 
 
-def rollback(driver, point, dry_run, mask, host=None, log=None):
-    """Roll the device behind ``driver`` back to the rollback point. Returns a result dict."""
+def rollback(driver, point, dry_run, mask=None, host=None, log=None, platform=None):
+    """Roll the device behind ``driver`` back to the rollback point. Returns a result dict.
+
+    ``mask(text)`` masks what people read (default: ``masking.mask`` with the ``platform``'s rules)."""
     log = log or (lambda _msg: None)
+    if mask is None:
+
+        def mask(text):
+            return masking.mask(text, platform)
+
     when = point["when"]
     driver.open()
     try:
@@ -140,11 +202,16 @@ def rollback(driver, point, dry_run, mask, host=None, log=None):
         if action == "nothing":
             result.update(msg=NOTHING_TO_ROLL_BACK.format(when=when), config_diff="")
             return result
-        before = point.get("before_config")
-        result["config_diff"] = masked_diff(mask(running), before) if before is not None else ""
+        result["config_diff"] = rollback_diff(point, running, mask)
         result["changed"] = True
+        if point.get("restore"):
+            result["restore_point"] = point["restore"]
         if dry_run:
-            result["msg"] = DRY_RUN.format(when=when)
+            result["msg"] = DRY_RUN.format(when=when) + DRY_RUN_HOW.format(
+                restore=point.get("restore") or "own rollback point (NAPALM rollback())",
+                after=point["after"],
+                before=point["before"],
+            )
             return result
         driver.rollback()
         log("%s: NAPALM rollback done; verifying" % host)
@@ -177,13 +244,14 @@ def require_point(notes, device_name):
     return point
 
 
-def run_rollback(params, check_mode, client, driver_factory, optional_args_for, mask, note_text, log=None):
+def run_rollback(params, check_mode, client, driver_factory, optional_args_for, mask=None, note_text=None, log=None):
     """Roll back the device ``params["device"]``: look it up, find its rollback point, roll back.
 
-    ``optional_args_for(device)`` gives the NAPALM optional args; ``mask`` masks secrets in a
-    configuration; ``note_text(name, mode, msg, diff)`` formats the note written after a
-    rollback (not in check mode, not for a dry run). Returns the result dict or raises.
+    ``optional_args_for(device)`` gives the NAPALM optional args; ``mask(text, platform)`` masks secrets
+    (default ``masking.mask``); ``note_text(name, mode, msg, diff, platform)`` formats the note written after
+    a rollback (not in check mode, not for a dry run). Returns the result dict or raises.
     """
+    mask = mask or masking.mask
     ident = str(params["device"]).strip()
     named, _selected, missing = client.get_devices(idents=[ident])
     if missing:
@@ -203,10 +271,18 @@ def run_rollback(params, check_mode, client, driver_factory, optional_args_for, 
         params.get("timeout") or 60,
         optional_args_for(device),
     )
-    result = rollback(driver, point, dry_run, mask, host=readiness.host, log=log)
+    platform = readiness.napalm_driver
+    try:
+        result = rollback(
+            driver, point, dry_run, lambda text: mask(text, platform), host=readiness.host, log=log, platform=platform
+        )
+    except ProvisionError as error:
+        if error.details.get("config_diff"):
+            error.details["config_diff"] = mask(error.details["config_diff"], platform)
+        raise
     result.update(device=name, device_id=str(device["id"]), host=readiness.host, check_mode=bool(check_mode))
     if result["committed"] and params.get("notes", True) and not check_mode:
-        comments = note_text(name, "rollback", result["msg"], result.get("config_diff"))
+        comments = note_text(name, "rollback", result["msg"], result.get("config_diff"), platform)
         result["note_id"] = client.create_note(device["id"], "success", comments)
         result["journal_entry_id"] = result["note_id"]  # its name before 0.2.0, deprecated: removed in 2.0.0
     compliance.after_commit(client, params, check_mode, [result], log)

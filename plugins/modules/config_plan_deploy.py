@@ -46,7 +46,7 @@ attributes:
     details: Check mode is a dry run; no status changes.
   diff_mode:
     support: full
-    details: Returns the device's own unified diff as C(diff.prepared).
+    details: Returns the device's own unified diff, secrets masked, as C(diff.prepared).
   platform:
     platforms: posix
 options:
@@ -166,7 +166,9 @@ verified:
   returned: success
   type: bool
 config_diff:
-  description: The device's unified diff of the merge.
+  description:
+    - The device's unified diff of the merge, secrets masked
+      (as RV(sotsync.nautobot.golden_config_deploy#module:config_diff)).
   returned: success, and on failures after the diff was computed
   type: str
 diff:

@@ -14,7 +14,8 @@ version_added: 0.2.0
 description:
   - Every live commit by M(sotsync.nautobot.golden_config_deploy) leaves a rollback point in the device's
     notes in Nautobot (a Note) with the fingerprints of the running configuration before and after the
-    push, and the configuration before it with its secrets masked.
+    push, what names the device's own restore point (EOS C(flash:rollback-0), Junos C(rollback 1), NX-OS
+    its checkpoint file) and the push's diff with its secrets masked. No configuration is kept in Nautobot.
   - This module finds the newest rollback point, reads the device's running configuration and refuses,
     changing nothing, when it is not what that push left (something else changed the device since). When
     the device already has its configuration from before the push, there is nothing to do.
@@ -23,8 +24,11 @@ description:
     the running configuration is again the one before the push; if not, it fails and says so.
   - A rollback restores a whole configuration; it is the only operation of this collection that is not
     a merge, and it only ever restores what the device had.
-  - B(Dry run is the default) (and check mode is a dry run). The diff from the running configuration to
-    the one before the push is shown (secrets masked) and nothing changes.
+  - B(Dry run is the default) (and check mode is a dry run). Nothing changes; the message names the
+    device's restore point and both fingerprints, and the diff shown is what the rollback undoes, the
+    push's diff from its note, reversed (secrets masked by the platform's rules). For a note written by an
+    earlier version, which kept the configuration before the push, the diff from the running configuration
+    to that copy (masked) is shown.
   - After a rollback a note records it on the device (not in check mode, not in a dry run).
 author:
   - sotsync team (@sotsync)
@@ -114,9 +118,16 @@ verified:
   returned: when committed
   type: bool
 config_diff:
-  description: Unified diff from the running configuration to the one before the push, secrets masked.
+  description:
+    - What the rollback changes, for people to read, secrets masked - the push's diff from its note,
+      reversed. A line marked C(~) and ending in C(secret changed) stands for a line whose secret value differs.
   returned: success
   type: str
+restore_point:
+  description: What names the device's own restore point used by NAPALM's C(rollback()), from the note.
+  returned: when the note names it and there is something to roll back
+  type: str
+  sample: flash:rollback-0 (the startup-config copied before the commit)
 rollback_point:
   description: The id of the Nautobot note holding the rollback point used.
   returned: success
@@ -137,12 +148,12 @@ from ansible.module_utils.common.text.converters import to_native
 from ansible_collections.sotsync.nautobot.plugins.module_utils.arguments import CONFIG_ROLLBACK_ARGUMENT_SPEC
 from ansible_collections.sotsync.nautobot.plugins.module_utils.deploy import classify_device_error, make_driver
 from ansible_collections.sotsync.nautobot.plugins.module_utils.errors import ProvisionError
+from ansible_collections.sotsync.nautobot.plugins.module_utils.masking import mask, mask_message
 from ansible_collections.sotsync.nautobot.plugins.module_utils.provision import (
     check_parameters,
     note_text,
     make_client,
     merged_optional_args,
-    redact_config_secrets,
 )
 from ansible_collections.sotsync.nautobot.plugins.module_utils.rollback import run_rollback
 
@@ -158,8 +169,10 @@ def main():
             make_client(params),
             make_driver,
             lambda device: merged_optional_args(device, params.get("optional_args")),
-            redact_config_secrets,
-            lambda name, mode, msg, diff: note_text(name, mode, msg, params["trigger"], "-", diff),
+            mask,
+            lambda name, mode, msg, diff, platform: note_text(
+                name, mode, msg, params["trigger"], "-", diff, platform=platform
+            ),
             log=module.log,
         )
     except ProvisionError as error:
@@ -172,6 +185,7 @@ def main():
                 error="unexpected",
                 exception=traceback.format_exc(),
             )
+        typed.message = mask_message(typed.message)
         module.fail_json(**typed.to_result())
     if module._diff and result.get("config_diff"):
         result["diff"] = {"prepared": result["config_diff"]}

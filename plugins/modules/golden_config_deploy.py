@@ -53,7 +53,7 @@ attributes:
     details: Check mode is a dry run; the candidate is loaded, compared and discarded.
   diff_mode:
     support: full
-    details: Returns the device's own unified diff as C(diff.prepared).
+    details: Returns the device's own unified diff, secrets masked, as C(diff.prepared).
   platform:
     platforms: posix
 options:
@@ -125,7 +125,10 @@ options:
     default: true
   notes:
     description:
-      - Write a note (a Nautobot Note) on the device with the outcome, the diff and the O(trigger).
+      - Write a note (a Nautobot Note) on the device with the outcome, the diff (secrets masked by the platform's
+        rules) and the O(trigger). After a live commit the note records a rollback point - the fingerprints of
+        the running configuration before and after the push and what names the device's own restore point -
+        never a copy of the configuration.
       - Its kind is V(info) for a dry run or nothing to do, V(success) for a commit, V(warning) for a failure
         that left the device unchanged and V(danger) when the device's state is uncertain.
       - Skipped in check mode; a failure to write it is a warning, not a failure.
@@ -421,6 +424,10 @@ config_diff:
   description:
     - The device's unified diff between its running configuration and the merged candidate; empty when
       nothing differs. With C(--diff) it is also returned as C(diff.prepared).
+    - Secrets are masked by the platform's rules (passwords, keys, SNMP communities, pre-shared keys,
+      certificate bodies become C(<removed>)); a removed and an added line that differ only in a masked
+      value are shown as one line, marked C(~) and ending in C(secret changed). The device always gets the
+      unmasked intent.
   returned: success, and on failures after the diff was computed
   type: str
   sample: "-hostname access1\n+hostname access-switch-1"

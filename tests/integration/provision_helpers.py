@@ -109,22 +109,29 @@ def delete_notes(api, text):
             note.delete()
 
 
-# --- the simulator's control API ---------------------------------------------------------------------
+# --- the simulators' control APIs -------------------------------------------------------------------
+def sim_control(lab, name):
+    """The control URL of the simulator serving ``name`` (each platform has its own; the EOS one
+    serves the devices without a simulated platform and the benchmark's fleet)."""
+    drivers = lab.get("device_drivers") or {}
+    return (lab.get("sim_controls") or {}).get(drivers.get(name, ""), lab["sim_control"])
+
+
 def sim_device(lab, name):
-    r = requests.get("{}/devices/{}".format(lab["sim_control"], name), timeout=10)
+    r = requests.get(f"{sim_control(lab, name)}/devices/{name}", timeout=10)
     r.raise_for_status()
     return r.json()
 
 
 def sim_set_running(lab, name, running_config):
     r = requests.put(
-        "{}/devices/{}/running-config".format(lab["sim_control"], name), data=running_config.encode(), timeout=10
+        f"{sim_control(lab, name)}/devices/{name}/running-config", data=running_config.encode(), timeout=10
     )
     r.raise_for_status()
 
 
 def sim_faults(lab, name, **faults):
-    r = requests.post("{}/devices/{}/faults".format(lab["sim_control"], name), json=faults, timeout=10)
+    r = requests.post(f"{sim_control(lab, name)}/devices/{name}/faults", json=faults, timeout=10)
     r.raise_for_status()
 
 
@@ -234,13 +241,14 @@ def run_job(api, name, data, timeout=120, job_queue=None):
     return status
 
 
-def change_primary_ip(api, device, address, created_ips):
-    """A management IP change as users make it in Nautobot 3: new IP, attach, repoint primary_ip4."""
+def change_primary_ip(api, device, address, created_ips, interface="Management1"):
+    """A management IP change as users make it in Nautobot 3: new IP, attach (to ``interface``),
+    repoint primary_ip4."""
     namespace = api.ipam.namespaces.get(name="Global")
     active = api.extras.statuses.get(name="Active")
     ip = api.ipam.ip_addresses.create(address=address, namespace=namespace.id, status=active.id)
     created_ips.append(ip)
-    iface = api.dcim.interfaces.get(device_id=device.id, name="Management1")
+    iface = api.dcim.interfaces.get(device_id=device.id, name=interface)
     api.ipam.ip_address_to_interface.create(ip_address=ip.id, interface=iface.id)
     api.dcim.devices.get(device.id).update({"primary_ip4": ip.id})
     return ip

@@ -131,9 +131,8 @@ def test_rollback_to_the_configuration_before_the_last_push(lab, trigger):
         pushed = sim_device(lab, "access1")["running_config"]
         assert "hostname access-switch-1" in pushed
         notes = [n.note for n in notes_with(lab["api"], trigger)]
-        assert any(
-            "- rollback point: before sha256:" in n and "Running configuration before this push" in n for n in notes
-        )
+        assert any("- rollback point: before sha256:" in n and "- device restore point: flash:" in n for n in notes)
+        assert not any("Running configuration before this push" in n for n in notes)  # no copy in Nautobot
 
         dry = rollback(True)
         assert dry.returncode == 0 and "DRY RUN: the rollback would restore" in dry.stdout, dry

@@ -56,6 +56,8 @@ class Platform(object):
     readdress_needs_confirm = True
     #: what a live commit leaves on the device to go back to (for results and notes)
     rollback_point = "the driver's rollback()"
+    #: what became of the device when it refused a line (the candidate is refused as a whole)
+    rejection_outcome = "nothing was applied"
 
     def __init__(self, napalm_driver=None):
         if napalm_driver is not None:

@@ -10,9 +10,59 @@ __metaclass__ = type
 
 import re
 
+from ansible_collections.sotsync.nautobot.plugins.module_utils.errors import DeviceUnreachable
 from ansible_collections.sotsync.nautobot.plugins.module_utils.platforms.base import Platform, normalise_line
 
+try:
+    from jnpr.junos import exception as _jnpr_exc
+    from napalm.base.exceptions import UnlockError as _NapalmUnlockError
+except ImportError:  # pragma: no cover - PyEZ comes with napalm's junos driver
+    _jnpr_exc = None
+    _NapalmUnlockError = None
+
 _BAD_ELEMENT = re.compile(r"bad_element:\s*(?P<el>[^,\)]+)")
+_COMMENT = re.compile(r"/\*.*?\*/", re.S)
+
+
+def _statements(text):
+    """Junos curly-brace text as a stream of (statement, end), ``end`` being ``{``, ``}`` or ``;``.
+    Quoted strings are kept whole; ``/* */`` and ``#`` comments are dropped."""
+    text = _COMMENT.sub(" ", text)
+    current, quoted = [], False
+    for line in text.splitlines():
+        if not quoted and line.strip().startswith("#"):
+            continue
+        for char in line + "\n":
+            if char == '"':
+                quoted = not quoted
+            if not quoted and char in "{};":
+                yield " ".join("".join(current).split()), char
+                current = []
+            else:
+                current.append(char)
+    rest = " ".join("".join(current).split())
+    if rest:
+        yield rest, ";"
+
+
+def brace_paths(text, normalise):
+    """Every statement of a curly-brace configuration as a path of its enclosing statements."""
+    stack = []
+    for statement, end in _statements(text):
+        if end == "}":
+            if stack:
+                stack.pop()
+            continue
+        line = normalise(statement)
+        if line is None:
+            if end == "{":
+                stack.append(statement)
+            continue
+        if end == "{":
+            yield tuple(stack) + (line,)
+            stack.append(line)
+        else:
+            yield tuple(stack) + (line,)
 
 
 class Junos(Platform):
@@ -33,26 +83,47 @@ class Junos(Platform):
         text = text.rstrip(";").rstrip("{").strip()
         if not text or text == "}":
             return None
+        # ``replace:`` swaps the statement's subtree on load; what it holds must then be on the device
+        if text.startswith("replace:"):
+            text = text[len("replace:") :].strip()
         return text
 
     def config_paths(self, config):
-        """Curly-brace text through netutils' Junos parser; an intent in ``set`` format as its paths
-        (``set system host-name r1`` is system > host-name r1, compared as one joined line)."""
+        """Curly-brace text read by its braces (not its indentation, which templates get wrong and Junos
+        ignores); an intent in ``set`` format as its lines (compared with the running configuration's
+        set form, see ``missing_lines``)."""
         text = config or ""
         set_lines = [normalise_line(ln) for ln in text.splitlines()]
-        set_lines = [ln for ln in set_lines if ln]
+        set_lines = [ln for ln in set_lines if ln and not ln.startswith("#")]
         if set_lines and all(ln.startswith(("set ", "delete ", "deactivate ", "activate ")) for ln in set_lines):
             return set((ln,) for ln in set_lines)
-        return super(Junos, self).config_paths(text)
+        return set(brace_paths(text, self.normalise))
 
     def missing_lines(self, intent, running):
-        intent_paths = self.config_paths(intent)
+        """As the base class; statements tagged ``delete:`` assert an absence and are not checked."""
+        intent_paths = set(p for p in self.config_paths(intent) if not any(x.startswith("delete:") for x in p))
         if intent_paths and all(len(p) == 1 and p[0].startswith(("set ", "delete ")) for p in intent_paths):
             # a set-format intent: compare with the running configuration's set form
-            have = set("set " + " ".join(p) for p in super(Junos, self).config_paths(running))
+            have = set("set " + " ".join(p) for p in brace_paths(running or "", self.normalise))
             wanted = [p[0] for p in sorted(intent_paths) if p[0].startswith("set ")]
             return [line for line in wanted if line not in have]
-        return super(Junos, self).missing_lines(intent, running)
+        have = self.config_paths(running)
+        missing = [" > ".join(p) for p in sorted(intent_paths, key=self._sort_key(intent)) if p not in have]
+        return missing
+
+    def classify(self, exc, host, where, text):
+        """PyEZ's connection faults; and napalm's UnlockError, which its junos driver raises only after a
+        commit went through: the device stopped answering right after committing."""
+        if _jnpr_exc is None:
+            return None
+        if isinstance(exc, _NapalmUnlockError):
+            return DeviceUnreachable(
+                "The device {0} committed but did not answer the unlock that follows{1}: {2}".format(host, where, text),
+                host=host,
+            )
+        if isinstance(exc, (_jnpr_exc.ConnectError, _jnpr_exc.RpcTimeoutError)):
+            return DeviceUnreachable("The device {0} is unreachable{1}: {2}".format(host, where, text), host=host)
+        return None
 
     def rejected_line(self, message, intent=None):
         """PyEZ reports ``bad_element: <statement>`` from Junos's rpc-error: the refused statement."""

@@ -19,3 +19,6 @@ class Nxos(Platform):
     # (checkpoint file rollback_config.txt), applies the lines, and rollback() restores the checkpoint.
     commit_confirm = False
     rollback_point = "checkpoint file rollback_config.txt"
+    # NX-API applies the lines in order and stops at the refused one; NAPALM then rolls back to the
+    # checkpoint it took before the commit.
+    rejection_outcome = "the lines before it were applied, then the device was rolled back to the checkpoint"

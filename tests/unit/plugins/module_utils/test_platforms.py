@@ -171,3 +171,25 @@ def test_junos_live_push_uses_whole_minutes_and_says_so(fakes):
     result = deploy(driver, fakes.INTENT, dry_run=False, commit_confirm_seconds=90)
     assert driver.revert_in == 120 and result.commit_confirm is True
     assert any("rounded up to 120 s" in w for w in result.warnings)
+
+
+def test_junos_verification_reads_braces_not_indentation():
+    junos = platforms.for_driver("junos")
+    # what a template with a dropped Jinja comment renders: a line indented deeper than its children
+    intent = (
+        "interfaces {\n    fxp0 {\n        unit 0 {\n                        replace: family inet {\n"
+        "                address 10.1.1.1/24;\n            }\n        }\n    }\n}\n"
+    )
+    assert junos.missing_lines(intent, JUNOS_RUNNING) == []
+    one_line = "system { host-name r1; ntp { server 10.0.0.1; } }\n/* a comment */\n# another\n"
+    assert junos.missing_lines(one_line, JUNOS_RUNNING) == []
+    moved = intent.replace("10.1.1.1/24", "10.1.1.2/24")
+    assert junos.missing_lines(moved, JUNOS_RUNNING) == [
+        "interfaces > fxp0 > unit 0 > family inet > address 10.1.1.2/24"
+    ]
+
+
+def test_junos_delete_tag_asserts_an_absence_and_is_not_checked():
+    junos = platforms.for_driver("junos")
+    intent = "system {\n    host-name r1;\n    delete: name-server;\n}\n"
+    assert junos.missing_lines(intent, JUNOS_RUNNING) == []

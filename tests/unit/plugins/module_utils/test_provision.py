@@ -260,3 +260,64 @@ def test_scrub_and_comments():
 def test_note_diff_hides_config_secrets(line, shown):
     assert redact_config_secrets(line) == shown
     assert shown in note_text("a", "dry run", "m", "t", "regenerate", line)
+
+
+# --- device secrets: masked in every output, never a configuration copy in a note -------------------
+SECRET_DIFF = "\n".join(
+    [
+        "-hostname old-name",
+        "+hostname access1",
+        "-snmp-server community Old-C0mm ro",
+        "+snmp-server community New-C0mm ro",
+        "+ntp authentication-key 1 md5 7 075E731F1A",
+    ]
+)
+SECRET_RUNNING = (
+    "hostname old-name\nusername admin secret sha512 $6$Run-Secret-Hash\nsnmp-server community Old-C0mm ro\n"
+)
+
+
+def test_commit_note_keeps_fingerprints_and_masked_diff_only(fakes):
+    nautobot = fakes.FakeNautobot(fakes.ready_device())
+    driver = fakes.FakeDriver(diff=SECRET_DIFF, running=SECRET_RUNNING)
+    result = provision(params(dry_run=False), client=nautobot, driver_factory=Factory(driver))
+    assert result["committed"]
+    note = nautobot.notes[0]["comments"]
+    assert "- rollback point: before sha256:" in note
+    assert "- device restore point: flash:rollback-0" in note
+    assert "Running configuration before this push" not in note and "username admin" not in note
+    for shown in (note, result["config_diff"]):
+        for secret in ("Old-C0mm", "New-C0mm", "075E731F1A", "$6$Run-Secret-Hash"):
+            assert secret not in shown
+        assert "~snmp-server community <removed> ro  (secret changed)" in shown
+        assert "+ntp authentication-key 1 md5 <removed>" in shown
+    # what was pushed is the intent, unmasked
+    assert driver.candidate is None and "<removed>" not in fakes.INTENT
+
+
+def test_a_refused_secret_line_is_masked_in_the_error_and_the_note(fakes):
+    reject = napalm_exc.MergeConfigException(
+        "Error [1002]: CLI command 2 of 5 'snmp-server community Refused-C0mm ro' failed: invalid command"
+    )
+    nautobot = fakes.FakeNautobot(fakes.ready_device())
+    driver = fakes.FakeDriver(fail={"load_merge_candidate": reject})
+    with pytest.raises(ConfigRejected) as info:
+        provision(params(), client=nautobot, driver_factory=Factory(driver))
+    assert "Refused-C0mm" not in info.value.message and "Refused-C0mm" not in str(info.value.details)
+    assert info.value.details["line"] == "snmp-server community <removed> ro"
+    assert "Refused-C0mm" not in nautobot.notes[0]["comments"]
+
+
+def test_batch_results_and_printed_lines_are_masked(batch_fakes):
+    from ansible_collections.sotsync.nautobot.plugins.module_utils.batch import format_outcome, module_result
+
+    nautobot = batch_fakes.FakeBatchNautobot(inventory=[batch_fakes.batch_device(1)])
+    factory = batch_fakes.DriverFactory(diff=SECRET_DIFF)
+    batch = run_batch(params(device="dev1"), client=nautobot, driver_factory=factory)
+    result, failed = module_result(batch, single=True)
+    printed = "\n".join(format_outcome(batch["results"][0]))
+    notes = "\n".join(c for _d, _k, c in nautobot.note_entries())
+    for shown in (str(result), printed, notes):
+        assert "Old-C0mm" not in shown and "New-C0mm" not in shown and "075E731F1A" not in shown
+        assert "(secret changed)" in shown
+    assert not failed

@@ -17,6 +17,15 @@ from ansible_collections.sotsync.nautobot.plugins.module_utils.provision import 
 eos_sim = pytest.importorskip("lab.simulator.eos_sim", reason="the EOS simulator (lab/simulator/) is missing")
 
 USERNAME, PASSWORD = "netops", "sim-password-123"
+RESTORE = "flash:rollback-0 (the startup-config copied before the commit)"
+
+
+def legacy_before_section(before_masked):
+    """The section notes of earlier versions ended with: the configuration before the push (masked)."""
+    body = "\n".join(rb.config_lines(before_masked))
+    return rb.BEFORE_TITLE + f" (secrets masked)\n\n```text\n{body}\n```"
+
+
 START = """hostname access1
 username admin privilege 15 role network-admin secret sha512 $6$topsecret
 !
@@ -51,9 +60,12 @@ def test_the_point_is_read_back_from_the_note_it_is_written_in():
         "Configuration committed successfully",
         "manual",
         "regenerate",
-        "+hostname b",
-        extra={"rollback point": rb.point_line("hostname a\n", "hostname b\n")[len(rb.MARK) :]},
-        appendix=rb.before_section(redact_config_secrets(START)),
+        "-hostname a\n+hostname b",
+        extra={
+            "rollback point": rb.point_line("hostname a\n", "hostname b\n")[len(rb.MARK) :],
+            "device restore point": RESTORE,
+        },
+        platform="eos",
     )
     notes = [
         {"id": "n1", "created": "2026-11-25T10:00:00Z", "note": "[info] dry run, no point"},
@@ -65,7 +77,8 @@ def test_the_point_is_read_back_from_the_note_it_is_written_in():
         rb.fingerprint("hostname a"),
         rb.fingerprint("hostname b"),
     )
-    assert "hostname access1" in point["before_config"] and "$6$topsecret" not in point["before_config"]
+    assert point["restore"] == RESTORE and point["diff"] == "-hostname a\n+hostname b"
+    assert point["before_config"] is None and "Running configuration" not in note
     with pytest.raises(rb.NoRollbackPoint):
         rb.require_point(notes[:1], "access1")
 
@@ -97,23 +110,74 @@ def pushed():
         "manual",
         "regenerate",
         result.diff,
-        extra={"rollback point": rb.point_line(result.before_running, result.after_running)[len(rb.MARK) :]},
-        appendix=rb.before_section(redact_config_secrets(result.before_running)),
+        extra={
+            "rollback point": rb.point_line(result.before_running, result.after_running)[len(rb.MARK) :],
+            "device restore point": RESTORE,
+        },
+        platform="eos",
     )
     point = rb.latest_point([{"id": "n1", "created": "2026-11-25T12:00:00Z", "note": note}])
     yield dev, driver, point
     simulator.stop()
 
 
-def test_dry_run_shows_the_masked_diff_and_changes_nothing(pushed):
+def test_dry_run_shows_the_push_undone_and_changes_nothing(pushed):
     dev, driver, point = pushed
     before = dev.running_config
-    result = rb.rollback(driver(), point, True, redact_config_secrets, host="127.0.0.1")
+    result = rb.rollback(driver(), point, True, platform="eos", host="127.0.0.1")
     assert result["changed"] and not result["committed"] and result["msg"].startswith("DRY RUN")
+    assert RESTORE in result["msg"] and point["before"] in result["msg"] and point["after"] in result["msg"]
+    assert result["restore_point"] == RESTORE
     diff = result["config_diff"].splitlines()
     assert "-hostname access-switch-1" in diff and "+hostname access1" in diff and "-vlan 10" in diff
     assert "$6$topsecret" not in result["config_diff"]
     assert dev.running_config == before
+
+
+def test_dry_run_from_a_note_of_an_earlier_version_diffs_against_its_copy(pushed):
+    """Notes written before the copy was dropped: no diff section needed, the kept copy (masked) is used."""
+    dev, driver, point = pushed
+    legacy = dict(point, diff=None, before_config=rb.config_lines(redact_config_secrets(START, "eos")))
+    legacy["before_config"] = "\n".join(legacy["before_config"])
+    result = rb.rollback(driver(), legacy, True, redact_config_secrets, host="127.0.0.1")
+    diff = result["config_diff"].splitlines()
+    assert "-hostname access-switch-1" in diff and "+hostname access1" in diff
+    assert "$6$topsecret" not in result["config_diff"]
+    section = legacy_before_section(redact_config_secrets(START))
+    parsed = rb.parse_point(
+        f"[success] pushed\n- rollback point: before {point['before']}, after {point['after']}\n\n{section}"
+    )
+    assert "hostname access1" in parsed["before_config"] and "$6$topsecret" not in parsed["before_config"]
+
+
+def test_dry_run_without_diff_or_copy_names_the_restore_point(pushed):
+    _dev, driver, point = pushed
+    bare = dict(point, diff=None, before_config=None)
+    result = rb.rollback(driver(), bare, True, platform="eos", host="127.0.0.1")
+    assert result["changed"] and result["config_diff"] == "" and RESTORE in result["msg"]
+
+
+def test_reverse_diff_swaps_sides_and_keeps_secret_changes():
+    diff = "\n".join(
+        [
+            "--- a",
+            "+++ b",
+            "@@ -1,3 +1,4 @@",
+            " hostname x",
+            "-ntp server 1",
+            "+ntp server 2",
+            "~snmp-server community <removed> ro  (secret changed)",
+        ]
+    )
+    assert rb.reverse_diff(diff).splitlines() == [
+        "--- b",
+        "+++ a",
+        "@@ -1,4 +1,3 @@",
+        " hostname x",
+        "+ntp server 1",
+        "-ntp server 2",
+        "~snmp-server community <removed> ro  (secret changed)",
+    ]
 
 
 def test_live_rollback_restores_and_verifies_then_there_is_nothing_left(pushed):

@@ -1,0 +1,179 @@
+"""The mixed fleet on the lab: NX-OS (NX-API) and Junos (NETCONF) beside EOS, through their real
+NAPALM drivers against the lab's simulators, each pushed as safely as its platform allows.
+
+- Junos: commit confirmed (whole minutes; the lab's Junos "minute" lasts 10 s), verified, confirmed;
+  a device silent after the commit reverts by its own timer.
+- NX-OS: no commit-confirm: a checkpoint, the commit, verification; a failed verification rolls back
+  to the checkpoint; a device silent after the commit keeps the change and the run says so; management
+  re-addressing is refused.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.integration.provision_helpers import (
+    change_primary_ip,
+    notes_with,
+    restored,
+    run_playbook,
+    sim_device,
+    sim_faults,
+    wait_for,
+)
+
+pytestmark = pytest.mark.lab
+
+# device: (the platform's hostname line for a name, the management interface)
+PLATFORMS = {
+    "nxos1": ("hostname {}", "mgmt0"),
+    "junos1": ("host-name {};", "fxp0"),
+}
+
+
+def assert_ok(run, host):
+    recap = run.recap(host)
+    assert run.returncode == 0 and recap["failed"] == 0, run
+    return recap
+
+
+def assert_failed(run, host, error):
+    assert run.returncode != 0, run
+    assert run.recap(host)["failed"] == 1, run
+    assert f"{host}: FAILED ({error})" in run.stdout, run
+
+
+def body(config):
+    """A configuration without the comment lines the device stamps with the time of each read
+    (NX-OS ``!Time:``, Junos ``## Last changed:``)."""
+    return [ln for ln in config.splitlines() if not ln.startswith(("!", "## "))]
+
+
+def running(lab, name):
+    return body(sim_device(lab, name)["running_config"])
+
+
+def hostname_line(name, hostname):
+    return PLATFORMS[name][0].format(hostname)
+
+
+@pytest.mark.parametrize("name", sorted(PLATFORMS))
+def test_rename_dry_run_then_live_commit_verified_then_back(lab, trigger, name):
+    new = f"{name}-renamed"
+    with restored(lab, name) as ctx:
+        before = running(lab, name)
+        ctx["device"].update({"name": new})
+        dry = run_playbook(lab, new, trigger=trigger, diff=True)
+        assert assert_ok(dry, new)["changed"] == 1
+        assert any(
+            hostname_line(name, new) in line and line.lstrip().startswith("+") or line == hostname_line(name, new)
+            for line in dry.stdout.splitlines()
+        ), dry
+        assert running(lab, name) == before, "a dry run changed the device"
+
+        live = run_playbook(lab, new, dry_run=False, trigger=trigger)
+        assert assert_ok(live, new)["changed"] == 1
+        assert f"{new}: Configuration committed successfully" in live.stdout, live
+        state = sim_device(lab, name)
+        assert state["hostname"] == new and hostname_line(name, new) in state["running_config"]
+        assert state["pending_commit"] is None and state.get("open_sessions", []) == []
+        if name == "nxos1":
+            assert "NX-OS has no commit-confirm" in live.stdout, live
+            assert any("rollback_config.txt" in f for f in state["files"]), state["files"]
+        else:
+            assert "NX-OS has no commit-confirm" not in live.stdout
+            assert state["lock"] is None and state["candidate_modified"] is False
+        again = run_playbook(lab, new, dry_run=False, trigger=trigger)
+        assert assert_ok(again, new)["changed"] == 0, again
+
+        # a fresh record: pynautobot diffs against the record as first read, which had this name
+        ctx["api"].dcim.devices.get(ctx["device"].id).update({"name": name})
+        back = run_playbook(lab, name, dry_run=False, trigger=trigger)
+        assert assert_ok(back, name)["changed"] == 1
+        assert sim_device(lab, name)["hostname"] == name
+    firsts = sorted(n.note.split("\n", 1)[0][:9] for n in notes_with(lab["api"], trigger))
+    # a note for each live commit (renamed, renamed back); none for a failure
+    assert firsts.count("[success]") == 2 and not [f for f in firsts if f in ("[danger]", "[warning]")], firsts
+
+
+@pytest.mark.parametrize("name", sorted(PLATFORMS))
+def test_rejected_line_leaves_the_device_as_it_was(lab, trigger, name):
+    # A config context value with a newline makes the template emit a line the platform refuses.
+    bad = {"nxos1": "site-b.lab\nfrobnicate everything", "junos1": "site-b.lab;\n    frobnicate everything"}[name]
+    with restored(lab, name) as ctx:
+        ctx["device"].update({"local_config_context_data": {"domain_name": bad}})
+        before = running(lab, name)
+        run = run_playbook(lab, name, dry_run=False, trigger=trigger)
+        assert_failed(run, name, "config_rejected")
+        assert "frobnicate" in run.stdout, run
+        state = sim_device(lab, name)
+        assert body(state["running_config"]) == before, "a refused configuration changed the device"
+        assert state["pending_commit"] is None
+        if name == "junos1":
+            assert state["lock"] is None and state["candidate_modified"] is False
+            assert "syntax error" in run.stdout, run
+        else:
+            assert "Invalid command" in run.stdout and "rolled back to the checkpoint" in run.stdout, run
+
+
+def test_junos_device_silent_after_the_commit_reverts_by_its_timer(lab, trigger):
+    with restored(lab, "junos1") as ctx:
+        ctx["device"].update({"name": "junos1-renamed"})
+        before = running(lab, "junos1")
+        sim_faults(lab, "junos1", fail_after_commit=True)
+        run = run_playbook(
+            lab,
+            "junos1-renamed",
+            dry_run=False,
+            trigger=trigger,
+            extra={"provision_commit_confirm_seconds": 60, "provision_napalm_timeout": 3},
+        )
+        assert run.recap("junos1-renamed")["failed"] == 1, run
+        assert "commit-confirm timer" in run.stdout, run
+        # the lab's Junos minute is 10 s: the timer ends within about that
+        assert wait_for(lambda: sim_device(lab, "junos1")["pending_commit"] is None, timeout=40)
+        assert running(lab, "junos1") == before, "the commit confirmed timer did not revert"
+
+
+def test_junos_timer_is_rounded_up_to_whole_minutes_and_the_run_says_so(lab, trigger):
+    with restored(lab, "junos1") as ctx:
+        ctx["device"].update({"name": "junos1-renamed"})
+        run = run_playbook(
+            lab, "junos1-renamed", dry_run=False, trigger=trigger, extra={"provision_commit_confirm_seconds": 90}
+        )
+        assert assert_ok(run, "junos1-renamed")["changed"] == 1
+        assert "commit_confirm_seconds 90 was rounded up to 120 s (2 min)" in run.stdout, run
+        assert sim_device(lab, "junos1")["pending_commit"] is None
+
+
+def test_nxos_device_silent_after_the_commit_is_reported_not_rolled_back(lab, trigger):
+    with restored(lab, "nxos1") as ctx:
+        ctx["device"].update({"name": "nxos1-renamed"})
+        sim_faults(lab, "nxos1", fail_after_commit=True)
+        run = run_playbook(lab, "nxos1-renamed", dry_run=False, trigger=trigger, extra={"provision_napalm_timeout": 3})
+        assert run.recap("nxos1-renamed")["failed"] == 1, run
+        assert "NX-OS has no commit-confirm" in run.stdout and "check the device" in run.stdout, run
+        sim_faults(lab, "nxos1", fail_after_commit=False, unresponsive=False)
+        # nothing reverts an NX-OS commit: the device kept the change, as the run said
+        assert sim_device(lab, "nxos1")["hostname"] == "nxos1-renamed"
+
+
+def test_nxos_management_readdressing_is_refused_without_commit_confirm(lab, trigger):
+    with restored(lab, "nxos1") as ctx:
+        before = running(lab, "nxos1")
+        change_primary_ip(ctx["api"], ctx["device"], "127.0.1.52/24", ctx["created_ips"], interface="mgmt0")
+        run = run_playbook(lab, "nxos1", dry_run=False, trigger=trigger)
+        assert_failed(run, "nxos1", "commit_failed")
+        assert "without commit-confirm" in run.stdout and "nothing was applied" in run.stdout, run
+        assert running(lab, "nxos1") == before
+
+
+def test_junos_management_readdressing_confirms_at_the_new_address(lab, trigger):
+    with restored(lab, "junos1") as ctx:
+        change_primary_ip(ctx["api"], ctx["device"], "127.0.1.42/24", ctx["created_ips"], interface="fxp0")
+        run = run_playbook(lab, "junos1", dry_run=False, trigger=trigger)
+        assert assert_ok(run, "junos1")["changed"] == 1
+        assert "moved to its new management address 127.0.1.42" in run.stdout, run
+        state = sim_device(lab, "junos1")
+        assert state["address"] == "127.0.1.42" and state["pending_commit"] is None
+    assert wait_for(lambda: sim_device(lab, "junos1")["address"] == "127.0.1.41", timeout=10)
