@@ -111,3 +111,44 @@ def test_seeded_secrets_are_pushed_and_never_shown(lab, trigger, device_name, si
         committed = [n for n in notes if n.startswith("[success]")]
         assert committed and "- rollback point: before sha256:" in committed[0], notes
         assert "- device restore point: " in committed[0], committed
+
+
+# The mixed fleet: each platform's seeded secrets, as its template renders them. The device starts with
+# other values in their place, so every diff, note and result line carries a secret change.
+MIXED = {
+    "nxos1": [("Lab-Seed-NxC0mm", "Other-NxC0mm"), ("LabSeedNxTac", "OtherNxTac")],
+    "junos1": [
+        ("Jn0sQ8v2Wm4pX7rT1yK9bL3dF6hG0zC5aE2uI8oP4sR7tY1wV3xN6mB9qZ0jH5kL2", "Ot0hQ8v2Wm4pX7rT1yK9bL3dF6hG0zC5aE2"),
+        ("Lab-Seed-JunC0mm", "Other-JunC0mm"),
+    ],
+}
+
+
+@pytest.mark.parametrize("name", sorted(MIXED))
+def test_mixed_fleet_secrets_are_pushed_and_never_shown(lab, trigger, name):
+    values = [v for pair in MIXED[name] for v in pair]
+    intent = _intent(lab, name)
+    missing = [seeded for seeded, _other in MIXED[name] if seeded not in intent]
+    assert not missing, f"the {name} template lacks the seeded secrets {missing} (lab/templates/)"
+    with restored(lab, name) as ctx:
+        other = ctx["running"]
+        for seeded, replacement in MIXED[name]:
+            other = other.replace(seeded, replacement)
+        assert other != ctx["running"], "the device does not carry the seeded secrets"
+        sim_set_running(lab, name, other)
+
+        dry = run_playbook(lab, name, dry_run=True, diff=True, trigger=trigger)
+        assert dry.returncode == 0 and dry.recap(name)["changed"] == 1, dry
+        live = run_playbook(lab, name, dry_run=False, trigger=trigger)
+        assert live.returncode == 0 and live.recap(name)["changed"] == 1, live
+        running = sim_device(lab, name)["running_config"]
+        assert all(seeded in running for seeded, _other in MIXED[name]), "the secrets were not pushed unmasked"
+        notes = [n.note for n in notes_with(lab["api"], trigger)]
+        assert notes, "no note was written"
+        for where, text in [("the dry run", dry.stdout), ("the live run", live.stdout)] + [
+            ("a note", n) for n in notes
+        ]:
+            leaked = [v for v in values if v in text]
+            assert not leaked, f"{where} shows {leaked}:\n{text}"
+            assert "Running configuration before this push" not in text
+        assert "<removed>" in dry.stdout, dry
