@@ -17,7 +17,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.sotsync.nautobot.plugins.module_utils.deploy import normalise_line
+from ansible_collections.sotsync.nautobot.plugins.module_utils.platforms.base import normalise_line
 from ansible_collections.sotsync.nautobot.plugins.module_utils.errors import (
     NautobotError,
     PlanError,

@@ -42,10 +42,6 @@ from ansible_collections.sotsync.nautobot.plugins.module_utils.errors import (
     MissingDependency,
     ProvisionError,
 )
-from ansible_collections.sotsync.nautobot.plugins.module_utils.platforms.base import (  # noqa: F401 - re-exported
-    intended_lines,
-    normalise_line,
-)
 
 
 class _Libraries(object):

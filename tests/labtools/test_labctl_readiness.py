@@ -58,7 +58,7 @@ def test_zombie_is_not_running(pids):
     proc = subprocess.Popen([sys.executable, "-c", "import sys; sys.exit(0)", "eos_sim"])
     _write_pid(pids, "eos-sim", proc.pid)
     try:
-        for _ in range(200):
+        for _attempt in range(200):
             state = open(f"/proc/{proc.pid}/stat").read().rsplit(")", 1)[1].split()[0]
             if state == "Z":
                 break
@@ -140,7 +140,7 @@ class _Peer:
     def _serve(self):
         while True:
             try:
-                conn, _ = self.sock.accept()
+                conn, _peer = self.sock.accept()
             except OSError:
                 return
             with conn:

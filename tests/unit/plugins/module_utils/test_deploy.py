@@ -11,11 +11,11 @@ from ansible_collections.sotsync.nautobot.plugins.module_utils import messages
 from ansible_collections.sotsync.nautobot.plugins.module_utils.deploy import (
     classify_device_error,
     deploy,
-    intended_lines,
     missing_lines,
     rejected_line,
     supports_commit_confirm,
 )
+from ansible_collections.sotsync.nautobot.plugins.module_utils.platforms.base import intended_lines
 from ansible_collections.sotsync.nautobot.plugins.module_utils.errors import (
     CommitFailed,
     CommitVerificationFailed,

@@ -55,7 +55,7 @@ def test_platforms_by_napalm_driver(name, label, confirm):
 
 def test_unknown_driver_is_the_generic_platform():
     platform = platforms.for_driver("ios")
-    assert type(platform) is platforms.Platform
+    assert platform.__class__ is platforms.Platform  # not one of the known platforms' subclasses
     assert platform.napalm_driver == "ios" and platform.commit_confirm is True and platform.parser is None
     assert platforms.for_driver(None).napalm_driver == "unknown"
 
