@@ -726,6 +726,25 @@ def _initial_config(driver: str, name: str) -> str:
     return f"hostname {name}\n"
 
 
+def simulator_add_missing(devices: dict[str, str], driver: str, control_port: int) -> list[str]:
+    """Add to a running simulator the lab's devices it does not serve; returns their names."""
+    import requests
+
+    base = f"http://127.0.0.1:{control_port}"
+    served = {d["name"] for d in requests.get(f"{base}/devices", timeout=10).json()}
+    added = []
+    for name, address in devices.items():
+        if name in served:
+            continue
+        body = {"name": name, "address": address, "port": SIM_PORT, "running_config": _initial_config(driver, name)}
+        r = requests.post(f"{base}/devices", json=body, timeout=10)
+        if r.status_code not in (201, 409):
+            sys.exit(f"ERROR: the simulator on {base} refused to add {name}: {r.status_code} {r.text[:300]}")
+        log(f"simulated device {name} was missing: added it at {address}")
+        added.append(name)
+    return added
+
+
 def simulators_up(sec: dict, devices: dict[str, str], drivers: dict[str, str]) -> bool:
     """Start each platform's simulator with its devices (``drivers``: device -> network driver; a
     device without a simulated platform is served by the EOS simulator). True when any was (re)started
@@ -741,6 +760,10 @@ def simulators_up(sec: dict, devices: dict[str, str], drivers: dict[str, str]) -
             continue
         logfile = LOGS / f"{service}.log"
         if pid_alive(service):
+            wait_for(service, lambda c=control_port: simulator_ready({}, c), 60, 0.3, logfile)
+            # a running simulator that lost a device (a test removed it): bring back what is missing
+            if simulator_add_missing(mine, driver, control_port):
+                started = True
             wait_for(service, lambda m=mine, c=control_port: simulator_ready(m, c), 60, 0.3, logfile)
             continue
         cfg = LAB / f"{service}.json"

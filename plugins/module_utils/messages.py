@@ -24,6 +24,7 @@ NO_RELEVANT_CHANGE = "No configuration-relevant fields changed. Skipping provisi
 RELEVANT_FIELDS_CHANGED = "Configuration-relevant fields changed: {fields}"  # fields: a Python list repr
 AUTO_PROVISION_ENABLED = "Auto-provision on {event} is enabled"  # event: "update" or "create"
 AUTO_PROVISION_DISABLED = "Auto-provision on {event} is disabled"
+PLATFORM_CHANGED = "Its platform changed (now {platform}): not provisioned automatically"
 
 # --- readiness --------------------------------------------------------------------------------------
 DEVICE_READY = "Device {name} is ready for provisioning"

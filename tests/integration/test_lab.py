@@ -167,7 +167,10 @@ def test_lab_up_on_a_lab_that_is_up_is_quick_and_changes_nothing(lab):
         "starting the Celery worker",
         "migrate",
         "created device",
-        "starting the EOS eAPI simulator",
+        "starting the eos-sim simulator",
+        "starting the nxos-sim simulator",
+        "starting the junos-sim simulator",
+        "was missing: added it",
         "creating network namespace",
     ):
         assert started not in out, f"'up' on an up lab did {started!r}:\n{out}"
@@ -197,7 +200,7 @@ def test_lab_up_brings_back_a_stopped_worker_on_a_half_up_lab(lab):
     )
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     assert f"starting the Celery worker of the {labctl.RENDER_QUEUE} queue" in proc.stdout
-    for kept in ("starting the Nautobot web server", "starting the Celery worker\n", "starting the EOS eAPI"):
+    for kept in ("starting the Nautobot web server", "starting the Celery worker\n", "simulator ("):
         assert kept not in proc.stdout, f"'up' restarted what was running ({kept!r}):\n{proc.stdout}"
     assert labctl.pid_alive("celery-render") not in (None, os.getpid())
     assert labctl.celery_ping(sec, list(nodes.values())) == set(nodes.values())

@@ -10,8 +10,11 @@ NAPALM drivers against the lab's simulators, each pushed as safely as its platfo
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
+from tests.integration.hook_helpers import change_and_restore
 from tests.integration.provision_helpers import (
     change_primary_ip,
     notes_with,
@@ -19,6 +22,7 @@ from tests.integration.provision_helpers import (
     run_playbook,
     sim_device,
     sim_faults,
+    sim_set_running,
     wait_for,
 )
 
@@ -177,3 +181,57 @@ def test_junos_management_readdressing_confirms_at_the_new_address(lab, trigger)
         state = sim_device(lab, "junos1")
         assert state["address"] == "127.0.1.42" and state["pending_commit"] is None
     assert wait_for(lambda: sim_device(lab, "junos1")["address"] == "127.0.1.41", timeout=10)
+
+
+# --- through the real daemon -------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def hook(lab):
+    from lab import hookrun
+
+    with hookrun.RulebookDaemon(lab, log_name="test-mixed-fleet-hook") as daemon:
+        yield daemon
+
+
+# A secret each platform's template seeds (lab/templates), and another value the device starts with, so
+# the daemon's run shows a secret change: its log (what the daemon prints, AWX shows) must mask both.
+SEEDED_SECRET = {"nxos1": ("Lab-Seed-NxC0mm", "Other-NxC0mm"), "junos1": ("Lab-Seed-JunC0mm", "Other-JunC0mm")}
+
+
+@pytest.mark.parametrize(("name", "diff_line"), [("nxos1", "hostname {}"), ("junos1", "+  host-name {};")])
+def test_rename_through_the_daemon_shows_the_platforms_diff_and_no_secret(lab, hook, name, diff_line):
+    new = f"{name}-renamed"
+    seeded, other = SEEDED_SECRET[name]
+    with restored(lab, name) as ctx:
+        assert seeded in ctx["running"], f"{name} does not carry the seeded secret {seeded!r}"
+        sim_set_running(lab, name, ctx["running"].replace(seeded, other))
+        dev = lab["api"].dcim.devices.get(serial=f"SOTSYNC-{name.upper()}")
+        text = change_and_restore(
+            hook, dev, {"name": new}, {"name": name}, 1, f"Device {new} is ready for provisioning"
+        )
+    assert "Configuration-relevant fields changed: ['name']" in text
+    assert diff_line.format(new) in text, text[-3000:]
+    assert f"{new}: DRY RUN mode: Discarding configuration changes" in text
+    assert "1 device(s): 0 committed, 1 with differences (dry run)" in text and ", 0 failed (" in text
+    assert "<removed>" in text, text[-3000:]
+    assert seeded not in text and other not in text, "the daemon's log shows a secret"
+
+
+def test_platform_change_through_the_daemon_is_logged_not_provisioned(lab, hook):
+    """junos1 moved to an EOS platform in Nautobot: the device still runs Junos, and the EOS driver and
+    template must not be pushed to it on their own. (Nautobot ties a platform with a manufacturer to that
+    maker's device types: the test's EOS platform has none.)"""
+    api = lab["api"]
+    dev = api.dcim.devices.get(serial="SOTSYNC-JUNOS1")
+    junos = api.dcim.platforms.get(name="Juniper Junos")
+    eos = api.dcim.platforms.create(name=f"pytest EOS {uuid.uuid4().hex[:6]}", network_driver="arista_eos")
+    before = running(lab, "junos1")
+    try:
+        text = change_and_restore(
+            hook, dev, {"platform": eos.id}, {"platform": junos.id}, 0, f"Its platform changed (now {eos.name})"
+        )
+    finally:
+        eos.delete()
+    assert "Configuration-relevant fields changed: ['platform']" in text
+    assert "ansible-playbook sotsync.nautobot.provision_device -e device=junos1" in text
+    assert "Provisioning triggered" not in text
+    assert running(lab, "junos1") == before

@@ -38,8 +38,11 @@ INTENDED = "   description user access port"
 BY_HAND = "   description changed by hand"
 # As users write it: -e 'filter={"location":"Lab Site A"}' (JSON without spaces outside quotes).
 SITE_A = "filter=" + json.dumps({"location": seed.SITE_A}, separators=(",", ":"))
-OTHERS = [name for name in seed.READY_DEVICES if name != "access2"]
-UNREADY_SELECTED = sorted(name for name in seed.DEVICES if name not in seed.READY_DEVICES)
+# The devices the site A filter selects (the mixed fleet's NX-OS and Junos devices are at site B).
+AT_SITE_A = [name for name, spec in seed.DEVICES.items() if spec[1] == seed.SITE_A]
+READY_AT_SITE_A = [name for name in seed.READY_DEVICES if name in AT_SITE_A]
+OTHERS = [name for name in READY_AT_SITE_A if name != "access2"]
+UNREADY_SELECTED = sorted(name for name in AT_SITE_A if name not in seed.READY_DEVICES)
 REPORT_LINE = re.compile(r'^\s*"(drifted|skipped \(not ready\)|failed): (.*)",?$', re.M)
 SUMMARY_LINE = re.compile(r'^\s*"(Drift (?:check \(dry run\)|remediation) of \d+ device\(s\): [^"]*)",?$', re.M)
 
@@ -88,7 +91,7 @@ def test_reconcile_reports_the_drifted_device_with_its_diff_and_remediate_fixes_
             assert check.recap(name) == {"failed": 0, "changed": 0}, check
         summary, lists = report(check)
         assert lists == {"drifted": ["access2"], "skipped": UNREADY_SELECTED, "failed": []}, check
-        assert summary.startswith(f"Drift check (dry run) of {len(seed.DEVICES)} device(s): 1 differ from their")
+        assert summary.startswith(f"Drift check (dry run) of {len(AT_SITE_A)} device(s): 1 differ from their")
         assert f"{len(OTHERS)} in sync" in summary, summary
         assert running(lab, "access2") == drifted  # a dry run changes nothing
         state = sim_device(lab, "access2")
@@ -131,7 +134,7 @@ def test_reconcile_reports_the_drifted_device_with_its_diff_and_remediate_fixes_
         assert again.returncode == 0, again
         summary, lists = report(again)
         assert lists == {"drifted": [], "skipped": UNREADY_SELECTED, "failed": []}, again
-        assert f"{len(seed.READY_DEVICES)} in sync" in summary, summary
+        assert f"{len(READY_AT_SITE_A)} in sync" in summary, summary
         assert again.recap("access2") == {"failed": 0, "changed": 0}, again
         assert len(notes_with(api, trigger)) == 3  # dry run, strict dry run, commit: none for devices in sync
     for name in OTHERS:

@@ -26,18 +26,24 @@ RUN_SUMMARY = re.compile(r"^\d+ device\(s\): .* failed \(devices read in ", re.M
 
 @pytest.fixture
 def offline_device_on_the_network(lab):
-    """A simulated device at the Offline device's address (the seed has none there: it is never
-    provisioned with the shipped settings)."""
+    """A simulated device at the Offline device's address (it is never provisioned with the shipped
+    settings); put back as it was afterwards (the lab serves it; a lab of an earlier version did not)."""
     config = f"hostname {NAME}\n!\nend\n"
     r = requests.post(
         f"{lab['sim_control']}/devices", json={"name": NAME, "address": ADDRESS, "running_config": config}, timeout=10
     )
     assert r.status_code in (201, 409), r.text
+    added = r.status_code == 201
+    before = None if added else requests.get(f"{lab['sim_control']}/devices/{NAME}", timeout=10).json()
     requests.put(f"{lab['sim_control']}/devices/{NAME}/running-config", data=config.encode(), timeout=10)
     try:
         yield
     finally:
-        requests.delete(f"{lab['sim_control']}/devices/{NAME}", timeout=10)
+        if added:
+            requests.delete(f"{lab['sim_control']}/devices/{NAME}", timeout=10)
+        else:
+            body = "\n".join(ln for ln in before["running_config"].splitlines() if not ln.startswith("! Command:"))
+            requests.put(f"{lab['sim_control']}/devices/{NAME}/running-config", data=body.encode(), timeout=10)
 
 
 def test_an_edited_vars_file_reaches_the_playbook(lab, offline_device_on_the_network):

@@ -54,6 +54,7 @@ SCENARIOS = {
     "s-mixed": mixed_change(),
     "s-create": bodies.create(),
     "s-no-driver": bodies.platform_without_driver(),
+    "s-platform": bodies.platform_change(),
     "s-no-platform": bodies.platform_null(),
     "s-offline": bodies.status_offline(),
     "s-deleted": deleted(),
@@ -161,6 +162,22 @@ def test_unready_device_is_not_provisioned_and_says_why(default_run, name, reaso
     assert msg.DEVICE_NOT_READY in out
     assert reason in out
     assert "PROVISION" not in out
+
+
+def test_platform_change_of_a_ready_device_is_logged_not_provisioned(default_run):
+    out = joined(default_run["s-platform"])
+    assert "Device s-platform: " + msg.RELEVANT_FIELDS_CHANGED.format(fields="['platform']") in out
+    assert msg.PLATFORM_CHANGED.format(platform="Junos") in out
+    assert "ansible-playbook sotsync.nautobot.provision_device -e device=s-platform" in out
+    assert "PROVISION" not in out
+
+
+def test_platform_change_is_provisioned_when_the_setting_says_so(tmp_path):
+    run = run_rulebook(
+        tmp_path, settings(provision_on_platform_change=True), [event("s-platform", bodies.platform_change())]
+    )
+    out = joined(run["s-platform"])
+    assert "PROVISION s-platform dry_run=True" in out and "not provisioned automatically" not in out
 
 
 def test_create_is_skipped_by_default(default_run):

@@ -41,6 +41,7 @@ LOCATION_ID = "c3c3c3c3-0000-4000-8000-000000000001"
 LOCATION_TYPE_ID = "c3c3c3c3-0000-4000-8000-0000000000ff"
 PLATFORM_ID = "d4d4d4d4-0000-4000-8000-000000000001"
 PLATFORM_NODRIVER_ID = "d4d4d4d4-0000-4000-8000-000000000002"
+PLATFORM_JUNOS_ID = "d4d4d4d4-0000-4000-8000-000000000003"
 MANUFACTURER_ID = "e5e5e5e5-0000-4000-8000-000000000001"
 NAMESPACE_ID = "f6f6f6f6-0000-4000-8000-000000000001"
 PREFIX_ID = "f6f6f6f6-0000-4000-8000-000000000002"
@@ -486,6 +487,14 @@ def platform_without_driver():
     """Scenario 6: the platform has neither network_driver nor napalm_driver."""
     plat = platform("Generic", network_driver="", napalm_driver="", mappings={}, platform_id=PLATFORM_NODRIVER_ID)
     return updated(device(serial="A1"), device(serial="A2", plat=plat))
+
+
+def platform_change():
+    """A ready device moved to another platform with a NAPALM driver (EOS -> Junos)."""
+    junos = platform(
+        "Junos", network_driver="juniper_junos", mappings={"napalm": "junos"}, platform_id=PLATFORM_JUNOS_ID
+    )
+    return updated(device(), device(plat=junos, last_updated="2026-11-25T00:23:24Z"))
 
 
 def platform_null():

@@ -193,3 +193,40 @@ def test_junos_delete_tag_asserts_an_absence_and_is_not_checked():
     junos = platforms.for_driver("junos")
     intent = "system {\n    host-name r1;\n    delete: name-server;\n}\n"
     assert junos.missing_lines(intent, JUNOS_RUNNING) == []
+
+
+def test_contact_lost_during_a_confirmed_commit_is_left_to_the_timer(fakes):
+    driver = _double(fakes, "junos", fail={"commit_config(revert_in)": TimeoutError("timed out")})
+    with pytest.raises(CommitVerificationFailed) as info:
+        deploy(driver, fakes.INTENT, dry_run=False, host="10.0.0.1")
+    assert info.value.details["rolled_back"] == "timer"
+    assert "stopped answering during the commit" in info.value.message
+    assert "discard_config" not in driver.calls  # a silent device: its timer reverts what it applied
+
+
+def test_contact_lost_during_a_commit_without_confirm_says_the_change_may_stand(fakes):
+    driver = _double(fakes, "nxos", fail={"commit_config": ConnectionResetError(104, "reset")})
+    with pytest.raises(CommitVerificationFailed) as info:
+        deploy(driver, fakes.INTENT, dry_run=False, host="10.0.0.1")
+    assert info.value.details["rolled_back"] is False
+    assert "may be applied and was NOT rolled back" in info.value.message
+    assert "NX-OS has no commit-confirm" in info.value.message
+
+
+def test_a_refused_commit_is_not_taken_for_a_lost_contact(fakes):
+    from napalm.base import exceptions as napalm_exc
+
+    driver = _double(fakes, "junos", fail={"commit_config(revert_in)": napalm_exc.CommitError("refused")})
+    with pytest.raises(CommitFailed):
+        deploy(driver, fakes.INTENT, dry_run=False)
+    assert "discard_config" in driver.calls
+
+
+def test_junos_readdressing_confirms_at_the_new_address_when_the_old_session_drops(fakes):
+    old = _double(fakes, "junos", fail={"commit_config(revert_in)": ConnectionResetError(104, "session dropped")})
+    new = _double(fakes, "junos", running=fakes.INTENT)
+    new.pending = True
+    result = deploy(old, fakes.INTENT, dry_run=False, host="10.0.0.1", moved_to="10.0.0.2", reconnect=lambda: new)
+    assert result.committed and result.commit_confirm
+    assert "confirm_commit" in new.calls and "open" in new.calls
+    assert any("moved to its new management address 10.0.0.2" in w for w in result.warnings)
