@@ -125,6 +125,19 @@ def dev(sim) -> Device:
     device.reset(INITIAL)  # also lifts faults, so held sessions are released
 
 
+def close_sessions(drivers):
+    """Close each driver's NETCONF session directly. A napalm junos driver left open closes itself from
+    ``__del__`` when the garbage collector gets to it; if that happens while another session is making
+    an RPC, ncclient deadlocks (its listener's creation lock is not reentrant): seen here as a test run
+    that hung for an hour. So no test leaves a driver open."""
+    for drv in drivers:
+        try:
+            if drv.device.connected:
+                drv.device._conn._session.close()
+        except Exception:  # noqa: BLE001 - best effort: the session may already be gone
+            pass
+
+
 @pytest.fixture
 def connect(dev):
     drivers = []
@@ -138,12 +151,7 @@ def connect(dev):
         return drv
 
     yield _connect
-    for drv in drivers:  # do not leave sessions (and their locks) behind
-        if drv.device.connected:
-            try:
-                drv.device._conn._session.close()
-            except Exception:  # noqa: BLE001 - best effort
-                pass
+    close_sessions(drivers)  # do not leave sessions (and their locks) behind
 
 
 # ---------------------------------------------------------------------------------------------
@@ -398,17 +406,19 @@ def test_lock_refused_when_candidate_modified_by_another_session(connect, dev):
     dirty = get_network_driver("junos")(
         dev.address, USER, PASSWORD, timeout=10, optional_args={"port": dev.port, "lock_disable": True}
     )
-    dirty.open()
-    dirty.load_merge_candidate(config="system { host-name dirty; }")
-    other = connect()
-    other.open()
-    from napalm.base.exceptions import LockError
+    try:
+        dirty.open()
+        dirty.load_merge_candidate(config="system { host-name dirty; }")
+        other = connect()
+        other.open()
+        from napalm.base.exceptions import LockError
 
-    with pytest.raises(LockError, match="configuration database modified"):
-        other.load_merge_candidate(config="system { host-name nope; }")
-    dirty.discard_config()
-    dirty.close()
-    other.close()
+        with pytest.raises(LockError, match="configuration database modified"):
+            other.load_merge_candidate(config="system { host-name nope; }")
+        dirty.discard_config()
+        other.close()
+    finally:
+        close_sessions([dirty])
 
 
 def test_unresponsive_device_times_out(connect, dev):
@@ -463,10 +473,12 @@ def test_management_address_follows_commit():
     simulator = JunosSimulator(username=USER, password=PASSWORD, minute_seconds=MINUTE, follow_management_address=True)
     dev = simulator.add_device("mover", "127.0.3.21", 0, INITIAL.replace("127.0.3.11", "127.0.3.21"))
     simulator.start()
+    opened = []
     try:
 
         def driver(host):
             drv = get_network_driver("junos")(host, USER, PASSWORD, timeout=2, optional_args={"port": dev.port})
+            opened.append(drv)
             drv.open()
             return drv
 
@@ -507,6 +519,7 @@ def test_management_address_follows_commit():
         assert "address 127.0.3.22/24;" in dev.running_config
         new.close()
     finally:
+        close_sessions(opened)
         simulator.stop()
 
 
@@ -624,6 +637,7 @@ def test_cli_two_devices_and_control_api(tmp_path):
             text=True,
             env=env,
         )
+    opened = []
     try:
         m = read_line_matching(proc, r"^junos-sim ready: (\d+) devices \(control (http://\S+)\)", 20)
         assert m.group(1) == "2"
@@ -635,6 +649,7 @@ def test_cli_two_devices_and_control_api(tmp_path):
         def driver(name, timeout=5):
             address, port = ports[name]
             drv = get_network_driver("junos")(address, USER, PASSWORD, timeout=timeout, optional_args={"port": port})
+            opened.append(drv)
             drv.open()
             return drv
 
@@ -680,6 +695,7 @@ def test_cli_two_devices_and_control_api(tmp_path):
         assert control(base, "/devices/cli-c", "DELETE")[0] == 200
         assert control(base, "/devices/nope")[0] == 404
     finally:
+        close_sessions(opened)
         proc.send_signal(signal.SIGTERM)
         try:
             assert proc.wait(timeout=10) == 0
