@@ -13,12 +13,24 @@ collection's virtual environment.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import sys
 import time
 
 from lab import hookrun, seed
+
+
+def _mask(config: str) -> str:
+    """The configuration as the collection shows it, device secrets masked, by the collection's own
+    masking (plain Python, loaded from the checkout: the lab does not import the collection)."""
+    path = hookrun.ROOT / "plugins" / "module_utils" / "masking.py"
+    spec = importlib.util.spec_from_file_location("sotsync_masking", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.mask(config, "eos")
+
 
 NEW_NAME = "access-switch-1"
 
@@ -40,7 +52,8 @@ def main() -> int:
         rename("access1")
 
     step(1, "Golden Config renders access1's intended configuration (on demand, from the templates)")
-    print(seed.render_intended(api, device.id), flush=True)
+    # shown as the collection shows configurations: device secrets masked (what is pushed is not)
+    print(_mask(seed.render_intended(api, device.id)), flush=True)
 
     step(2, "Starting the rulebook daemon: ansible-rulebook --rulebook sotsync.nautobot.device_config_hook")
     with hookrun.RulebookDaemon(lab, log_name="demo-rulebook") as daemon:
