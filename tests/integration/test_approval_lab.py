@@ -21,7 +21,7 @@ import pytest
 from ansible_collections.sotsync.nautobot.plugins.module_utils import config_plan as cp
 from lab import hookrun
 from tests.integration.provision_helpers import restored, run_playbook, seeded_device, sim_device, wait_for
-from tests.integration.test_hook_lab import Window, save
+from tests.integration.hook_helpers import Window, save
 
 pytestmark = pytest.mark.lab
 PLAN_PATH = "plugins/golden-config/config-plan/"

@@ -194,10 +194,16 @@ def hook(lab):
 
 # A secret each platform's template seeds (lab/templates), and another value the device starts with, so
 # the daemon's run shows a secret change: its log (what the daemon prints, AWX shows) must mask both.
-SEEDED_SECRET = {"nxos1": ("Lab-Seed-NxC0mm", "Other-NxC0mm"), "junos1": ("Lab-Seed-JunC0mm", "Other-JunC0mm")}
+SEEDED_SECRET = {
+    "access1": ("Lab-Seed-C0mm", "Other-C0mm"),
+    "nxos1": ("Lab-Seed-NxC0mm", "Other-NxC0mm"),
+    "junos1": ("Lab-Seed-JunC0mm", "Other-JunC0mm"),
+}
 
 
-@pytest.mark.parametrize(("name", "diff_line"), [("nxos1", "hostname {}"), ("junos1", "+  host-name {};")])
+@pytest.mark.parametrize(
+    ("name", "diff_line"), [("access1", "+hostname {}"), ("nxos1", "hostname {}"), ("junos1", "+  host-name {};")]
+)
 def test_rename_through_the_daemon_shows_the_platforms_diff_and_no_secret(lab, hook, name, diff_line):
     new = f"{name}-renamed"
     seeded, other = SEEDED_SECRET[name]
