@@ -48,6 +48,26 @@ class PlaybookRun:
         return f"PlaybookRun(rc={self.returncode}, {self.seconds:.1f}s)\n{self.stdout[-4000:]}"
 
 
+def assert_ok(run, host):
+    """The run ended well and ``host`` did not fail; returns its outcome."""
+    recap = run.recap(host)
+    assert run.returncode == 0 and recap["failed"] == 0, run
+    return recap
+
+
+WHOLE_RUN_ERRORS = ("missing_credentials", "nautobot_unreachable", "nautobot_authentication")
+
+
+def assert_failed(run, host, error):
+    """The run failed with ``error`` for ``host`` (or, for the errors before any device, as a whole)."""
+    assert run.returncode != 0, run
+    if error in WHOLE_RUN_ERRORS:  # before any device: the run fails with the code
+        assert f"({error})" in run.stdout, run
+    else:
+        assert run.recap(host)["failed"] == 1, run
+        assert f"{host}: FAILED ({error})" in run.stdout, run
+
+
 def playbook_env(lab, **overrides):
     """The lab's environment (NAUTOBOT_*, NAPALM_*) for a subprocess; ``NAME=None`` removes NAME."""
     env = Masked(os.environ)

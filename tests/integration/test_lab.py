@@ -151,16 +151,22 @@ def test_webhook_address_in_the_namespace_reaches_the_host_loopback(lab):
         server.server_close()
 
 
-def test_lab_up_on_a_lab_that_is_up_is_quick_and_changes_nothing(lab):
+def lab_up(lab, timeout):
+    """``python -m lab.labctl up`` as ``scripts/lab up`` runs it; asserts it succeeded."""
     proc = subprocess.run(
         [sys.executable, "-m", "lab.labctl", "up"],
         cwd=lab["root"],
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=timeout,
         check=False,
     )
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    return proc
+
+
+def test_lab_up_on_a_lab_that_is_up_is_quick_and_changes_nothing(lab):
+    proc = lab_up(lab, timeout=300)
     out = proc.stdout
     for started in (
         "starting the Nautobot web server",
@@ -190,15 +196,7 @@ def test_lab_up_brings_back_a_stopped_worker_on_a_half_up_lab(lab):
     nodes = labctl.celery_nodes()
     sec = labctl.load_secrets()
     assert labctl.celery_ping(sec, list(nodes.values())) == {nodes["celery"]}
-    proc = subprocess.run(
-        [sys.executable, "-m", "lab.labctl", "up"],
-        cwd=lab["root"],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    proc = lab_up(lab, timeout=600)
     assert f"starting the Celery worker of the {labctl.RENDER_QUEUE} queue" in proc.stdout
     for kept in ("starting the Nautobot web server", "starting the Celery worker\n", "simulator ("):
         assert kept not in proc.stdout, f"'up' restarted what was running ({kept!r}):\n{proc.stdout}"

@@ -16,6 +16,8 @@ import pytest
 
 from tests.integration.hook_helpers import change_and_restore
 from tests.integration.provision_helpers import (
+    assert_failed,
+    assert_ok,
     change_primary_ip,
     notes_with,
     restored,
@@ -33,18 +35,6 @@ PLATFORMS = {
     "nxos1": ("hostname {}", "mgmt0"),
     "junos1": ("host-name {};", "fxp0"),
 }
-
-
-def assert_ok(run, host):
-    recap = run.recap(host)
-    assert run.returncode == 0 and recap["failed"] == 0, run
-    return recap
-
-
-def assert_failed(run, host, error):
-    assert run.returncode != 0, run
-    assert run.recap(host)["failed"] == 1, run
-    assert f"{host}: FAILED ({error})" in run.stdout, run
 
 
 def body(config):

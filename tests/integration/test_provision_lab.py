@@ -15,6 +15,8 @@ from tests.support.net import free_port
 
 from tests.integration.provision_helpers import (
     ROOT,
+    assert_failed,
+    assert_ok,
     change_primary_ip,
     notes_with,
     playbook_env,
@@ -32,24 +34,6 @@ pytestmark = pytest.mark.lab
 
 DRY_RUN = "DRY RUN mode: Discarding configuration changes"
 COMMITTED = "Configuration committed successfully"
-
-
-def assert_ok(run, host):
-    recap = run.recap(host)
-    assert run.returncode == 0 and recap["failed"] == 0, run
-    return recap
-
-
-WHOLE_RUN_ERRORS = ("missing_credentials", "nautobot_unreachable", "nautobot_authentication")
-
-
-def assert_failed(run, host, error):
-    assert run.returncode != 0, run
-    if error in WHOLE_RUN_ERRORS:  # before any device: the run fails with the code
-        assert f"({error})" in run.stdout, run
-    else:
-        assert run.recap(host)["failed"] == 1, run
-        assert f"{host}: FAILED ({error})" in run.stdout, run
 
 
 def dry_live_again(lab, device_name, sim_name, expected_lines, trigger):
