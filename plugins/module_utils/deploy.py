@@ -227,14 +227,13 @@ def deploy(
     moved_to=None,
     reconnect=None,
     platform=None,
-    readdress_without_confirm=False,
 ):
     """Merge ``intent`` into the device behind ``driver``; see the module docstring for the steps.
 
     ``platform`` (from ``platforms.for_driver``; by default the driver's own) says how a live push is
     made safe. Without commit-confirm (NX-OS) the commit follows the driver's checkpoint, a failed
     verification rolls back to it, and the result says that a device that stops answering cannot be
-    rolled back from here; re-addressing such a platform needs ``readdress_without_confirm``.
+    rolled back from here; re-addressing such a platform is refused.
 
     Management re-addressing: ``driver`` reaches the device at ``host``, the address it has now, and
     ``moved_to`` is its new management address (the intent moves it there). A live push then needs
@@ -282,7 +281,7 @@ def deploy(
             if note:
                 result.warnings.append(note)
                 log("%s: %s" % (host, note))
-        if moving and not use_confirm and not (readdress_without_confirm and not platform.commit_confirm):
+        if moving and not use_confirm:
             raise CommitFailed(
                 "Refusing to move {0} to its new management address {1} without commit-confirm: a device that "
                 "does not answer at its new address could not be brought back (commit_confirm_seconds is {2}); "
@@ -317,7 +316,7 @@ def deploy(
                 pending = True
                 result.commit_confirm = True
         if not use_confirm:
-            if moving and not (readdress_without_confirm and not platform.commit_confirm):
+            if moving:
                 raise CommitFailed(
                     "Refusing to move {0} to {1}: its NAPALM driver has no commit-confirm; nothing was applied".format(
                         host, moved_to

@@ -52,8 +52,6 @@ class Platform(object):
     commit_confirm = True
     #: commit-confirm timers count in these units of seconds (Junos: whole minutes)
     confirm_granularity = 1
-    #: management re-addressing may go ahead without commit-confirm only with the user's explicit opt-in
-    readdress_needs_confirm = True
     #: what a live commit leaves on the device to go back to (for results and notes)
     rollback_point = "the driver's rollback()"
     #: what became of the device when it refused a line (the candidate is refused as a whole)
