@@ -69,7 +69,7 @@ class Junos(Platform):
     napalm_driver = "junos"
     label = "Junos"
     network_driver = "juniper_junos"
-    parser = "JunosConfigParser"
+    # no netutils parser: config_paths reads Junos by its braces (netutils' reads indentation)
     commit_confirm = True  # commit confirmed N (minutes); a plain commit confirms
     confirm_granularity = 60
     rollback_point = "rollback 1 (the configuration before the commit)"
