@@ -278,10 +278,12 @@ COMPLIANCE_RULES = {
         "vlans": ["vlan"],
         "routing": ["router ospf"],
     },
+    # NX-OS shows every port (Ethernet1/3... with nothing set) and a "vlan 1,10" summary line that no
+    # template writes: the rules name what the template sets ("vlan 10" is no prefix of "vlan 1,10")
     PLATFORM_NXOS: {
         "system": ["hostname", "ip domain-name", "ntp server", "feature"],
-        "interfaces": ["interface"],
-        "vlans": ["vlan"],
+        "interfaces": ["interface mgmt0", "interface Ethernet1/1", "interface Ethernet1/2"],
+        "vlans": ["vlan 10", "vlan 20"],
     },
     PLATFORM_JUNOS: {
         "system": ["system"],
@@ -291,9 +293,30 @@ COMPLIANCE_RULES = {
 }
 
 
+# Golden Config "config replace" rules, applied to each backup before compliance compares it with the
+# intent: what the device shows that is no configuration (Junos marks secrets "## SECRET-DATA"), and the
+# Junos template's load directive "replace:" (its management address replaces the old one instead of
+# being merged beside it), which the device never shows: the backup is given it back to compare like
+# with like; the address under it is still compared.
+CONFIG_REPLACES = {
+    PLATFORM_JUNOS: {
+        "junos secret-data mark": (r"; ## SECRET-DATA$", ";"),
+        "junos management replace tag": (
+            r"^(    fxp0 \{\n(?:        .*\n)*?        unit 0 \{\n            )family inet \{",
+            r"\1replace: family inet {",
+        ),
+    },
+}
+
+
 def compliance_rules(api: pynautobot.api, log: Log = print) -> None:
-    """Golden Config compliance features and CLI rules for each lab platform (what its template sets)."""
+    """Golden Config compliance features and CLI rules for each lab platform (what its template sets),
+    and its config replace rules for the backups."""
     gc = api.plugins.golden_config
+    for platform_name, replaces in CONFIG_REPLACES.items():
+        platform = api.dcim.platforms.get(name=platform_name)
+        for name, (regex, replace) in replaces.items():
+            _ensure(gc.config_replace, {"name": name}, {"platform": platform.id}, {"regex": regex, "replace": replace})
     for platform_name, rules in COMPLIANCE_RULES.items():
         platform = api.dcim.platforms.get(name=platform_name)
         for name, sections in rules.items():

@@ -6,41 +6,24 @@ enough EOS behaviour for the real NAPALM ``eos`` driver (transport ``http``): op
 load_merge_candidate (and load_replace_candidate), compare_config, commit_config (also with
 ``revert_in``), confirm_commit, discard_config, rollback, get_config. See README.md beside this file.
 
-Programmatic use (tests)::
-
-    sim = EosSimulator(username="admin", password="secret")
-    dev = sim.add_device("access1", "127.0.1.11", port=0, running_config="hostname access1\\n")
-    sim.start()                      # background thread with its own event loop
-    ...                              # napalm: optional_args={"transport": "http", "port": dev.port}
-    sim.stop()
-
-CLI use (lab), from the checkout's root::
-
-    python -m lab.simulator.eos_sim --config sim.json [--control-port 9079] [--log-level INFO]
+Use from tests (``EosSimulator``) and from the command line (``python -m lab.simulator.eos_sim``):
+README.md. Registry, listeners, control API and command line: common.py.
 """
 
 from __future__ import annotations
 
-import argparse
-import asyncio
-import base64
-import binascii
-import contextlib
 import difflib
 import hashlib
-import hmac
 import json
 import logging
-import os
 import re
-import signal
-import socket
 import sys
-import threading
 import time
 from typing import Any
 
 from aiohttp import web
+
+from lab.simulator.common import HttpSimulator, SimDevice
 
 LOG = logging.getLogger("eos_sim")
 
@@ -417,26 +400,20 @@ def redact(text: str) -> str:
     return _SECRET_RE.sub(lambda m: f"{m.group(1)}{m.group(2) or ''} <removed>", text)
 
 
-class Device:
-    """One simulated switch. Public state is read under a lock, so tests may poll it from any thread."""
+class Device(SimDevice):
+    """One simulated switch. Public state is read under a lock, so tests may poll it from any thread.
+    Faults: ``unresponsive`` and ``fail_after_commit`` (see ``SimDevice``)."""
+
+    log = LOG
+    FAULTS = ("unresponsive", "fail_after_commit")
 
     def __init__(self, name: str, address: str, port: int, running_config: str | None = None):
-        self.name = name
-        self.address = address
-        self.port = port
-        self.lock = threading.RLock()
+        super().__init__(name, address, port)
         digest = hashlib.sha256(name.encode()).hexdigest()
         self.serial_number = digest[:32].upper()
         self.system_mac = ":".join(["50", "00"] + [digest[i : i + 2] for i in range(0, 8, 2)])
         self.boot_monotonic = time.monotonic()
         self.boot_timestamp = time.time()
-        self.request_count = 0
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._timer_generation = 0
-        self._silence_after_reply = False
-        self._silenced_by_commit = False
-        # Called (from any thread) after the running-config changed by a commit, a revert or a reset.
-        self.on_running_changed: Any = None
         self._reset(running_config if running_config is not None else f"hostname {name}\n")
 
     # -- state -----------------------------------------------------------------------------
@@ -446,11 +423,7 @@ class Device:
             self._startup = clone_tree(self._running)
             self._files: dict[str, list[Node]] = {}
             self._sessions: dict[str, Session] = {}
-            self._timer_generation += 1
-            self.unresponsive = False
-            self.fail_after_commit = False
-            self._silence_after_reply = False
-            self._silenced_by_commit = False
+            self._clear_faults()
 
     def reset(self, running_config: str | None = None) -> None:
         """Back to a fresh device: running = startup = ``running_config`` (default: the current
@@ -471,10 +444,6 @@ class Device:
                         if found:
                             return found.group(1)
         return None
-
-    def _running_changed(self) -> None:
-        if self.on_running_changed is not None:
-            self.on_running_changed()
 
     @property
     def running_config(self) -> str:
@@ -523,56 +492,26 @@ class Device:
     def uptime(self) -> float:
         return time.monotonic() - self.boot_monotonic
 
-    def set_faults(self, unresponsive: bool | None = None, fail_after_commit: bool | None = None) -> None:
-        with self.lock:
-            if unresponsive is not None:
-                self.unresponsive = bool(unresponsive)
-                self._silenced_by_commit = False
-            if fail_after_commit is not None:
-                self.fail_after_commit = bool(fail_after_commit)
-        LOG.info(
-            "%s: faults unresponsive=%s fail_after_commit=%s", self.name, self.unresponsive, self.fail_after_commit
-        )
+    def _summary_state(self) -> dict[str, Any]:
+        return {"open_sessions": self.open_sessions, "pending_commit": self.pending_commit}
 
-    def summary(self, detail: bool = False) -> dict[str, Any]:
-        with self.lock:
-            data: dict[str, Any] = {
-                "name": self.name,
-                "address": self.address,
-                "port": self.port,
-                "hostname": self.hostname,
-                "unresponsive": self.unresponsive,
-                "fail_after_commit": self.fail_after_commit,
-                "open_sessions": self.open_sessions,
-                "pending_commit": self.pending_commit,
-                "requests": self.request_count,
-            }
-            if detail:
-                data["running_config"] = self.running_config
-                data["startup_config"] = self.startup_config
-                data["sessions"] = {n: s["state"] for n, s in self.sessions.items()}
-                data["files"] = sorted(self._files)
-            return data
+    def _summary_detail(self) -> dict[str, Any]:
+        return {
+            "running_config": self.running_config,
+            "startup_config": self.startup_config,
+            "sessions": {n: s["state"] for n, s in self.sessions.items()},
+            "files": sorted(self._files),
+        }
 
     # -- timers ----------------------------------------------------------------------------
-    def _schedule(self, delay: float, callback) -> None:
-        if self._loop is not None and not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(self._loop.call_later, delay, callback)
-        else:
-            timer = threading.Timer(delay, callback)
-            timer.daemon = True
-            timer.start()
-
     def _timer_expired(self, session_name: str, generation: int) -> None:
         with self.lock:
             sess = self._sessions.get(session_name)
-            if generation != self._timer_generation or sess is None or sess.state != STATE_TIMER:
+            if not self.timer_current(generation) or sess is None or sess.state != STATE_TIMER:
                 return
             self._running = sess.pre_commit or []
             del self._sessions[session_name]
-            if self._silenced_by_commit:
-                self.unresponsive = False
-                self._silenced_by_commit = False
+            self._reverted()
         LOG.info("%s: commit timer of session %s expired: running-config reverted", self.name, session_name)
         self._running_changed()
 
@@ -600,15 +539,6 @@ class Device:
                         "error": {"code": exc.code, "message": message, "data": results + [failed]},
                     }
             return {"jsonrpc": "2.0", "id": req_id, "result": results}
-
-    def _take_silence(self) -> bool:
-        with self.lock:
-            if self._silence_after_reply:
-                self._silence_after_reply = False
-                self.unresponsive = True
-                self._silenced_by_commit = True
-                return True
-            return False
 
 
 class _Run:
@@ -770,7 +700,7 @@ class _Run:
         if sess is None or sess.state == STATE_COMPLETED:  # nothing to abort: accepted, as NAPALM's close()
             return self.ok({})
         if sess.state == STATE_TIMER:
-            dev._timer_generation += 1
+            dev.cancel_timers()
             dev._running = sess.pre_commit or []
             LOG.info("%s: session %s aborted during its commit timer: running-config reverted", dev.name, name)
         else:
@@ -788,7 +718,7 @@ class _Run:
         if sess.state == STATE_COMPLETED:
             raise CommandError(1000, f"Cannot commit session {name}: session already committed")
         if sess.state == STATE_TIMER:
-            dev._timer_generation += 1
+            dev.cancel_timers()
             if timer is None:  # confirmation
                 sess.state, sess.pre_commit, sess.commit_by = STATE_COMPLETED, None, -1.0
                 self.prune_completed()
@@ -811,20 +741,15 @@ class _Run:
                 sess.state, sess.pre_commit = STATE_TIMER, pre
                 self.start_timer(sess, timer)
                 LOG.info("%s: session %s committed with a %d s commit timer", dev.name, name, timer)
-            if dev.fail_after_commit:
-                dev.fail_after_commit = False
-                dev._silence_after_reply = True
-                LOG.info("%s: fault: stops answering after this reply", dev.name)
+            dev._committed()
         if self.session is sess:
             self.leave_config()
         return self.ok({})
 
     def start_timer(self, sess: Session, seconds: int) -> None:
         dev = self.dev
-        dev._timer_generation += 1
         sess.commit_by = dev.uptime() + seconds
-        generation = dev._timer_generation
-        dev._schedule(seconds, lambda: dev._timer_expired(sess.name, generation))
+        dev.start_timer(seconds, lambda generation: dev._timer_expired(sess.name, generation))
 
     def prune_completed(self) -> None:
         done = [n for n, s in self.dev._sessions.items() if s.state == STATE_COMPLETED]
@@ -1008,270 +933,40 @@ class _Run:
 
 
 # ---------------------------------------------------------------------------------------------
-# HTTP: eAPI per device, control API, simulator lifecycle
+# HTTP: eAPI per device (listeners, lifecycle, control API and CLI: lab/simulator/common.py)
 # ---------------------------------------------------------------------------------------------
-class EosSimulator:
-    """Many devices in one asyncio loop: one listening socket per device, one shared aiohttp app.
+class EosSimulator(HttpSimulator):
+    """EOS eAPI devices in one asyncio loop: one listening socket per device, one shared aiohttp app
+    (the API, the control API and the command line: ``HttpSimulator``/``Simulator`` in common.py).
 
-    Synchronous API (tests): ``add_device``, ``remove_device``, ``device``, ``start``, ``stop``
-    (``start`` runs the loop in a background thread). Async API (CLI, or inside a loop):
-    ``async_add_device``, ``async_remove_device``, ``astart``, ``astop``, ``astart_control``.
+    ``follow_management_address``: a device answers on the address of ``interface Management1`` in its
+    running-config, as a real switch does: when a commit (or a commit timer's revert, or a reset)
+    changes that address, the device stops answering on the old one and listens on the new one (same
+    port). A device whose configuration names no management address stays where it is.
     """
 
-    def __init__(
-        self,
-        username: str = "admin",
-        password: str = "admin",
-        default_port: int = DEFAULT_PORT,
-        follow_management_address: bool = False,
-    ):
-        """``follow_management_address``: a device answers on the address of ``interface Management1``
-        in its running-config, as a real switch does: when a commit (or a commit timer's revert, or a
-        reset) changes that address, the device stops answering on the old one and listens on the new
-        one (same port). A device whose configuration names no management address stays where it is."""
-        self.username = username
-        self.follow_management_address = follow_management_address
-        self._password = password
-        self.default_port = default_port
-        self._devices: dict[str, Device] = {}
-        self._by_socket: dict[tuple[str, int], Device] = {}
-        self._sites: dict[str, web.BaseSite] = {}
-        self._runner: web.AppRunner | None = None
-        self._control_runner: web.AppRunner | None = None
-        self.control_port: int | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
-        self._stopping = False
+    NAME = "eos-sim"
+    DESCRIPTION = "Arista EOS eAPI simulator (many devices, one process)"
+    CREDENTIAL_ENV = "EOS_SIM_PASSWORD"
+    DEFAULT_PORT = DEFAULT_PORT
+    DEFAULT_CONTROL_PORT = DEFAULT_CONTROL_PORT
+    log = LOG
 
-    def __repr__(self) -> str:  # never show the password
-        return f"EosSimulator(username={self.username!r}, devices={len(self._devices)})"
-
-    def __enter__(self) -> EosSimulator:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    # -- devices ---------------------------------------------------------------------------
-    @property
-    def devices(self) -> dict[str, Device]:
-        return dict(self._devices)
-
-    def device(self, name: str) -> Device:
-        return self._devices[name]
-
-    def _new_device(self, name, address, port, running_config) -> Device:
-        if not name or name in self._devices:
-            raise ValueError(f"device name {name!r} is empty or already used")
-        port = self.default_port if port is None else int(port)
+    def _new_device(self, name: str, address: str, port: int, running_config: str | None) -> Device:
         return Device(name, address, port, running_config)
 
-    def add_device(
-        self, name: str, address: str = "127.0.0.1", port: int | None = None, running_config: str | None = None
-    ) -> Device:
-        """Add a device (before or after ``start``). ``port`` None -> the default port, 0 -> a free
-        port (read it back from ``.port``). ``running_config`` default: ``hostname <name>``."""
-        if self._loop is not None and self._thread is not None:
-            coro = self.async_add_device(name, address, port, running_config)
-            return asyncio.run_coroutine_threadsafe(coro, self._loop).result(30)
-        dev = self._new_device(name, address, port, running_config)
-        self._devices[name] = dev
-        return dev
-
-    async def async_add_device(
-        self, name: str, address: str = "127.0.0.1", port: int | None = None, running_config: str | None = None
-    ) -> Device:
-        dev = self._new_device(name, address, port, running_config)
-        if self._runner is not None:
-            await self._bind(dev)
-        self._devices[name] = dev
-        return dev
-
-    def remove_device(self, name: str) -> None:
-        if self._loop is not None and self._thread is not None:
-            asyncio.run_coroutine_threadsafe(self.async_remove_device(name), self._loop).result(30)
-        else:
-            self._devices.pop(name)
-
-    async def async_remove_device(self, name: str) -> None:
-        dev = self._devices.pop(name)
-        site = self._sites.pop(name, None)
-        self._by_socket.pop((dev.address, dev.port), None)
-        dev._timer_generation += 1
-        if site is not None:
-            await site.stop()
-
-    async def _bind(self, dev: Device) -> None:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        try:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            sock.bind((dev.address, dev.port))
-        except OSError as exc:
-            sock.close()
-            msg = f"device {dev.name}: cannot listen on {dev.address}:{dev.port}: {exc.strerror}"
-            raise OSError(exc.errno, msg) from exc
-        dev.port = sock.getsockname()[1]
-        site = web.SockSite(self._runner, sock, backlog=256)
-        await site.start()
-        dev._loop = asyncio.get_running_loop()
-        self._sites[dev.name] = site
-        self._by_socket[(dev.address, dev.port)] = dev
-        if self.follow_management_address:
-            dev.on_running_changed = lambda: self._follow_management(dev)
-        LOG.debug("%s: listening on %s:%d", dev.name, dev.address, dev.port)
-
-    def _follow_management(self, dev: Device) -> None:
-        """Schedule a move to the configured management address (thread-safe; after the reply)."""
-        loop = self._loop if self._loop is not None else dev._loop
-        if loop is None or loop.is_closed() or self._stopping:
-            return
-        wanted = dev.management_address()
-        if wanted is None or wanted == dev.address:
-            return
-        loop.call_soon_threadsafe(loop.call_later, 0.05, lambda: asyncio.ensure_future(self._move(dev)))
-
-    async def _move(self, dev: Device) -> None:
-        wanted = dev.management_address()
-        if self._stopping or self._devices.get(dev.name) is not dev or wanted is None or wanted == dev.address:
-            return
-        old = dev.address
-        self._by_socket.pop((dev.address, dev.port), None)
-        site = self._sites.pop(dev.name, None)
-        if site is not None:
-            await site.stop()
-        dev.address = wanted
-        try:
-            await self._bind(dev)
-        except OSError as exc:
-            LOG.error("%s: management address %s -> %s, but %s: the device is unreachable", dev.name, old, wanted, exc)
-            return
-        LOG.info("%s: management address %s -> %s (running-config), port %d", dev.name, old, wanted, dev.port)
-
-    # -- lifecycle -------------------------------------------------------------------------
-    async def astart(self) -> None:
-        self._stopping = False
-        app = web.Application(client_max_size=64 * 1024 * 1024)
+    def _routes(self, app: web.Application) -> None:
         app.router.add_post("/command-api", self._handle_eapi)
         app.router.add_post("/command-api/", self._handle_eapi)
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
-        await self._runner.setup()
-        for dev in list(self._devices.values()):
-            await self._bind(dev)
 
-    async def astart_control(self, port: int = DEFAULT_CONTROL_PORT, host: str = "127.0.0.1") -> int:
-        """Serve the control API (no authentication: keep it on loopback). Returns the bound port."""
-        app = web.Application()
-        r = app.router
-        r.add_get("/devices", self._c_list)
-        r.add_post("/devices", self._c_add)
-        r.add_get("/devices/{name}", self._c_get)
-        r.add_delete("/devices/{name}", self._c_delete)
-        r.add_post("/devices/{name}/faults", self._c_faults)
-        r.add_put("/devices/{name}/running-config", self._c_reset)
-        self._control_runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
-        await self._control_runner.setup()
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((host, port))
-        except OSError:
-            sock.close()
-            raise
-        self.control_port = sock.getsockname()[1]
-        await web.SockSite(self._control_runner, sock).start()
-        return self.control_port
-
-    async def astop(self) -> None:
-        self._stopping = True
-        for dev in self._devices.values():
-            dev._timer_generation += 1
-        for runner in (self._control_runner, self._runner):
-            if runner is not None:
-                await runner.cleanup()
-        self._control_runner = self._runner = None
-        self._sites.clear()
-        self._by_socket.clear()
-
-    def start(self, control_port: int | None = None) -> EosSimulator:
-        """Start in a background thread; returns when every device listens. ``control_port`` (0 =
-        free port) also serves the control API."""
-        if self._thread is not None:
-            raise RuntimeError("simulator already started")
-        loop = asyncio.new_event_loop()
-        ready = threading.Event()
-        failure: list[BaseException] = []
-
-        async def boot() -> None:
-            await self.astart()
-            if control_port is not None:
-                await self.astart_control(control_port)
-
-        def run() -> None:
-            asyncio.set_event_loop(loop)
-            try:
-                loop.run_until_complete(boot())
-            except BaseException as exc:  # noqa: BLE001 - reported to the caller of start()
-                failure.append(exc)
-                with contextlib.suppress(Exception):
-                    loop.run_until_complete(self.astop())
-                ready.set()
-                return
-            ready.set()
-            loop.run_forever()
-
-        self._loop = loop
-        self._thread = threading.Thread(target=run, name="eos-sim", daemon=True)
-        self._thread.start()
-        ready.wait()
-        if failure:
-            self._thread.join()
-            self._thread, self._loop = None, None
-            loop.close()
-            raise failure[0]
-        return self
-
-    def stop(self) -> None:
-        loop, thread = self._loop, self._thread
-        if loop is None or thread is None:
-            return
-        try:
-            asyncio.run_coroutine_threadsafe(self.astop(), loop).result(30)
-        finally:
-            loop.call_soon_threadsafe(loop.stop)
-            thread.join(30)
-            loop.close()
-            self._loop, self._thread = None, None
+    def _auth_failed(self) -> web.Response:
+        return web.Response(status=401, text=AUTH_FAILED_BODY)
 
     # -- eAPI handler ----------------------------------------------------------------------
-    def _authorized(self, header: str) -> bool:
-        if not header.startswith("Basic "):
-            return False
-        try:
-            user, sep, password = base64.b64decode(header[6:].strip(), validate=True).decode().partition(":")
-        except (binascii.Error, UnicodeDecodeError):
-            return False
-        ok_user = hmac.compare_digest(user.encode(), self.username.encode())
-        ok_password = hmac.compare_digest(password.encode(), self._password.encode())
-        return bool(sep) and ok_user and ok_password
-
-    async def _hold(self, dev: Device) -> None:
-        while dev.unresponsive and not self._stopping:
-            await asyncio.sleep(0.05)
-
     async def _handle_eapi(self, request: web.Request) -> web.StreamResponse:
-        sockname = request.transport.get_extra_info("sockname") if request.transport else None
-        dev = self._by_socket.get((sockname[0], sockname[1])) if sockname else None
-        if dev is None:
-            raise web.HTTPNotFound()
-        if dev.unresponsive:
-            LOG.debug("%s: unresponsive: holding a request from %s", dev.name, request.remote)
-            await self._hold(dev)
-            if request.transport is not None:  # never answer it: drop the connection
-                request.transport.abort()
-            raise web.HTTPServiceUnavailable()
-        if not self._authorized(request.headers.get("Authorization", "")):
-            LOG.debug("%s: %s: 401 (bad or missing credentials)", dev.name, request.remote)
-            return web.Response(status=401, text=AUTH_FAILED_BODY)
+        dev, refused = await self._gate(request)
+        if refused is not None:
+            return refused
         try:
             payload = json.loads(await request.read())
             req_id = payload.get("id")
@@ -1290,152 +985,18 @@ class EosSimulator:
             return web.json_response(reply)
         reply = dev.execute(cmds, fmt, req_id)
         if self.follow_management_address:
-            self._follow_management(dev)
+            self.follow_management(dev)
         if LOG.isEnabledFor(logging.DEBUG):
             shown = [redact(c.get("cmd", "") if isinstance(c, dict) else str(c)) for c in cmds]
             outcome = f"error {reply['error']['code']}" if "error" in reply else "ok"
             LOG.debug("%s: %s: %s %s -> %s", dev.name, request.remote, fmt, shown, outcome)
-        dev._take_silence()
+        dev.take_silence()
         return web.json_response(reply)
-
-    # -- control API -----------------------------------------------------------------------
-    def _c_device(self, request: web.Request) -> Device:
-        name = request.match_info["name"]
-        if name not in self._devices:
-            raise web.HTTPNotFound(text=json.dumps({"error": f"no device {name}"}), content_type="application/json")
-        return self._devices[name]
-
-    @staticmethod
-    def _c_bad(message: str, status: int = 400) -> web.Response:
-        return web.json_response({"error": message}, status=status)
-
-    async def _c_list(self, request: web.Request) -> web.Response:
-        return web.json_response([d.summary() for d in self._devices.values()])
-
-    async def _c_get(self, request: web.Request) -> web.Response:
-        return web.json_response(self._c_device(request).summary(detail=True))
-
-    async def _c_add(self, request: web.Request) -> web.Response:
-        try:
-            body = await request.json()
-        except ValueError:
-            return self._c_bad("body must be JSON")
-        if not isinstance(body, dict) or not isinstance(body.get("name"), str):
-            return self._c_bad('body must be {"name": ..., "address": ..., "port": ..., "running_config": ...}')
-        if body["name"] in self._devices:
-            return self._c_bad(f"device {body['name']} exists", 409)
-        try:
-            dev = await self.async_add_device(
-                body["name"], body.get("address", "127.0.0.1"), body.get("port"), body.get("running_config")
-            )
-        except (OSError, ValueError, TypeError) as exc:
-            return self._c_bad(str(exc))
-        LOG.info("%s: added on %s:%d", dev.name, dev.address, dev.port)
-        return web.json_response(dev.summary(detail=True), status=201)
-
-    async def _c_delete(self, request: web.Request) -> web.Response:
-        dev = self._c_device(request)
-        await self.async_remove_device(dev.name)
-        LOG.info("%s: removed", dev.name)
-        return web.json_response({"removed": dev.name})
-
-    async def _c_faults(self, request: web.Request) -> web.Response:
-        dev = self._c_device(request)
-        try:
-            body = await request.json()
-        except ValueError:
-            return self._c_bad("body must be JSON")
-        if not isinstance(body, dict) or set(body) - {"unresponsive", "fail_after_commit"}:
-            return self._c_bad('body must be {"unresponsive": bool, "fail_after_commit": bool}')
-        if any(not isinstance(v, bool) for v in body.values()):
-            return self._c_bad("fault values must be booleans")
-        dev.set_faults(body.get("unresponsive"), body.get("fail_after_commit"))
-        return web.json_response(dev.summary())
-
-    async def _c_reset(self, request: web.Request) -> web.Response:
-        dev = self._c_device(request)
-        dev.reset(await request.text())
-        return web.json_response(dev.summary())
-
-
-# ---------------------------------------------------------------------------------------------
-# CLI
-# ---------------------------------------------------------------------------------------------
-def _raise_fd_limit() -> None:
-    try:
-        import resource
-
-        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-        want = hard if hard != resource.RLIM_INFINITY else 65536
-        if soft < want:
-            resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
-    except (ImportError, ValueError, OSError):
-        pass
-
-
-def _load_config(path: str) -> dict:
-    with open(path, encoding="utf-8") as fh:
-        cfg = json.load(fh)
-    if not isinstance(cfg, dict) or not isinstance(cfg.get("devices", []), list):
-        raise ValueError('config must be {"username", "password", "port", "devices": [...]}')
-    return cfg
-
-
-async def _serve(args: argparse.Namespace) -> int:
-    try:
-        cfg = _load_config(args.config)
-    except (OSError, ValueError) as exc:
-        print(f"eos-sim: cannot read {args.config}: {exc}", file=sys.stderr)
-        return 2
-    password = cfg.get("password") or os.environ.get("EOS_SIM_PASSWORD")
-    if not password:
-        print("eos-sim: no password: set it in the config file or in EOS_SIM_PASSWORD", file=sys.stderr)
-        return 2
-    sim = EosSimulator(
-        cfg.get("username", "admin"),
-        password,
-        int(cfg.get("port", DEFAULT_PORT)),
-        follow_management_address=bool(cfg.get("follow_management_address", False)),
-    )
-    try:
-        for entry in cfg.get("devices", []):
-            sim.add_device(
-                entry["name"], entry.get("address", "127.0.0.1"), entry.get("port"), entry.get("running_config")
-            )
-        await sim.astart()
-        control_port = await sim.astart_control(args.control_port, args.control_host)
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        print(f"eos-sim: cannot start: {exc}", file=sys.stderr)
-        await sim.astop()
-        return 1
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    for dev in sim.devices.values():
-        LOG.info("%s: listening on %s:%d", dev.name, dev.address, dev.port)
-    print(f"eos-sim ready: {len(sim.devices)} devices (control http://{args.control_host}:{control_port})", flush=True)
-    await stop.wait()
-    LOG.info("stopping")
-    await sim.astop()
-    print("eos-sim stopped", flush=True)
-    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Arista EOS eAPI simulator (many devices, one process)")
-    parser.add_argument(
-        "--config",
-        required=True,
-        help="JSON: {username, password, port, follow_management_address, devices: [...]}",
-    )
-    parser.add_argument("--control-port", type=int, default=DEFAULT_CONTROL_PORT, help="control API port (0 = free)")
-    parser.add_argument("--control-host", default="127.0.0.1", help=argparse.SUPPRESS)
-    parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    _raise_fd_limit()
-    return asyncio.run(_serve(args))
+    """``python -m lab.simulator.eos_sim --config sim.json [--control-port 9079] [--log-level INFO]``."""
+    return EosSimulator.main(argv)
 
 
 if __name__ == "__main__":

@@ -8,43 +8,29 @@ ncclient: facts, ``load-configuration`` (text with ``replace:``/``delete:`` tags
 (also ``confirmed``), ``lock``/``unlock-configuration``, ``get-commit-revision-information``.
 See junos.md beside this file.
 
-Programmatic use (tests)::
-
-    sim = JunosSimulator(username="admin", password="secret", minute_seconds=0.5)
-    dev = sim.add_device("edge1", "127.0.3.11", port=0, running_config="system { host-name edge1; }")
-    sim.start()                      # acceptor thread, one thread per SSH connection
-    # napalm: get_network_driver("junos")(dev.address, "admin", "secret", optional_args={"port": dev.port})
-    sim.stop()
-
-CLI use (lab), from the checkout's root::
-
-    python -m lab.simulator.junos_sim --config sim.json [--control-port 9077] [--log-level INFO]
+Use from tests (``JunosSimulator``) and from the command line (``python -m lab.simulator.junos_sim``):
+junos.md. Registry, listeners, control API and command line: common.py.
 """
 
 from __future__ import annotations
 
-import argparse
+import asyncio
 import contextlib
 import datetime
 import hashlib
-import hmac
-import json
 import logging
-import os
 import re
-import selectors
-import signal
 import socket
 import sys
 import threading
 import time
-from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from xml.sax.saxutils import escape
 
 import paramiko
 from lxml import etree
+
+from lab.simulator.common import SimDevice, Simulator, bind_listener
 
 LOG = logging.getLogger("junos_sim")
 
@@ -58,6 +44,7 @@ NC_NS = "urn:ietf:params:xml:ns:netconf:base:1.0"
 JUNOS_NS = f"http://xml.juniper.net/junos/{JUNOS_VERSION.split('.')[0]}/junos"
 BASE_10 = "urn:ietf:params:netconf:base:1.0"
 BASE_11 = "urn:ietf:params:netconf:base:1.1"
+HANGUP_WAIT = 2.0  # seconds a closed session waits for its client to hang up
 EOM = b"]]>]]>"
 CAPABILITIES = [
     BASE_10,
@@ -1042,26 +1029,23 @@ def _utc(seconds: float) -> str:
     return datetime.datetime.fromtimestamp(seconds, datetime.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
-class Device:
+class Device(SimDevice):
     """One simulated Junos box: committed config + rollback history, the shared candidate, the
-    exclusive lock, the commit-confirmed timer and faults. All state under ``self.lock``."""
+    exclusive lock, the commit-confirmed timer and faults (``unresponsive``, ``fail_after_commit``,
+    ``delay``: see ``SimDevice``). All state under ``self.lock``."""
+
+    log = LOG
 
     def __init__(self, name: str, address: str, port: int, running_config: str | None = None, **options: Any):
-        self.name = name
-        self.address = address
-        self.port = port
+        super().__init__(name, address, port)
         self.model = options.get("model") or MODEL
         self.minute_seconds = float(options.get("minute_seconds") or 60.0)
         self.management_interface = options.get("management_interface") or "fxp0"
-        self.lock = threading.RLock()
         digest = hashlib.sha256(name.encode()).hexdigest()
         self.serial_number = digest[:12].upper()
         # "booted" BOOTED_BEFORE seconds before it was added (an uptime of 0 reads as "unknown" in NAPALM)
         self.boot_seconds = time.time() - BOOTED_BEFORE
         self.boot_monotonic = time.monotonic() - BOOTED_BEFORE
-        self.request_count = 0
-        self.delay = 0.0
-        self.on_running_changed: Any = None
         self._next_session = 10000 + int(digest[12:16], 16) % 50000
         self._reset(running_config if running_config is not None else f"system {{\n    host-name {name};\n}}\n")
 
@@ -1076,12 +1060,7 @@ class Device:
             self.lock_holder: int | None = None
             self._lock_info: dict | None = None
             self._confirm: dict | None = None
-            self._timer_generation = getattr(self, "_timer_generation", 0) + 1
-            self.unresponsive = False
-            self.fail_after_commit = False
-            self.delay = 0.0
-            self._silenced_by_commit = False
-            self._silence_after_reply = False
+            self._clear_faults()
 
     def reset(self, running_config: str | None = None) -> None:
         """Fresh device: committed = candidate = ``running_config`` (default: the current one),
@@ -1149,52 +1128,26 @@ class Device:
                     return child.name.split("/")[0]
         return None
 
-    def _running_changed(self) -> None:
-        if self.on_running_changed is not None:
-            self.on_running_changed()
+    def _summary_identity(self) -> dict[str, Any]:
+        return {"model": self.model}
 
-    def set_faults(self, unresponsive=None, fail_after_commit=None, delay=None) -> None:
-        with self.lock:
-            if unresponsive is not None:
-                self.unresponsive = bool(unresponsive)
-                self._silenced_by_commit = False
-            if fail_after_commit is not None:
-                self.fail_after_commit = bool(fail_after_commit)
-            if delay is not None:
-                self.delay = float(delay)
-        LOG.info(
-            "%s: faults unresponsive=%s fail_after_commit=%s delay=%s",
-            self.name,
-            self.unresponsive,
-            self.fail_after_commit,
-            self.delay,
-        )
+    def _summary_state(self) -> dict[str, Any]:
+        return {
+            "lock": dict(self._lock_info) if self._lock_info else None,
+            "pending_commit": self.pending_commit,
+            "rollback_count": self.rollback_count,
+            "candidate_modified": not trees_equal(self._candidate, self.running),
+        }
 
-    def summary(self, detail: bool = False) -> dict[str, Any]:
-        with self.lock:
-            data: dict[str, Any] = {
-                "name": self.name,
-                "address": self.address,
-                "port": self.port,
-                "hostname": self.hostname,
-                "model": self.model,
-                "unresponsive": self.unresponsive,
-                "fail_after_commit": self.fail_after_commit,
-                "delay": self.delay,
-                "lock": dict(self._lock_info) if self._lock_info else None,
-                "pending_commit": self.pending_commit,
-                "rollback_count": self.rollback_count,
-                "candidate_modified": not trees_equal(self._candidate, self.running),
-                "requests": self.request_count,
-            }
-            if detail:
-                data["running_config"] = self.running_config
-                data["candidate_diff"] = self.candidate_diff
-                data["commits"] = [
-                    {"rollback": i, "time": _utc(c.seconds), "user": c.user, "client": c.client, "log": c.log}
-                    for i, c in enumerate(self._history)
-                ]
-            return data
+    def _summary_detail(self) -> dict[str, Any]:
+        return {
+            "running_config": self.running_config,
+            "candidate_diff": self.candidate_diff,
+            "commits": [
+                {"rollback": i, "time": _utc(c.seconds), "user": c.user, "client": c.client, "log": c.log}
+                for i, c in enumerate(self._history)
+            ],
+        }
 
     def uptime(self) -> float:
         return time.monotonic() - self.boot_monotonic
@@ -1288,7 +1241,7 @@ class Device:
             self._history.insert(0, Commit(clone_tree(self._candidate), time.time(), user, "netconf", entry_log, 0))
             del self._history[MAX_ROLLBACK:]
             changed = not trees_equal(pre, self.running)
-            self._timer_generation += 1
+            self.cancel_timers()
             if confirmed:
                 seconds = minutes * self.minute_seconds
                 self._confirm = {
@@ -1297,43 +1250,28 @@ class Device:
                     "session": sid,
                     "restore": self._confirm["restore"] if self._confirm else clone_tree(pre),
                 }
-                generation = self._timer_generation
-                timer = threading.Timer(seconds, self._confirm_expired, (generation,))
-                timer.daemon = True
-                timer.start()
+                self.start_timer(seconds, self._confirm_expired)
                 LOG.info("%s: commit confirmed by %s, rollback in %d min (%.1f s)", self.name, user, minutes, seconds)
             else:
                 if self._confirm is not None:
                     LOG.info("%s: commit confirmed by %s: the pending rollback is cancelled", self.name, user)
                 self._confirm = None
                 LOG.info("%s: commit by %s (%s)", self.name, user, "changed" if changed else "no change")
-            if self.fail_after_commit:
-                self.fail_after_commit = False
-                self._silence_after_reply = True
-                LOG.info("%s: fault: stops answering after this reply", self.name)
+            self._committed()
         # The management address follows after the reply (the session calls follow_management).
 
     def _confirm_expired(self, generation: int) -> None:
         with self.lock:
-            if generation != self._timer_generation or self._confirm is None:
+            if not self.timer_current(generation) or self._confirm is None:
                 return
             restore = self._confirm["restore"]
             self._confirm = None
             self._history.insert(0, Commit(clone_tree(restore), time.time(), "root", "other", None, 0))
             del self._history[MAX_ROLLBACK:]
             self._candidate = clone_tree(restore)
-            if self._silenced_by_commit:
-                self.unresponsive = False
-                self._silenced_by_commit = False
+            self._reverted()
         LOG.info("%s: commit confirmed not confirmed in time: rolled back to the previous configuration", self.name)
         self._running_changed()
-
-    def take_silence(self) -> None:
-        with self.lock:
-            if self._silence_after_reply:
-                self._silence_after_reply = False
-                self.unresponsive = True
-                self._silenced_by_commit = True
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1442,7 +1380,7 @@ class NetconfSession:
                 if reply is not None:
                     self.send(reply)
                     if self.sim.follow_management_address:
-                        self.sim.follow_management(dev)
+                        self.sim.follow_management(dev, wait=True)
                     if self.local_address != dev.address:  # re-addressed: this connection is gone
                         LOG.info("%s: session %d dropped: the device left %s", dev.name, self.sid, self.local_address)
                         raise _Dropped
@@ -1451,6 +1389,8 @@ class NetconfSession:
             pass
         finally:
             dev.session_ended(self.sid)
+            if self.closed:  # <close-session/> answered: the client hangs up (closing first would reset it)
+                self.chan.get_transport().join(HANGUP_WAIT)
             with contextlib.suppress(Exception):
                 self.chan.close()
             LOG.debug("%s: session %d ended", dev.name, self.sid)
@@ -1801,9 +1741,7 @@ class _SshServer(paramiko.ServerInterface):
         return "password"
 
     def check_auth_password(self, username: str, password: str) -> int:
-        ok_user = hmac.compare_digest(username.encode(), self.sim.username.encode())
-        ok_password = hmac.compare_digest(password.encode(), self.sim._password.encode())
-        if ok_user and ok_password:
+        if self.sim.authorized(username, password):
             self.user = username
             return paramiko.AUTH_SUCCESSFUL
         LOG.info("%s: authentication failed for user %s", self.dev.name, username[:32])
@@ -1831,9 +1769,10 @@ class _SshServer(paramiko.ServerInterface):
         return False
 
 
-class JunosSimulator:
-    """Many devices in one process: one listening socket per device, one acceptor thread, one
-    thread per SSH connection (paramiko adds its own transport thread).
+class JunosSimulator(Simulator):
+    """Many devices in one process: one listening socket per device, accepted in the simulator's
+    loop (a background thread, with the control API), one thread per SSH connection (paramiko adds
+    its own transport thread). Registry, lifecycle, control API and CLI: lab/simulator/common.py.
 
     ``minute_seconds``: how long a Junos "minute" lasts (``commit confirmed N`` reverts after
     ``N * minute_seconds`` seconds); 60 as on a real box, smaller in tests.
@@ -1841,7 +1780,21 @@ class JunosSimulator:
     ``interfaces <management_interface> unit 0 family inet address`` of its active configuration.
     ``netconf_11``: also offer ``urn:ietf:params:netconf:base:1.1`` (chunked framing) in the hello;
     Junos offers only 1.0 unless ``system services netconf rfc-compliant``... so default False.
+    A device takes one option, ``model`` (default ``vsrx``).
     """
+
+    NAME = "junos-sim"
+    DESCRIPTION = "Juniper Junos NETCONF simulator (many devices, one process)"
+    CREDENTIAL_ENV = "JUNOS_SIM_PASSWORD"
+    DEFAULT_PORT = DEFAULT_PORT
+    DEFAULT_CONTROL_PORT = DEFAULT_CONTROL_PORT
+    DEVICE_OPTIONS = ("model",)
+    CONFIG_ERRORS = (ValueError, LoadError)
+    CONFIG_KEYS = (
+        "username, password, port, minute_seconds, management_interface, follow_management_address, netconf_11"
+    )
+    MOVE_DELAY = 0.0  # the session that committed has sent its reply already
+    log = LOG
 
     def __init__(
         self,
@@ -1853,224 +1806,139 @@ class JunosSimulator:
         follow_management_address: bool = False,
         netconf_11: bool = False,
     ):
-        self.username = username
-        self._password = password
-        self.default_port = default_port
+        super().__init__(username, password, default_port, follow_management_address)
         self.minute_seconds = minute_seconds
         self.management_interface = management_interface
-        self.follow_management_address = follow_management_address
         self.capabilities = CAPABILITIES + ([BASE_11] if netconf_11 else [])
-        self._devices: dict[str, Device] = {}
         self._listeners: dict[str, socket.socket] = {}
-        self._connections: set[socket.socket] = set()
-        self._parked: list[tuple[Device, socket.socket]] = []
-        self._lock = threading.RLock()
-        self._selector: selectors.BaseSelector | None = None
-        self._wake_r, self._wake_w = None, None
-        self._thread: threading.Thread | None = None
+        self._connections: dict[socket.socket, threading.Thread] = {}  # served connection -> its thread
+        self._connections_lock = threading.Lock()
+        self._parked: list[tuple[Device, socket.socket]] = []  # accepted for an unresponsive device
+        self._release_pending = False
         self._host_key: paramiko.PKey | None = None
-        self.stopping = False
-        self.control_port: int | None = None
-        self._control: ThreadingHTTPServer | None = None
-        self._control_thread: threading.Thread | None = None
 
-    def __repr__(self) -> str:  # never show the password
-        return f"JunosSimulator(username={self.username!r}, devices={len(self._devices)})"
-
-    def __enter__(self) -> JunosSimulator:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    # -- devices ---------------------------------------------------------------------------
     @property
-    def devices(self) -> dict[str, Device]:
-        return dict(self._devices)
+    def open_connections(self) -> int:
+        """SSH connections being served (not counting those held for an unresponsive device)."""
+        with self._connections_lock:
+            return len(self._connections)
 
-    def device(self, name: str) -> Device:
-        return self._devices[name]
+    @classmethod
+    def _from_config(cls, cfg: dict, password: str) -> JunosSimulator:
+        return cls(
+            cfg.get("username", "admin"),
+            password,
+            int(cfg.get("port", DEFAULT_PORT)),
+            minute_seconds=float(cfg.get("minute_seconds", 60)),
+            management_interface=cfg.get("management_interface", "fxp0"),
+            follow_management_address=bool(cfg.get("follow_management_address", False)),
+            netconf_11=bool(cfg.get("netconf_11", False)),
+        )
 
-    def add_device(
-        self,
-        name: str,
-        address: str = "127.0.0.1",
-        port: int | None = None,
-        running_config: str | None = None,
-        model: str | None = None,
+    @staticmethod
+    def _config_error(exc: Exception) -> str:
+        if isinstance(exc, LoadError):
+            return f"{exc.message} {exc.edit_path} {exc.bad or ''}".strip()
+        return str(exc)
+
+    def _new_device(
+        self, name: str, address: str, port: int, running_config: str | None, model: str | None = None
     ) -> Device:
-        """Add a device (before or after ``start``). ``port`` None -> the default port, 0 -> a free
-        port (read it back from ``.port``). ``running_config``: curly-brace text (default:
-        ``system { host-name <name>; }``); a config Junos would refuse raises ValueError."""
-        with self._lock:
-            if not name or name in self._devices:
-                raise ValueError(f"device name {name!r} is empty or already used")
-            try:
-                dev = Device(
-                    name,
-                    address,
-                    self.default_port if port is None else int(port),
-                    running_config,
-                    model=model,
-                    minute_seconds=self.minute_seconds,
-                    management_interface=self.management_interface,
-                )
-            except LoadError as err:
-                raise ValueError(
-                    f"device {name}: running_config: {err.message} {err.edit_path} {err.bad or ''}"
-                ) from err
-            if self._selector is not None:
-                self._listen(dev)
-            self._devices[name] = dev
-            if self.follow_management_address:
-                dev.on_running_changed = lambda: self.follow_management(dev)
-            return dev
-
-    def remove_device(self, name: str) -> None:
-        with self._lock:
-            dev = self._devices.pop(name)
-            dev._timer_generation += 1
-            self._unlisten(dev)
-            dev.address = "0.0.0.0-removed"  # sessions notice and drop
-
-    def _listen(self, dev: Device) -> None:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        """``running_config``: curly-brace text (default: ``system { host-name <name>; }``); a
+        config Junos would refuse raises ValueError."""
         try:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            sock.bind((dev.address, dev.port))
-            sock.listen(64)
-        except OSError as exc:
-            sock.close()
-            msg = f"device {dev.name}: cannot listen on {dev.address}:{dev.port}: {exc.strerror}"
-            raise OSError(exc.errno, msg) from exc
-        sock.setblocking(False)
-        dev.port = sock.getsockname()[1]
-        self._listeners[dev.name] = sock
-        self._selector.register(sock, selectors.EVENT_READ, dev)
-        self._wake()
+            return Device(
+                name,
+                address,
+                port,
+                running_config,
+                model=model,
+                minute_seconds=self.minute_seconds,
+                management_interface=self.management_interface,
+            )
+        except LoadError as err:
+            raise ValueError(f"device {name}: running_config: {self._config_error(err)}") from err
 
-    def _unlisten(self, dev: Device) -> None:
+    async def async_remove_device(self, name: str) -> None:
+        dev = self._devices[name]
+        await super().async_remove_device(name)
+        dev.address = "0.0.0.0-removed"  # sessions notice and drop
+
+    # -- listeners -------------------------------------------------------------------------
+    async def _setup(self) -> None:
+        self._host_key = host_key()
+
+    async def _listen(self, dev: Device) -> None:
+        sock = bind_listener(dev)
+        try:
+            sock.listen(64)
+        except OSError:
+            sock.close()
+            raise
+        sock.setblocking(False)
+        loop = asyncio.get_running_loop()
+        dev._loop = loop
+        self._listeners[dev.name] = sock
+        loop.add_reader(sock.fileno(), self._accept, dev, sock)
+        LOG.debug("%s: listening on %s:%d", dev.name, dev.address, dev.port)
+
+    async def _unlisten(self, dev: Device) -> None:
         sock = self._listeners.pop(dev.name, None)
         if sock is not None:
-            with contextlib.suppress(KeyError, ValueError):
-                self._selector.unregister(sock)
+            asyncio.get_running_loop().remove_reader(sock.fileno())
             sock.close()
 
-    def _wake(self) -> None:
-        if self._wake_w is not None:
+    async def _teardown(self) -> None:
+        for dev in list(self._devices.values()):
+            await self._unlisten(dev)
+        for _, conn in self._parked:
+            conn.close()
+        self._parked.clear()
+        with self._connections_lock:
+            served = list(self._connections.items())
+        for conn, _ in served:  # wakes the transports reading them: their sessions end
             with contextlib.suppress(OSError):
-                self._wake_w.send(b"x")
+                conn.shutdown(socket.SHUT_RDWR)
+        deadline = time.monotonic() + 5
+        for _, thread in served:
+            await asyncio.get_running_loop().run_in_executor(None, thread.join, max(deadline - time.monotonic(), 0))
 
-    def follow_management(self, dev: Device) -> None:
-        """Listen on the management address of the active configuration (same port)."""
-        wanted = dev.management_address()
-        with self._lock:
-            if self.stopping or self._devices.get(dev.name) is not dev or wanted is None or wanted == dev.address:
-                return
-            old = dev.address
-            self._unlisten(dev)
-            dev.address = wanted
-            try:
-                self._listen(dev)
-            except OSError as exc:
-                LOG.error(
-                    "%s: management address %s -> %s, but %s: the device is unreachable", dev.name, old, wanted, exc
-                )
-                return
-        LOG.info("%s: management address %s -> %s (active configuration), port %d", dev.name, old, wanted, dev.port)
-
-    # -- lifecycle -------------------------------------------------------------------------
-    def start(self, control_port: int | None = None, control_host: str = "127.0.0.1") -> JunosSimulator:
-        """Listen for every device (and the control API when ``control_port`` is given, 0 = free)."""
-        if self._thread is not None:
-            raise RuntimeError("simulator already started")
-        self.stopping = False
-        self._host_key = paramiko.ECDSAKey.generate(bits=256)
-        self._selector = selectors.DefaultSelector()
-        self._wake_r, self._wake_w = socket.socketpair()
-        self._wake_r.setblocking(False)
-        self._selector.register(self._wake_r, selectors.EVENT_READ, None)
+    def _accept(self, dev: Device, listener: socket.socket) -> None:
+        """A connection for ``dev`` (in the loop): served by a thread of its own."""
         try:
-            with self._lock:
-                for dev in self._devices.values():
-                    self._listen(dev)
-            if control_port is not None:
-                self.start_control(control_port, control_host)
-        except OSError:
-            self.stop()
-            raise
-        self._thread = threading.Thread(target=self._accept_loop, name="junos-sim-accept", daemon=True)
-        self._thread.start()
-        return self
+            conn, peer = listener.accept()
+        except OSError:  # nothing after all (another accept took it), or the listener closed
+            return
+        conn.setblocking(True)
+        if dev.unresponsive:  # a hung box: TCP accepted by the kernel, no SSH banner ever
+            self._parked.append((dev, conn))
+            LOG.debug("%s: unresponsive: holding a connection from %s", dev.name, peer[0])
+            self._release_parked_later()
+            return
+        thread = threading.Thread(
+            target=self._serve_connection, args=(dev, conn, peer), name=f"junos-{dev.name}", daemon=True
+        )
+        with self._connections_lock:
+            self._connections[conn] = thread
+        thread.start()
 
-    def stop(self) -> None:
-        self.stopping = True
-        if self._control is not None:
-            self._control.shutdown()
-            self._control.server_close()
-            self._control = None
-        self._wake()
-        if self._thread is not None:
-            self._thread.join(10)
-            self._thread = None
-        with self._lock:
-            for dev in self._devices.values():
-                dev._timer_generation += 1
-                self._unlisten(dev)
-            for sock in list(self._connections) + [s for _, s in self._parked]:
-                with contextlib.suppress(OSError):
-                    sock.close()
-            self._connections.clear()
-            self._parked.clear()
-        if self._selector is not None:
-            self._selector.close()
-            self._selector = None
-        for sock in (self._wake_r, self._wake_w):
-            if sock is not None:
-                sock.close()
-        self._wake_r = self._wake_w = None
-
-    def _accept_loop(self) -> None:
-        while not self.stopping:
-            selector = self._selector
-            if selector is None:
-                return
-            try:
-                events = selector.select(timeout=0.1)
-            except (OSError, ValueError):
-                time.sleep(0.05)
-                continue
-            self._release_parked()
-            for key, _ in events:
-                if key.data is None:
-                    with contextlib.suppress(OSError):
-                        self._wake_r.recv(4096)
-                    continue
-                dev: Device = key.data
-                try:
-                    conn, peer = key.fileobj.accept()
-                except OSError:
-                    continue
-                conn.setblocking(True)
-                with self._lock:
-                    if dev.unresponsive:  # a hung box: TCP accepted by the kernel, no SSH banner ever
-                        self._parked.append((dev, conn))
-                        LOG.debug("%s: unresponsive: holding a connection from %s", dev.name, peer[0])
-                        continue
-                    self._connections.add(conn)
-                threading.Thread(
-                    target=self._serve_connection, args=(dev, conn, peer), name=f"junos-{dev.name}", daemon=True
-                ).start()
+    def _release_parked_later(self) -> None:
+        if not self._release_pending and self._loop is not None:
+            self._release_pending = True
+            self._loop.call_later(0.1, self._release_parked)
 
     def _release_parked(self) -> None:
-        with self._lock:
-            keep = []
-            for dev, conn in self._parked:
-                if dev.unresponsive and not self.stopping:
-                    keep.append((dev, conn))
-                else:
-                    conn.close()
-            self._parked = keep
+        """Connections held for an unresponsive device are dropped once the fault is lifted."""
+        self._release_pending = False
+        keep = []
+        for dev, conn in self._parked:
+            if dev.unresponsive and not self._stopping:
+                keep.append((dev, conn))
+            else:
+                conn.close()
+        self._parked = keep
+        if keep:
+            self._release_parked_later()
 
     def _serve_connection(self, dev: Device, conn: socket.socket, peer: tuple) -> None:
         local_address = conn.getsockname()[0]
@@ -2088,221 +1956,26 @@ class JunosSimulator:
             LOG.debug("%s: connection from %s ended: %s", dev.name, peer[0], exc)
         finally:
             transport.close()
-            with self._lock:
-                self._connections.discard(conn)
-
-    # -- control API -----------------------------------------------------------------------
-    def start_control(self, port: int = DEFAULT_CONTROL_PORT, host: str = "127.0.0.1") -> int:
-        """Serve the control API (no authentication: keep it on loopback). Returns the bound port."""
-        sim = self
-
-        class Handler(_ControlHandler):
-            simulator = sim
-
-        self._control = ThreadingHTTPServer((host, port), Handler)
-        self._control.daemon_threads = True
-        self.control_port = self._control.server_address[1]
-        self._control_thread = threading.Thread(
-            target=self._control.serve_forever, name="junos-sim-control", daemon=True
-        )
-        self._control_thread.start()
-        return self.control_port
+            conn.close()
+            with self._connections_lock:
+                self._connections.pop(conn, None)
 
 
-class _ControlHandler(BaseHTTPRequestHandler):
-    simulator: JunosSimulator
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, fmt: str, *args: Any) -> None:
-        LOG.debug("control: " + fmt, *args)
-
-    def _send(self, status: int, data: Any) -> None:
-        body = json.dumps(data).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def _body(self) -> bytes:
-        length = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(length) if length else b""
-
-    def _json(self) -> Any:
-        try:
-            return json.loads(self._body() or b"null")
-        except ValueError:
-            return ValueError
-
-    def _device(self, name: str) -> Device | None:
-        dev = self.simulator._devices.get(name)
-        if dev is None:
-            self._send(HTTPStatus.NOT_FOUND, {"error": f"no device {name}"})
-        return dev
-
-    def _parts(self) -> list[str]:
-        return [p for p in self.path.split("?")[0].split("/") if p]
-
-    def do_GET(self) -> None:  # noqa: N802 - http.server API
-        parts = self._parts()
-        if parts == ["devices"]:
-            self._send(200, [d.summary() for d in self.simulator._devices.values()])
-        elif len(parts) == 2 and parts[0] == "devices":
-            dev = self._device(parts[1])
-            if dev is not None:
-                self._send(200, dev.summary(detail=True))
-        else:
-            self._send(404, {"error": "not found"})
-
-    def do_POST(self) -> None:  # noqa: N802
-        parts = self._parts()
-        sim = self.simulator
-        if parts == ["devices"]:
-            body = self._json()
-            if not isinstance(body, dict) or not isinstance(body.get("name"), str):
-                self._send(
-                    400, {"error": 'body must be {"name": ..., "address": ..., "port": ..., "running_config": ...}'}
-                )
-                return
-            if body["name"] in sim._devices:
-                self._send(409, {"error": f"device {body['name']} exists"})
-                return
-            try:
-                dev = sim.add_device(
-                    body["name"],
-                    body.get("address", "127.0.0.1"),
-                    body.get("port"),
-                    body.get("running_config"),
-                    body.get("model"),
-                )
-            except (OSError, ValueError, TypeError) as exc:
-                self._send(400, {"error": str(exc)})
-                return
-            LOG.info("%s: added on %s:%d", dev.name, dev.address, dev.port)
-            self._send(201, dev.summary(detail=True))
-        elif len(parts) == 3 and parts[0] == "devices" and parts[2] == "faults":
-            dev = self._device(parts[1])
-            if dev is None:
-                return
-            body = self._json()
-            allowed = {"unresponsive", "fail_after_commit", "delay"}
-            if not isinstance(body, dict) or set(body) - allowed:
-                self._send(400, {"error": 'body must be {"unresponsive": bool, "fail_after_commit": bool, "delay": s}'})
-                return
-            if any(not isinstance(body[k], bool) for k in ("unresponsive", "fail_after_commit") if k in body) or (
-                "delay" in body
-                and (isinstance(body["delay"], bool) or not isinstance(body["delay"], int | float) or body["delay"] < 0)
-            ):
-                self._send(400, {"error": "unresponsive/fail_after_commit must be booleans, delay seconds >= 0"})
-                return
-            dev.set_faults(body.get("unresponsive"), body.get("fail_after_commit"), body.get("delay"))
-            self._send(200, dev.summary())
-        else:
-            self._send(404, {"error": "not found"})
-
-    def do_DELETE(self) -> None:  # noqa: N802
-        parts = self._parts()
-        if len(parts) == 2 and parts[0] == "devices":
-            dev = self._device(parts[1])
-            if dev is not None:
-                self.simulator.remove_device(dev.name)
-                LOG.info("%s: removed", dev.name)
-                self._send(200, {"removed": dev.name})
-        else:
-            self._send(404, {"error": "not found"})
-
-    def do_PUT(self) -> None:  # noqa: N802
-        parts = self._parts()
-        if len(parts) == 3 and parts[0] == "devices" and parts[2] == "running-config":
-            dev = self._device(parts[1])
-            if dev is None:
-                return
-            try:
-                dev.reset(self._body().decode())
-            except LoadError as err:
-                self._send(400, {"error": f"{err.message} {err.edit_path} {err.bad or ''}".strip()})
-                return
-            self._send(200, dev.summary())
-        else:
-            self._send(404, {"error": "not found"})
+_HOST_KEY: list[paramiko.PKey] = []
+_HOST_KEY_LOCK = threading.Lock()
 
 
-# ---------------------------------------------------------------------------------------------
-# CLI
-# ---------------------------------------------------------------------------------------------
-def _load_config(path: str) -> dict:
-    with open(path, encoding="utf-8") as fh:
-        cfg = json.load(fh)
-    if not isinstance(cfg, dict) or not isinstance(cfg.get("devices", []), list):
-        raise ValueError('config must be {"username", "password", "port", "devices": [...]}')
-    return cfg
-
-
-def _serve(args: argparse.Namespace) -> int:
-    try:
-        cfg = _load_config(args.config)
-    except (OSError, ValueError) as exc:
-        print(f"junos-sim: cannot read {args.config}: {exc}", file=sys.stderr)
-        return 2
-    password = cfg.get("password") or os.environ.get("JUNOS_SIM_PASSWORD")
-    if not password:
-        print("junos-sim: no password: set it in the config file or in JUNOS_SIM_PASSWORD", file=sys.stderr)
-        return 2
-    sim = JunosSimulator(
-        cfg.get("username", "admin"),
-        password,
-        int(cfg.get("port", DEFAULT_PORT)),
-        minute_seconds=float(cfg.get("minute_seconds", 60)),
-        management_interface=cfg.get("management_interface", "fxp0"),
-        follow_management_address=bool(cfg.get("follow_management_address", False)),
-        netconf_11=bool(cfg.get("netconf_11", False)),
-    )
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
-    try:
-        for entry in cfg.get("devices", []):
-            sim.add_device(
-                entry["name"],
-                entry.get("address", "127.0.0.1"),
-                entry.get("port"),
-                entry.get("running_config"),
-                entry.get("model"),
-            )
-        sim.start(args.control_port, args.control_host)
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        print(f"junos-sim: cannot start: {exc}", file=sys.stderr)
-        sim.stop()
-        return 1
-    for dev in sim.devices.values():
-        LOG.info("%s: listening on %s:%d", dev.name, dev.address, dev.port)
-    print(
-        f"junos-sim ready: {len(sim.devices)} devices (control http://{args.control_host}:{sim.control_port})",
-        flush=True,
-    )
-    while not stop.wait(0.5):
-        pass
-    LOG.info("stopping")
-    sim.stop()
-    print("junos-sim stopped", flush=True)
-    return 0
+def host_key() -> paramiko.PKey:
+    """The simulators' SSH host key: ECDSA P-256, made in memory once per process (never written)."""
+    with _HOST_KEY_LOCK:
+        if not _HOST_KEY:
+            _HOST_KEY.append(paramiko.ECDSAKey.generate(bits=256))
+        return _HOST_KEY[0]
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Juniper Junos NETCONF simulator (many devices, one process)")
-    parser.add_argument(
-        "--config",
-        required=True,
-        help="JSON: {username, password, port, minute_seconds, management_interface, follow_management_address, "
-        "netconf_11, devices: [...]}",
-    )
-    parser.add_argument("--control-port", type=int, default=DEFAULT_CONTROL_PORT, help="control API port (0 = free)")
-    parser.add_argument("--control-host", default="127.0.0.1", help=argparse.SUPPRESS)
-    parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("paramiko").setLevel(logging.WARNING)
-    return _serve(args)
+    """``python -m lab.simulator.junos_sim --config sim.json [--control-port 9077] [--log-level INFO]``."""
+    return JunosSimulator.main(argv)
 
 
 if __name__ == "__main__":

@@ -9,42 +9,25 @@ get_interfaces, compare_config of a merge (``show running-config all``), commit_
 rollback when a line is refused, rollback, get_config. NX-OS has no commit confirm and neither has
 this simulator. See nxos.md beside this file.
 
-Programmatic use (tests)::
-
-    sim = NxosSimulator(username="admin", password="secret")
-    dev = sim.add_device("leaf1", "127.0.3.11", port=0, running_config="hostname leaf1\\n")
-    sim.start()                      # background thread with its own event loop
-    ...                              # napalm: optional_args={"transport": "http", "port": dev.port}
-    sim.stop()
-
-CLI use (lab), from the checkout's root::
-
-    python -m lab.simulator.nxos_sim --config sim.json [--control-port 9078] [--log-level INFO]
+Use from tests (``NxosSimulator``) and from the command line (``python -m lab.simulator.nxos_sim``):
+nxos.md. Registry, listeners, control API and command line: common.py.
 """
 
 from __future__ import annotations
 
-import argparse
-import asyncio
 import base64
-import binascii
-import contextlib
 import hashlib
-import hmac
 import ipaddress
 import json
 import logging
-import os
 import re
-import signal
-import socket
 import sys
-import threading
 import time
 from typing import Any
 
 from aiohttp import web
 
+from lab.simulator.common import HttpSimulator, SimDevice
 from lab.simulator.eos_sim import redact
 
 LOG = logging.getLogger("nxos_sim")
@@ -849,8 +832,11 @@ class _Frame:
         self.targets = targets  # several for "vlan 10-12": each line applies to each
 
 
-class Device:
-    """One simulated switch. Public state is read under a lock, so tests may poll it from any thread."""
+class Device(SimDevice):
+    """One simulated switch. Public state is read under a lock, so tests may poll it from any thread.
+    Faults: ``unresponsive``, ``fail_after_commit`` and ``delay`` (see ``SimDevice``)."""
+
+    log = LOG
 
     def __init__(
         self,
@@ -862,20 +848,12 @@ class Device:
     ):
         if not 1 <= int(ethernet_ports) <= 64:
             raise ValueError("ethernet_ports must be 1..64")
-        self.name = name
-        self.address = address
-        self.port = port
+        super().__init__(name, address, port)
         self.ethernet_ports = int(ethernet_ports)
-        self.lock = threading.RLock()
         digest = hashlib.sha256(name.encode()).hexdigest()
         self.serial_number = "9" + digest[:10].upper()
         self.mac = f"5254.{digest[10:14]}.{digest[14:18]}"
         self.boot_monotonic = time.monotonic()
-        self.request_count = 0
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._silence_after_reply = False
-        self.delay = 0.0
-        self.on_running_changed: Any = None
         self._running: list[Node] = []
         self._reset(running_config if running_config is not None else default_config(name))
 
@@ -886,10 +864,7 @@ class Device:
             self._startup = clone_tree(self._running)
             self._files: dict[str, tuple[list[Node], float]] = {}
             self.changed_at = self.saved_at = time.time()
-            self.unresponsive = False
-            self.fail_after_commit = False
-            self.delay = 0.0
-            self._silence_after_reply = False
+            self._clear_faults()
 
     def load(self, text: str) -> list[Node]:
         """Replay a configuration text (indentation = hierarchy) on an empty device, as NX-OS does at
@@ -955,10 +930,6 @@ class Device:
                             return found.group(1)
         return None
 
-    def _running_changed(self) -> None:
-        if self.on_running_changed is not None:
-            self.on_running_changed()
-
     def render(self, which: str, full: bool = False) -> str:
         with self.lock:
             now = time.time()
@@ -1008,43 +979,16 @@ class Device:
     def uptime(self) -> float:
         return time.monotonic() - self.boot_monotonic
 
-    def set_faults(
-        self, unresponsive: bool | None = None, fail_after_commit: bool | None = None, delay: float | None = None
-    ) -> None:
-        with self.lock:
-            if unresponsive is not None:
-                self.unresponsive = bool(unresponsive)
-            if fail_after_commit is not None:
-                self.fail_after_commit = bool(fail_after_commit)
-            if delay is not None:
-                self.delay = float(delay)
-        LOG.info(
-            "%s: faults unresponsive=%s fail_after_commit=%s delay=%s",
-            self.name,
-            self.unresponsive,
-            self.fail_after_commit,
-            self.delay,
-        )
+    def _summary_state(self) -> dict[str, Any]:
+        # NX-OS has no configuration sessions and no commit confirm
+        return {"open_sessions": [], "pending_commit": None}
 
-    def summary(self, detail: bool = False) -> dict[str, Any]:
-        with self.lock:
-            data: dict[str, Any] = {
-                "name": self.name,
-                "address": self.address,
-                "port": self.port,
-                "hostname": self.hostname,
-                "unresponsive": self.unresponsive,
-                "fail_after_commit": self.fail_after_commit,
-                "delay": self.delay,
-                "open_sessions": [],  # NX-OS has no configuration sessions ...
-                "pending_commit": None,  # ... and no commit confirm
-                "requests": self.request_count,
-            }
-            if detail:
-                data["running_config"] = self.running_config
-                data["startup_config"] = self.startup_config
-                data["files"] = sorted(self._files)
-            return data
+    def _summary_detail(self) -> dict[str, Any]:
+        return {
+            "running_config": self.running_config,
+            "startup_config": self.startup_config,
+            "files": sorted(self._files),
+        }
 
     # -- NX-API ----------------------------------------------------------------------------
     def execute(self, requests: list[dict]) -> tuple[list[dict], bool]:
@@ -1082,21 +1026,10 @@ class Device:
             if run.config_changed:
                 self.changed_at = time.time()
                 LOG.info("%s: running-config changed (%d lines applied)", self.name, run.config_changed)
-                if self.fail_after_commit:
-                    self.fail_after_commit = False
-                    self._silence_after_reply = True
-                    LOG.info("%s: fault: stops answering after this reply", self.name)
+                self._committed()
         if run.config_changed or run.restored:
             self._running_changed()
         return replies, failed
-
-    def _take_silence(self) -> bool:
-        with self.lock:
-            if self._silence_after_reply:
-                self._silence_after_reply = False
-                self.unresponsive = True
-                return True
-            return False
 
 
 def _rpc_error(code: int, message: str, msg: str | None, req_id: Any) -> dict:
@@ -1569,286 +1502,54 @@ class _Run:
 
 
 # ---------------------------------------------------------------------------------------------
-# HTTP: NX-API per device, control API, simulator lifecycle
+# HTTP: NX-API per device (listeners, lifecycle, control API and CLI: lab/simulator/common.py)
 # ---------------------------------------------------------------------------------------------
-class NxosSimulator:
-    """Many devices in one asyncio loop: one listening socket per device, one shared aiohttp app.
+class NxosSimulator(HttpSimulator):
+    """NX-API devices in one asyncio loop: one listening socket per device, one shared aiohttp app
+    (the API, the control API and the command line: ``HttpSimulator``/``Simulator`` in common.py).
 
-    Synchronous API (tests): ``add_device``, ``remove_device``, ``device``, ``start``, ``stop``
-    (``start`` runs the loop in a background thread). Async API (CLI, or inside a loop):
-    ``async_add_device``, ``async_remove_device``, ``astart``, ``astop``, ``astart_control``.
+    ``follow_management_address``: a device answers on the address of ``interface mgmt0`` in its
+    running-config, as a real switch does: when a configuration batch (or a rollback, or a reset)
+    changes that address, the device stops answering on the old one and listens on the new one (same
+    port). A device whose configuration has no mgmt0 address stays where it is.
+    A device takes one option, ``ethernet_ports`` (1..64, default 8).
     """
 
-    def __init__(
-        self,
-        username: str = "admin",
-        password: str = "admin",
-        default_port: int = DEFAULT_PORT,
-        follow_management_address: bool = False,
-    ):
-        """``follow_management_address``: a device answers on the address of ``interface mgmt0`` in
-        its running-config, as a real switch does: when a configuration batch (or a rollback, or a
-        reset) changes that address, the device stops answering on the old one and listens on the new
-        one (same port). A device whose configuration has no mgmt0 address stays where it is."""
-        self.username = username
-        self.follow_management_address = follow_management_address
-        self._password = password
-        self.default_port = default_port
-        self._devices: dict[str, Device] = {}
-        self._by_socket: dict[tuple[str, int], Device] = {}
-        self._sites: dict[str, web.BaseSite] = {}
-        self._runner: web.AppRunner | None = None
-        self._control_runner: web.AppRunner | None = None
-        self.control_port: int | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
-        self._stopping = False
+    NAME = "nxos-sim"
+    DESCRIPTION = "Cisco NX-OS NX-API simulator (many devices, one process)"
+    CREDENTIAL_ENV = "NXOS_SIM_PASSWORD"
+    DEFAULT_PORT = DEFAULT_PORT
+    DEFAULT_CONTROL_PORT = DEFAULT_CONTROL_PORT
+    DEVICE_OPTIONS = ("ethernet_ports",)
+    log = LOG
 
-    def __repr__(self) -> str:  # never show the password
-        return f"NxosSimulator(username={self.username!r}, devices={len(self._devices)})"
-
-    def __enter__(self) -> NxosSimulator:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    # -- devices ---------------------------------------------------------------------------
-    @property
-    def devices(self) -> dict[str, Device]:
-        return dict(self._devices)
-
-    def device(self, name: str) -> Device:
-        return self._devices[name]
-
-    def _new_device(self, name, address, port, running_config, ethernet_ports) -> Device:
-        if not name or name in self._devices:
-            raise ValueError(f"device name {name!r} is empty or already used")
-        port = self.default_port if port is None else int(port)
+    def _new_device(
+        self, name: str, address: str, port: int, running_config: str | None, ethernet_ports: int | None = None
+    ) -> Device:
         return Device(name, address, port, running_config, ethernet_ports or DEFAULT_ETHERNET_PORTS)
 
-    def add_device(
-        self,
-        name: str,
-        address: str = "127.0.0.1",
-        port: int | None = None,
-        running_config: str | None = None,
-        ethernet_ports: int | None = None,
-    ) -> Device:
-        """Add a device (before or after ``start``). ``port`` None -> the default port, 0 -> a free
-        port (read it back from ``.port``). ``running_config`` default: a fresh N9K with
-        ``hostname <name>``. A configuration line NX-OS would refuse raises ValueError."""
-        if self._loop is not None and self._thread is not None:
-            coro = self.async_add_device(name, address, port, running_config, ethernet_ports)
-            return asyncio.run_coroutine_threadsafe(coro, self._loop).result(30)
-        dev = self._new_device(name, address, port, running_config, ethernet_ports)
-        self._devices[name] = dev
-        return dev
-
-    async def async_add_device(
-        self,
-        name: str,
-        address: str = "127.0.0.1",
-        port: int | None = None,
-        running_config: str | None = None,
-        ethernet_ports: int | None = None,
-    ) -> Device:
-        dev = self._new_device(name, address, port, running_config, ethernet_ports)
-        if self._runner is not None:
-            await self._bind(dev)
-        self._devices[name] = dev
-        return dev
-
-    def remove_device(self, name: str) -> None:
-        if self._loop is not None and self._thread is not None:
-            asyncio.run_coroutine_threadsafe(self.async_remove_device(name), self._loop).result(30)
-        else:
-            self._devices.pop(name)
-
-    async def async_remove_device(self, name: str) -> None:
-        dev = self._devices.pop(name)
-        site = self._sites.pop(name, None)
-        self._by_socket.pop((dev.address, dev.port), None)
-        if site is not None:
-            await site.stop()
-
-    async def _bind(self, dev: Device) -> None:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        try:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            sock.bind((dev.address, dev.port))
-        except OSError as exc:
-            sock.close()
-            msg = f"device {dev.name}: cannot listen on {dev.address}:{dev.port}: {exc.strerror}"
-            raise OSError(exc.errno, msg) from exc
-        dev.port = sock.getsockname()[1]
-        site = web.SockSite(self._runner, sock, backlog=256)
-        await site.start()
-        dev._loop = asyncio.get_running_loop()
-        self._sites[dev.name] = site
-        self._by_socket[(dev.address, dev.port)] = dev
-        if self.follow_management_address:
-            dev.on_running_changed = lambda: self._follow_management(dev)
-        LOG.debug("%s: listening on %s:%d", dev.name, dev.address, dev.port)
-
-    def _follow_management(self, dev: Device) -> None:
-        """Schedule a move to the configured management address (thread-safe; after the reply)."""
-        loop = self._loop if self._loop is not None else dev._loop
-        if loop is None or loop.is_closed() or self._stopping:
-            return
-        wanted = dev.management_address()
-        if wanted is None or wanted == dev.address:
-            return
-        loop.call_soon_threadsafe(loop.call_later, 0.05, lambda: asyncio.ensure_future(self._move(dev)))
-
-    async def _move(self, dev: Device) -> None:
-        wanted = dev.management_address()
-        if self._stopping or self._devices.get(dev.name) is not dev or wanted is None or wanted == dev.address:
-            return
-        old = dev.address
-        self._by_socket.pop((dev.address, dev.port), None)
-        site = self._sites.pop(dev.name, None)
-        if site is not None:
-            await site.stop()
-        dev.address = wanted
-        try:
-            await self._bind(dev)
-        except OSError as exc:
-            LOG.error("%s: management address %s -> %s, but %s: the device is unreachable", dev.name, old, wanted, exc)
-            return
-        LOG.info("%s: management address %s -> %s (running-config), port %d", dev.name, old, wanted, dev.port)
-
-    # -- lifecycle -------------------------------------------------------------------------
-    async def astart(self) -> None:
-        self._stopping = False
-        app = web.Application(client_max_size=64 * 1024 * 1024)
+    def _routes(self, app: web.Application) -> None:
         app.router.add_route("*", "/ins", self._handle_nxapi)
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
-        await self._runner.setup()
-        for dev in list(self._devices.values()):
-            await self._bind(dev)
 
-    async def astart_control(self, port: int = DEFAULT_CONTROL_PORT, host: str = "127.0.0.1") -> int:
-        """Serve the control API (no authentication: keep it on loopback). Returns the bound port."""
-        app = web.Application()
-        r = app.router
-        r.add_get("/devices", self._c_list)
-        r.add_post("/devices", self._c_add)
-        r.add_get("/devices/{name}", self._c_get)
-        r.add_delete("/devices/{name}", self._c_delete)
-        r.add_post("/devices/{name}/faults", self._c_faults)
-        r.add_put("/devices/{name}/running-config", self._c_reset)
-        self._control_runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
-        await self._control_runner.setup()
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((host, port))
-        except OSError:
-            sock.close()
-            raise
-        self.control_port = sock.getsockname()[1]
-        await web.SockSite(self._control_runner, sock).start()
-        return self.control_port
+    def _not_here(self, request: web.Request) -> web.StreamResponse:
+        # an address the device just left: nobody answers there
+        if request.transport is not None:
+            request.transport.abort()
+        raise web.HTTPServiceUnavailable()
 
-    async def astop(self) -> None:
-        self._stopping = True
-        for runner in (self._control_runner, self._runner):
-            if runner is not None:
-                await runner.cleanup()
-        self._control_runner = self._runner = None
-        self._sites.clear()
-        self._by_socket.clear()
-
-    def start(self, control_port: int | None = None) -> NxosSimulator:
-        """Start in a background thread; returns when every device listens. ``control_port`` (0 =
-        free port) also serves the control API."""
-        if self._thread is not None:
-            raise RuntimeError("simulator already started")
-        loop = asyncio.new_event_loop()
-        ready = threading.Event()
-        failure: list[BaseException] = []
-
-        async def boot() -> None:
-            await self.astart()
-            if control_port is not None:
-                await self.astart_control(control_port)
-
-        def run() -> None:
-            asyncio.set_event_loop(loop)
-            try:
-                loop.run_until_complete(boot())
-            except BaseException as exc:  # noqa: BLE001 - reported to the caller of start()
-                failure.append(exc)
-                with contextlib.suppress(Exception):
-                    loop.run_until_complete(self.astop())
-                ready.set()
-                return
-            ready.set()
-            loop.run_forever()
-
-        self._loop = loop
-        self._thread = threading.Thread(target=run, name="nxos-sim", daemon=True)
-        self._thread.start()
-        ready.wait()
-        if failure:
-            self._thread.join()
-            self._thread, self._loop = None, None
-            loop.close()
-            raise failure[0]
-        return self
-
-    def stop(self) -> None:
-        loop, thread = self._loop, self._thread
-        if loop is None or thread is None:
-            return
-        try:
-            asyncio.run_coroutine_threadsafe(self.astop(), loop).result(30)
-        finally:
-            loop.call_soon_threadsafe(loop.stop)
-            thread.join(30)
-            loop.close()
-            self._loop, self._thread = None, None
+    def _auth_failed(self) -> web.Response:
+        return web.Response(
+            status=401,
+            text=AUTH_FAILED_BODY,
+            content_type="text/html",
+            headers={"WWW-Authenticate": 'Basic realm="Secure Zone"'},
+        )
 
     # -- NX-API handler --------------------------------------------------------------------
-    def _authorized(self, header: str) -> bool:
-        if not header.startswith("Basic "):
-            return False
-        try:
-            user, sep, password = base64.b64decode(header[6:].strip(), validate=True).decode().partition(":")
-        except (binascii.Error, UnicodeDecodeError):
-            return False
-        ok_user = hmac.compare_digest(user.encode(), self.username.encode())
-        ok_password = hmac.compare_digest(password.encode(), self._password.encode())
-        return bool(sep) and ok_user and ok_password
-
-    async def _hold(self, dev: Device) -> None:
-        while dev.unresponsive and not self._stopping:
-            await asyncio.sleep(0.05)
-
     async def _handle_nxapi(self, request: web.Request) -> web.StreamResponse:
-        sockname = request.transport.get_extra_info("sockname") if request.transport else None
-        dev = self._by_socket.get((sockname[0], sockname[1])) if sockname else None
-        if dev is None:  # an address the device just left: nobody answers there
-            if request.transport is not None:
-                request.transport.abort()
-            raise web.HTTPServiceUnavailable()
-        if dev.unresponsive:
-            LOG.debug("%s: unresponsive: holding a request from %s", dev.name, request.remote)
-            await self._hold(dev)
-            if request.transport is not None:  # never answer it: drop the connection
-                request.transport.abort()
-            raise web.HTTPServiceUnavailable()
-        if dev.delay > 0:
-            await asyncio.sleep(dev.delay)
-        if not self._authorized(request.headers.get("Authorization", "")):
-            LOG.debug("%s: %s: 401 (bad or missing credentials)", dev.name, request.remote)
-            return web.Response(
-                status=401,
-                text=AUTH_FAILED_BODY,
-                content_type="text/html",
-                headers={"WWW-Authenticate": 'Basic realm="Secure Zone"'},
-            )
+        dev, refused = await self._gate(request)
+        if refused is not None:
+            return refused
         if request.method != "POST":
             raise web.HTTPMethodNotAllowed(request.method, ["POST"])
         if request.content_type != "application/json-rpc":
@@ -1879,163 +1580,14 @@ class NxosSimulator:
             # the old address stops answering at once (this reply still goes out); the device listens
             # on the new one a moment later (_follow_management)
             self._by_socket.pop((dev.address, dev.port), None)
-        dev._take_silence()
+        dev.take_silence()
         body = replies if batch else replies[0]
         return web.json_response(body, status=500 if failed else 200, content_type="application/json-rpc")
 
-    # -- control API -----------------------------------------------------------------------
-    def _c_device(self, request: web.Request) -> Device:
-        name = request.match_info["name"]
-        if name not in self._devices:
-            raise web.HTTPNotFound(text=json.dumps({"error": f"no device {name}"}), content_type="application/json")
-        return self._devices[name]
-
-    @staticmethod
-    def _c_bad(message: str, status: int = 400) -> web.Response:
-        return web.json_response({"error": message}, status=status)
-
-    async def _c_list(self, request: web.Request) -> web.Response:
-        return web.json_response([d.summary() for d in self._devices.values()])
-
-    async def _c_get(self, request: web.Request) -> web.Response:
-        return web.json_response(self._c_device(request).summary(detail=True))
-
-    async def _c_add(self, request: web.Request) -> web.Response:
-        try:
-            body = await request.json()
-        except ValueError:
-            return self._c_bad("body must be JSON")
-        if not isinstance(body, dict) or not isinstance(body.get("name"), str):
-            return self._c_bad('body must be {"name": ..., "address": ..., "port": ..., "running_config": ...}')
-        if body["name"] in self._devices:
-            return self._c_bad(f"device {body['name']} exists", 409)
-        try:
-            dev = await self.async_add_device(
-                body["name"],
-                body.get("address", "127.0.0.1"),
-                body.get("port"),
-                body.get("running_config"),
-                body.get("ethernet_ports"),
-            )
-        except (OSError, ValueError, TypeError) as exc:
-            return self._c_bad(str(exc))
-        LOG.info("%s: added on %s:%d", dev.name, dev.address, dev.port)
-        return web.json_response(dev.summary(detail=True), status=201)
-
-    async def _c_delete(self, request: web.Request) -> web.Response:
-        dev = self._c_device(request)
-        await self.async_remove_device(dev.name)
-        LOG.info("%s: removed", dev.name)
-        return web.json_response({"removed": dev.name})
-
-    async def _c_faults(self, request: web.Request) -> web.Response:
-        dev = self._c_device(request)
-        try:
-            body = await request.json()
-        except ValueError:
-            return self._c_bad("body must be JSON")
-        usage = '{"unresponsive": bool, "fail_after_commit": bool, "delay": seconds}'
-        if not isinstance(body, dict) or set(body) - {"unresponsive", "fail_after_commit", "delay"}:
-            return self._c_bad(f"body must be {usage}")
-        if any(not isinstance(body[k], bool) for k in ("unresponsive", "fail_after_commit") if k in body):
-            return self._c_bad("unresponsive and fail_after_commit must be booleans")
-        delay = body.get("delay")
-        if delay is not None and (isinstance(delay, bool) or not isinstance(delay, int | float) or delay < 0):
-            return self._c_bad("delay must be a number of seconds >= 0")
-        dev.set_faults(body.get("unresponsive"), body.get("fail_after_commit"), delay)
-        return web.json_response(dev.summary())
-
-    async def _c_reset(self, request: web.Request) -> web.Response:
-        dev = self._c_device(request)
-        try:
-            dev.reset(await request.text())
-        except ValueError as exc:
-            return self._c_bad(str(exc))
-        return web.json_response(dev.summary())
-
-
-# ---------------------------------------------------------------------------------------------
-# CLI
-# ---------------------------------------------------------------------------------------------
-def _raise_fd_limit() -> None:
-    try:
-        import resource
-
-        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-        want = hard if hard != resource.RLIM_INFINITY else 65536
-        if soft < want:
-            resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
-    except (ImportError, ValueError, OSError):
-        pass
-
-
-def _load_config(path: str) -> dict:
-    with open(path, encoding="utf-8") as fh:
-        cfg = json.load(fh)
-    if not isinstance(cfg, dict) or not isinstance(cfg.get("devices", []), list):
-        raise ValueError('config must be {"username", "password", "port", "devices": [...]}')
-    return cfg
-
-
-async def _serve(args: argparse.Namespace) -> int:
-    try:
-        cfg = _load_config(args.config)
-    except (OSError, ValueError) as exc:
-        print(f"nxos-sim: cannot read {args.config}: {exc}", file=sys.stderr)
-        return 2
-    password = cfg.get("password") or os.environ.get("NXOS_SIM_PASSWORD")
-    if not password:
-        print("nxos-sim: no password: set it in the config file or in NXOS_SIM_PASSWORD", file=sys.stderr)
-        return 2
-    sim = NxosSimulator(
-        cfg.get("username", "admin"),
-        password,
-        int(cfg.get("port", DEFAULT_PORT)),
-        follow_management_address=bool(cfg.get("follow_management_address", False)),
-    )
-    try:
-        for entry in cfg.get("devices", []):
-            sim.add_device(
-                entry["name"],
-                entry.get("address", "127.0.0.1"),
-                entry.get("port"),
-                entry.get("running_config"),
-                entry.get("ethernet_ports"),
-            )
-        await sim.astart()
-        control_port = await sim.astart_control(args.control_port, args.control_host)
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        print(f"nxos-sim: cannot start: {exc}", file=sys.stderr)
-        await sim.astop()
-        return 1
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    for dev in sim.devices.values():
-        LOG.info("%s: listening on %s:%d", dev.name, dev.address, dev.port)
-    print(f"nxos-sim ready: {len(sim.devices)} devices (control http://{args.control_host}:{control_port})", flush=True)
-    await stop.wait()
-    LOG.info("stopping")
-    await sim.astop()
-    print("nxos-sim stopped", flush=True)
-    return 0
-
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Cisco NX-OS NX-API simulator (many devices, one process)")
-    parser.add_argument(
-        "--config",
-        required=True,
-        help="JSON: {username, password, port, follow_management_address, devices: [...]}",
-    )
-    parser.add_argument("--control-port", type=int, default=DEFAULT_CONTROL_PORT, help="control API port (0 = free)")
-    parser.add_argument("--control-host", default="127.0.0.1", help=argparse.SUPPRESS)
-    parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    _raise_fd_limit()
-    return asyncio.run(_serve(args))
+    """``python -m lab.simulator.nxos_sim --config sim.json [--control-port 9078] [--log-level INFO]``."""
+    return NxosSimulator.main(argv)
 
 
 if __name__ == "__main__":

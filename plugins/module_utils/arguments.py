@@ -25,8 +25,11 @@ NAUTOBOT_ARGUMENT_SPEC = {
 }
 
 # Shared by every module that talks to a device through NAPALM (doc fragment sotsync.nautobot.napalm).
-# No default credentials on purpose: missing ones fail with a clear message before any connection.
+# Each device's login: device_credentials (the inventory), its Nautobot secrets group, then username and
+# password (module_utils/credentials.py). No default credentials on purpose: a device without a login is
+# skipped with the reason, and a run in which no device has one fails with a clear message.
 NAPALM_ARGUMENT_SPEC = {
+    "device_credentials": {"type": "dict", "no_log": True},
     "username": {"type": "str", "fallback": (env_fallback, ["NAPALM_USERNAME"])},
     "password": {"type": "str", "no_log": True, "fallback": (env_fallback, ["NAPALM_PASSWORD"])},
     "optional_args": {"type": "dict"},
@@ -57,6 +60,7 @@ GOLDEN_CONFIG_DEPLOY_ARGUMENT_SPEC = {
     "ready_statuses": {"type": "list", "elements": "str", "default": list(DEFAULT_READY_STATUSES)},
     "commit_confirm_seconds": {"type": "int", "default": 60},
     "verify": {"type": "bool", "default": True},
+    "readdress_without_confirm": {"type": "bool", "default": False},
     "notes": NOTES_OPTION,
     "notes_unchanged": {"type": "bool", "default": True},
     "trigger": {"type": "str", "default": "manual"},

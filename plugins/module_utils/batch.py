@@ -5,7 +5,10 @@
 
 1. the devices: a few Nautobot queries for all of them (names and UUIDs ``100`` per request, or a
    Nautobot device filter such as ``{"location": "Site A"}``), each with its config context;
-2. readiness of each (live data, ``readiness.check_readiness``): an unready device fails alone;
+2. readiness of each (live data, ``readiness.check_readiness``): an unready device fails alone; the
+   NAPALM login of each ready device (``credentials``: inventory, its secrets group, the global options),
+   resolved once; a device without one is skipped with every source tried (all of them without: the run
+   fails, ``missing_credentials``);
 3. the intents: for a few devices, Golden Config's on-demand render one device at a time (the endpoint
    re-syncs the template repository on every call and has no lock, so renders must not overlap); for
    more, one "Generate Intended Configurations" job per chunk of devices and the stored results read
@@ -33,6 +36,7 @@ except ImportError:  # pragma: no cover - Python 2 is not supported, this keeps 
 from concurrent.futures import ThreadPoolExecutor, as_completed
 
 from ansible_collections.sotsync.nautobot.plugins.module_utils.config_plan import NOT_APPROVED, create_plan
+from ansible_collections.sotsync.nautobot.plugins.module_utils.credentials import CredentialResolver, no_login_error
 from ansible_collections.sotsync.nautobot.plugins.module_utils.deploy import make_driver
 from ansible_collections.sotsync.nautobot.plugins.module_utils.errors import (
     InvalidParameter,
@@ -51,9 +55,9 @@ from ansible_collections.sotsync.nautobot.plugins.module_utils.intent import (
 from ansible_collections.sotsync.nautobot.plugins.module_utils.provision import (
     check_parameters,
     make_client,
+    merged_optional_args,
     note_text,
     provision_one,
-    scrub,
 )
 from ansible_collections.sotsync.nautobot.plugins.module_utils import compliance, messages
 from ansible_collections.sotsync.nautobot.plugins.module_utils.nautobot import canonical_uuid, is_uuid
@@ -267,9 +271,13 @@ def summarise(results):
             names[listed[kind]].append(name)
     for key, found in names.items():
         counts[key] = sorted(found)
+    no_login = sum(1 for result in results if result.get("skipped") and result.get("credentials_tried"))
+    why = "not ready"
+    if no_login:
+        why = "{0} not ready, {1} without a NAPALM login".format(counts["skipped"] - no_login, no_login)
     counts["msg"] = (
         "{devices} device(s): {committed} committed, {dry_run} with differences (dry run), "
-        "{unchanged} already as intended, {skipped} skipped (not ready), {failed} failed".format(**counts)
+        "{unchanged} already as intended, {skipped} skipped ({why}), {failed} failed".format(why=why, **counts)
     )
     if counts["planned"]:
         counts["msg"] += ", {planned} planned (config plans waiting for approval)".format(**counts)
@@ -284,7 +292,7 @@ def run_batch(
     ``on_result(outcome)`` is called in the caller's thread as each device finishes; ``progress(line)``
     with a line on what the batch does next (before the first result can take a while).
     Raises ``ProvisionError`` only for what concerns the whole run (parameters, Nautobot unreachable or
-    refusing the token); each device's failure is in its outcome.
+    refusing the token, no device with a NAPALM login); each device's failure is in its outcome.
     """
     log = log or (lambda _msg: None)
     on_result = on_result or (lambda _outcome: None)
@@ -299,18 +307,50 @@ def run_batch(
     results = []
     timings = {"lookup_seconds": round(time.monotonic() - started, 3)}
 
+    statuses = params.get("ready_statuses") or messages.DEFAULT_READY_STATUSES
+    verdicts = {str(d.get("id")): check_readiness(d, statuses) for d in devices}
+    ready = [d for d in devices if verdicts[str(d.get("id"))].ready]
+    # Each ready device's NAPALM login, once: inventory, its secrets group, the global options.
+    resolver = CredentialResolver.from_params(params)
+    logins, no_login = {}, []
+    for device in ready:
+        resolution = resolver.resolve(
+            device,
+            verdicts[str(device.get("id"))].napalm_driver,
+            merged_optional_args(device, params.get("optional_args")),
+        )
+        if resolution.login is None:
+            no_login.append((device, resolution))
+        else:
+            logins[str(device.get("id"))] = resolution.login
+    scrubber = resolver.scrubber([params.get("nautobot_token")])
+    if ready and not logins:
+        error = no_login_error([resolution for _device, resolution in no_login], resolver)
+        error.message = scrubber.text(error.message)
+        raise error
+    ready = [d for d in ready if str(d.get("id")) in logins]
+
     def finish(outcome):
+        outcome = scrubber.result(outcome)  # no login value in a result or a line, whatever its source
         results.append(outcome)
         on_result(outcome)
 
     for error in missing.values():
         finish(outcome_of(error=error))
+    for device, resolution in no_login:
+        finish(
+            {
+                "device": str(device.get("name") or device.get("id")),
+                "device_id": str(device.get("id")),
+                "failed": False,
+                "skipped": True,
+                "changed": False,
+                "msg": resolution.message,
+                "credentials_tried": list(resolution.tried),
+            }
+        )
     if device_filter and not selected:
         log("No device matches the filter {0}".format(device_filter))
-
-    statuses = params.get("ready_statuses") or messages.DEFAULT_READY_STATUSES
-    verdicts = {str(d.get("id")): check_readiness(d, statuses) for d in devices}
-    ready = [d for d in devices if verdicts[str(d.get("id"))].ready]
     source = params.get("intent_source") or "auto"
     if source == "auto":
         source = "job" if len(ready) > AUTO_JOB_THRESHOLD else "regenerate"
@@ -379,6 +419,8 @@ def run_batch(
                 driver_factory,
                 log,
                 previous_hosts=lambda dev, host: previous_hosts_from(client, dev, host),
+                login=logins.get(str(device.get("id"))),
+                scrubber=scrubber,
             )
             if planning and result.get("changed"):
                 file_plan(result, used_intents[str(device.get("id"))])
@@ -398,7 +440,7 @@ def run_batch(
                 result["device_id"],
                 name,
                 intent.config,
-                note=scrub(
+                note=scrubber.text(
                     note_text(
                         name,
                         "config plan ({0})".format(NOT_APPROVED),
@@ -410,7 +452,7 @@ def run_batch(
                         extra={"device": name, "driver": "{0} at {1}".format(result["napalm_driver"], result["host"])},
                         platform=result.get("napalm_driver"),
                     ),
-                    [params.get("password"), params.get("nautobot_token")],
+                    usernames=False,
                 ),
             )
         except ProvisionError as error:
@@ -449,16 +491,17 @@ def run_batch(
                     intents_ready[device_id].set()
 
     progress(
-        "{0} device(s) read from Nautobot in {1} s ({2} not found, {3} ready); intents: {4}; {5} NAPALM "
+        "{0} device(s) read from Nautobot in {1} s ({2} not found, {3} ready{6}); intents: {4}; {5} NAPALM "
         "session(s) at once".format(
             len(devices) + len(missing),
             timings["lookup_seconds"],
             len(missing),
-            len(ready),
+            len(ready) + len(no_login),
             "Golden Config's job, {0} device(s) a run".format(JOB_CHUNK)
             if source == "job"
             else ("stored" if source == "stored" else "rendered on demand, one at a time"),
             params.get("workers") or 8,
+            ", {0} of them without a NAPALM login".format(len(no_login)) if no_login else "",
         )
     )
     if source == "job":
@@ -482,7 +525,7 @@ def run_batch(
     warnings = []
     if notes is not None:
         notes.close()
-        warnings.extend(notes.errors)
+        warnings.extend(scrubber.text(warning) for warning in notes.errors)
         for result in results:
             if result.get("device_id") in notes.ids:
                 result["note_id"] = notes.ids[result["device_id"]]

@@ -227,13 +227,16 @@ def deploy(
     moved_to=None,
     reconnect=None,
     platform=None,
+    readdress_without_confirm=False,
 ):
     """Merge ``intent`` into the device behind ``driver``; see the module docstring for the steps.
 
     ``platform`` (from ``platforms.for_driver``; by default the driver's own) says how a live push is
     made safe. Without commit-confirm (NX-OS) the commit follows the driver's checkpoint, a failed
     verification rolls back to it, and the result says that a device that stops answering cannot be
-    rolled back from here; re-addressing such a platform is refused.
+    rolled back from here; re-addressing such a platform is refused unless ``readdress_without_confirm``
+    (the user's explicit opt-in): then the commit is made at the old address after the checkpoint and
+    verified at the new one, and a device that does not answer there is reported, not rolled back.
 
     Management re-addressing: ``driver`` reaches the device at ``host``, the address it has now, and
     ``moved_to`` is its new management address (the intent moves it there). A live push then needs
@@ -281,7 +284,7 @@ def deploy(
             if note:
                 result.warnings.append(note)
                 log("%s: %s" % (host, note))
-        if moving and not use_confirm:
+        if moving and not use_confirm and not readdress_without_confirm:
             raise CommitFailed(
                 "Refusing to move {0} to its new management address {1} without commit-confirm: a device that "
                 "does not answer at its new address could not be brought back (commit_confirm_seconds is {2}); "
@@ -316,7 +319,7 @@ def deploy(
                 pending = True
                 result.commit_confirm = True
         if not use_confirm:
-            if moving:
+            if moving and not readdress_without_confirm:
                 raise CommitFailed(
                     "Refusing to move {0} to {1}: its NAPALM driver has no commit-confirm; nothing was applied".format(
                         host, moved_to
@@ -325,15 +328,25 @@ def deploy(
                     moved_to=moved_to,
                     config_diff=result.diff,
                 )
+            if moving:
+                result.warnings.append(
+                    "{0} was moved to {1} without commit-confirm, as readdress_without_confirm asked: a device "
+                    "that did not answer at its new address could not have been brought back from here".format(
+                        host, moved_to
+                    )
+                )
             stage = "commit_config"
             try:
                 driver.commit_config()
             except Exception as exc:  # noqa: BLE001 - a refusal is raised as such; a lost contact is judged
                 lost = _contact_lost(exc, host, stage, intent, platform, confirm=False)
-                if lost is not None:
-                    candidate = False
+                if lost is None:
+                    raise
+                candidate = False
+                if not moving:
                     raise lost from exc
-                raise
+                # the new management address took effect during the commit: the new address decides
+                log("%s: the session ended with the commit (%s): verifying at %s" % (host, lost.message, moved_to))
             candidate = False
             risk = platform.no_confirm_risk()
             if risk:
@@ -347,17 +360,29 @@ def deploy(
             except Exception as exc:  # noqa: BLE001 - the old address is expected to go away
                 log("%s: close after the move: %s" % (host, _device_error_text(exc)))
             opened = False
-            driver = _reach(reconnect, host, moved_to, commit_confirm_seconds, result, log)
+            driver = _reach(reconnect, host, moved_to, commit_confirm_seconds or 60, result, log, pending=pending)
             opened = True
             platform.attach_pending_commit(driver, token)
             result.warnings.append(
-                "{0} moved to its new management address {1}; verified and confirmed there".format(host, moved_to)
+                "{0} moved to its new management address {1}; verified{2} there".format(
+                    host, moved_to, " and confirmed" if pending else ""
+                )
             )
             host = moved_to
 
         if verify:
             stage = "verify"
             _verify(driver, intent, host, pending, commit_confirm_seconds, result, platform)
+        if moving and not pending:
+            stage = "after the move"
+            try:
+                note = platform.after_move(driver)
+            except Exception as exc:  # noqa: BLE001 - committed and verified: say what is left to do
+                note = "NOT saved at its new address ({0}): save its configuration by hand".format(
+                    _device_error_text(exc)
+                )
+            if note:
+                result.warnings.append("{0}: {1}".format(host, note))
         if pending:
             stage = "confirm_commit"
             try:
@@ -426,8 +451,9 @@ def _contact_lost(exc, host, stage, intent, platform, confirm=True, seconds=None
     )
 
 
-def _reach(reconnect, old_host, new_host, seconds, result, log, clock=None, sleep=None):
-    """Open a driver at the device's new address, trying until shortly before the revert timer."""
+def _reach(reconnect, old_host, new_host, seconds, result, log, clock=None, sleep=None, pending=True):
+    """Open a driver at the device's new address, trying until shortly before the revert timer (for
+    ``seconds`` when there is none: ``pending`` false, a commit without commit-confirm)."""
     clock = clock or time.monotonic
     sleep = sleep or time.sleep
     deadline = clock() + max(1.0, float(seconds) - min(10.0, float(seconds) / 3.0))
@@ -443,6 +469,17 @@ def _reach(reconnect, old_host, new_host, seconds, result, log, clock=None, slee
         if clock() >= deadline:
             break
         sleep(1.0)
+    if not pending:
+        raise CommitVerificationFailed(
+            "{0} committed the change without commit-confirm but does not answer at its new management address "
+            "{1} ({2}); the change was NOT rolled back: check the device".format(
+                old_host, new_host, _device_error_text(error)
+            ),
+            host=old_host,
+            moved_to=new_host,
+            rolled_back=False,
+            config_diff=result.diff,
+        )
     raise CommitVerificationFailed(
         "{0} applied the change but does not answer at its new management address {1} ({2}); the change is "
         "not confirmed: the device's commit-confirm timer reverts it within {3}s and the device answers at {0} "

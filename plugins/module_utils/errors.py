@@ -137,3 +137,11 @@ class PlanStale(ProvisionError):
     """The device's intended configuration changed since the plan was made; ``fresh_plan_id`` names the new plan."""
 
     code = "plan_stale"
+
+
+class NoRollbackPoint(ProvisionError):
+    code = "no_rollback_point"
+
+
+class RollbackRefused(ProvisionError):
+    code = "rollback_refused"

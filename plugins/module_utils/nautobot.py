@@ -45,11 +45,16 @@ NOTE_KINDS = ("info", "success", "warning", "danger")
 DEVICE_QUERY_CHUNK = 100
 FILTER_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 # What the batch reads of each device: readiness (platform, primary IPv4, status), the connection
-# (config context's napalm.optional_args), its names. The shape of the REST API's depth-1 device.
+# (config context's napalm.optional_args), its names, and its secrets group for its NAPALM login
+# (``credentials``: each secret's provider and parameters; Nautobot never returns a secret's value). The
+# shape of the REST API's depth-1 device. A token that cannot view secrets groups gets ``null`` there.
+SECRETS_GROUP_FIELDS = (
+    "secrets_group { name secrets_group_associations { access_type secret_type secret { name provider parameters } } }"
+)
 DEVICE_FIELDS = (
     "id name status { name } role { name } location { name } "
     "platform { name napalm_driver network_driver network_driver_mappings } "
-    "primary_ip4 { id address } config_context"
+    "primary_ip4 { id address } config_context " + SECRETS_GROUP_FIELDS
 )
 
 

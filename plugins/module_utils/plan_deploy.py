@@ -17,6 +17,7 @@ __metaclass__ = type
 from ansible_collections.sotsync.nautobot.plugins.module_utils import compliance
 from ansible_collections.sotsync.nautobot.plugins.module_utils import config_plan as plans
 from ansible_collections.sotsync.nautobot.plugins.module_utils.batch import run_batch
+from ansible_collections.sotsync.nautobot.plugins.module_utils.credentials import CredentialResolver, no_login_error
 from ansible_collections.sotsync.nautobot.plugins.module_utils.deploy import make_driver
 from ansible_collections.sotsync.nautobot.plugins.module_utils.errors import (
     InvalidParameter,
@@ -27,15 +28,17 @@ from ansible_collections.sotsync.nautobot.plugins.module_utils.errors import (
     ProvisionError,
 )
 from ansible_collections.sotsync.nautobot.plugins.module_utils.intent import Intent, fetch_intent
+from ansible_collections.sotsync.nautobot.plugins.module_utils.messages import DEFAULT_READY_STATUSES
 from ansible_collections.sotsync.nautobot.plugins.module_utils.provision import (
     check_parameters,
     device_platform,
+    merged_optional_args,
     note_kind,
     note_text,
     provision_one,
-    scrub,
 )
 from ansible_collections.sotsync.nautobot.plugins.module_utils.readdress import previous_hosts_from
+from ansible_collections.sotsync.nautobot.plugins.module_utils.readiness import check_readiness
 
 
 def fresh_plan(params, client, device_id, driver_factory=make_driver, log=None, trigger=None):
@@ -79,7 +82,7 @@ def deploy_plan(params, check_mode, client, driver_factory=make_driver, log=None
     outcome)`` (default: ``fresh_plan``, the planning code of ``golden_config_deploy``).
     """
     log = log or (lambda _msg: None)
-    secrets = [params.get("password"), params.get("nautobot_token")]
+    resolver = CredentialResolver.from_params(params)
     replan = replan or (
         lambda device_id: fresh_plan(
             params,
@@ -115,6 +118,20 @@ def deploy_plan(params, check_mode, client, driver_factory=make_driver, log=None
     base["device"] = label
     dry_run = bool(params.get("dry_run", True)) or bool(check_mode)
     warnings = []
+    # The device's NAPALM login (inventory, its secrets group, the global options); an unready device has
+    # none to look for: provision_one refuses it below, as before.
+    login = None
+    verdict = check_readiness(device, params.get("ready_statuses") or DEFAULT_READY_STATUSES)
+    if verdict.ready:
+        resolution = resolver.resolve(
+            device, verdict.napalm_driver, merged_optional_args(device, params.get("optional_args"))
+        )
+        if resolution.login is None:
+            error = no_login_error([resolution], resolver)
+            error.details.update(base)
+            raise error
+        login = resolution.login
+    scrubber = resolver.scrubber([params.get("nautobot_token")])
 
     now = fetch_intent(client, device_id, label, "regenerate")
     if not plans.same_config(now.config, plan["config_set"]):
@@ -158,9 +175,11 @@ def deploy_plan(params, check_mode, client, driver_factory=make_driver, log=None
             driver_factory,
             log,
             previous_hosts=lambda dev, host: previous_hosts_from(client, dev, host),
+            login=login,
+            scrubber=scrubber,
         )
     except ProvisionError as error:
-        error.message = scrub(error.message, secrets)
+        error.message = scrubber.text(error.message)
         error.details.update(base)
         if not dry_run and not isinstance(error, (NautobotUnreachable, NautobotAuthenticationFailed)):
             _best_effort(warnings, "set the plan Failed", plans.set_status, client, plan_id, plans.FAILED)
@@ -172,7 +191,7 @@ def deploy_plan(params, check_mode, client, driver_factory=make_driver, log=None
                 client,
                 plan_id,
                 note_kind(error=error),
-                scrub(
+                scrubber.text(
                     note_text(
                         label,
                         "commit",
@@ -182,12 +201,13 @@ def deploy_plan(params, check_mode, client, driver_factory=make_driver, log=None
                         error.details.get("config_diff"),
                         platform=device_platform(device),
                     ),
-                    secrets,
+                    usernames=False,
                 ),
             )
             error.details["plan_status"] = plans.FAILED
         if warnings:
             error.details["warnings"] = list(error.details.get("warnings") or []) + warnings
+        error.details = scrubber.result(error.details)
         raise
     if not dry_run:
         plans.set_status(client, plan_id, plans.COMPLETED)
@@ -199,7 +219,7 @@ def deploy_plan(params, check_mode, client, driver_factory=make_driver, log=None
             client,
             plan_id,
             "success",
-            scrub(
+            scrubber.text(
                 note_text(
                     label,
                     "commit",
@@ -209,7 +229,7 @@ def deploy_plan(params, check_mode, client, driver_factory=make_driver, log=None
                     result.get("config_diff"),
                     platform=result.get("napalm_driver"),
                 ),
-                secrets,
+                usernames=False,
             ),
         )
     result.update(base)
@@ -218,4 +238,4 @@ def deploy_plan(params, check_mode, client, driver_factory=make_driver, log=None
     result["msg"] = "Config plan {0} for {1}: {2}".format(
         plan_id, label, result["msg"] if not dry_run else "DRY RUN (approved; nothing deployed): " + result["msg"]
     )
-    return result
+    return scrubber.result(result)

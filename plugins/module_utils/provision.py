@@ -15,12 +15,13 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.sotsync.nautobot.plugins.module_utils import masking, messages, platforms, rollback
+from ansible_collections.sotsync.nautobot.plugins.module_utils.credentials import Scrubber
 from ansible_collections.sotsync.nautobot.plugins.module_utils.deploy import deploy, make_driver
 from ansible_collections.sotsync.nautobot.plugins.module_utils.errors import (
+    DeviceAuthenticationFailed,
     DeviceNotReady,
     DeviceUnreachable,
     InvalidParameter,
-    MissingCredentials,
     NautobotAuthenticationFailed,
     NautobotUnreachable,
     ProvisionError,
@@ -92,16 +93,11 @@ def merged_optional_args(device, optional_args):
 
 
 def check_parameters(params):
-    """Everything that can be refused before any connection, with a message saying how to fix it."""
-    missing = [name for name in ("username", "password") if not params.get(name)]
-    if missing:
-        raise MissingCredentials(
-            "NAPALM credentials missing: {0}. Set the username and password options (or the NAPALM_USERNAME "
-            "and NAPALM_PASSWORD environment variables); there are no default credentials.".format(
-                " and ".join(missing)
-            ),
-            missing=missing,
-        )
+    """Everything that can be refused before any connection, with a message saying how to fix it.
+
+    The NAPALM login is not checked here: each device's comes from the inventory, its Nautobot secrets
+    group or the global options (``credentials``), known once the devices are read.
+    """
     if not str(params.get("device") or "").strip():
         raise InvalidParameter("device must name a Nautobot device (its name or UUID)")
     if not 0 <= (params.get("commit_confirm_seconds") or 0) < 86400:
@@ -197,7 +193,16 @@ def _deploy_at_previous(device, host, unreachable, previous_hosts, deploy_at, lo
 
 
 def provision_one(
-    device, params, check_mode, intent_for, note_writer, driver_factory=make_driver, log=None, previous_hosts=None
+    device,
+    params,
+    check_mode,
+    intent_for,
+    note_writer,
+    driver_factory=make_driver,
+    log=None,
+    previous_hosts=None,
+    login=None,
+    scrubber=None,
 ):
     """Bring one device, already read from Nautobot, to its intent; return its result or raise.
 
@@ -207,9 +212,14 @@ def provision_one(
     note, result dict. ``previous_hosts(device, host)`` lists the management addresses the
     device had before ``host`` (``readdress.previous_hosts_from``): a device that does not answer at its
     primary IPv4 is looked for there, and moved to its new address under commit-confirm.
+    ``login`` is the device's ``credentials.Login`` (its source is in the result, never its values); without
+    it, the ``username`` and ``password`` parameters. ``scrubber`` (a ``credentials.Scrubber``) masks the
+    run's login values in messages and notes; by default the device's own and the token.
     """
     log = log or (lambda _msg: None)
-    secrets = [params.get("password"), params.get("nautobot_token")]
+    username = login.username if login is not None else params.get("username")
+    password = login.password if login is not None else params.get("password")
+    scrubber = scrubber or Scrubber([password, params.get("nautobot_token")], [username])
     dry_run = bool(params.get("dry_run", True)) or bool(check_mode)
     mode = "check mode" if check_mode else ("dry run" if dry_run else "commit")
     trigger = params.get("trigger") or "manual"
@@ -218,15 +228,17 @@ def provision_one(
     device_id = str(device.get("id"))
     name = str(device.get("name") or device_id)
     base = {"device": name, "device_id": device_id, "intent_source": intent_source, "dry_run": dry_run}
+    if login is not None:
+        base.update(credentials_source=login.source, credentials_from=login.detail)
     write_notes = bool(params.get("notes", True)) and not check_mode
 
     def write_note(kind, comments):
         if not write_notes:
             return None
         try:
-            return note_writer(device_id, kind, scrub(comments, secrets))
+            return note_writer(device_id, kind, scrubber.text(comments, usernames=False))
         except ProvisionError as exc:
-            warnings.append("Could not write the note: {0}".format(scrub(exc.message, secrets)))
+            warnings.append("Could not write the note: {0}".format(scrubber.text(exc.message)))
         return None
 
     intent = None
@@ -246,8 +258,8 @@ def provision_one(
             return driver_factory(
                 readiness.napalm_driver,
                 host,
-                params["username"],
-                params["password"],
+                username,
+                password,
                 params.get("timeout") or 60,
                 optional_args,
             )
@@ -263,6 +275,7 @@ def provision_one(
                 log=log,
                 moved_to=moved_to,
                 reconnect=lambda: driver_at(moved_to),
+                readdress_without_confirm=bool(params.get("readdress_without_confirm")),
             )
 
         try:
@@ -272,7 +285,9 @@ def provision_one(
                 raise
             outcome = _deploy_at_previous(device, readiness.host, unreachable, previous_hosts, deploy_at, log)
     except ProvisionError as error:
-        error.message = scrub(error.message, secrets)
+        if isinstance(error, DeviceAuthenticationFailed) and login is not None:
+            error.message = "{0} (the login came from {1})".format(error.message, login.detail)
+        error.message = scrubber.text(error.message)
         mask_error(error, platform)
         for key, value in base.items():
             error.details.setdefault(key, value)
@@ -319,7 +334,7 @@ def provision_one(
     point = restore = None
     if outcome.committed and outcome.before_running is not None and outcome.after_running is not None:
         point = rollback.point_line(outcome.before_running, outcome.after_running)
-        restore = platforms.for_driver(readiness.napalm_driver).rollback_point
+        restore = platforms.for_driver(readiness.napalm_driver).restore_point_after(outcome.commit_confirm)
     if not outcome.changed and not params.get("notes_unchanged", True):
         # A scheduled drift check notes only the devices with differences: nothing to say here.
         result["note_id"] = None

@@ -33,11 +33,14 @@ import difflib
 import hashlib
 import re
 
-from ansible_collections.sotsync.nautobot.plugins.module_utils import compliance, masking
-from ansible_collections.sotsync.nautobot.plugins.module_utils.errors import (
+from ansible_collections.sotsync.nautobot.plugins.module_utils import compliance, masking, platforms
+from ansible_collections.sotsync.nautobot.plugins.module_utils.credentials import CredentialResolver, no_login_error
+from ansible_collections.sotsync.nautobot.plugins.module_utils.errors import (  # noqa: F401 - re-exported
     CommitVerificationFailed,
     DeviceNotReady,
+    NoRollbackPoint,
     ProvisionError,
+    RollbackRefused,
 )
 from ansible_collections.sotsync.nautobot.plugins.module_utils.readiness import check_readiness
 
@@ -57,20 +60,14 @@ DRY_RUN_HOW = (
 )
 
 
-class NoRollbackPoint(ProvisionError):
-    code = "no_rollback_point"
-
-
-class RollbackRefused(ProvisionError):
-    code = "rollback_refused"
-
-
 def config_lines(text):
-    """The lines that make up a configuration: stripped, whitespace collapsed, comments dropped."""
+    """The lines that make up a configuration: stripped, whitespace collapsed, comments dropped (``!``
+    lines, NX-OS ``!Time:`` among them; Junos ``#`` lines such as ``## Last changed:``, which every commit,
+    the confirming one too, rewrites)."""
     lines = []
     for line in (text or "").splitlines():
         collapsed = " ".join(line.split())
-        if collapsed and not collapsed.startswith("!") and collapsed != "end":
+        if collapsed and not collapsed.startswith(("!", "#")) and collapsed != "end":
             lines.append(line.rstrip())
     return lines
 
@@ -213,19 +210,21 @@ def rollback(driver, point, dry_run, mask=None, host=None, log=None, platform=No
                 before=point["before"],
             )
             return result
-        driver.rollback()
-        log("%s: NAPALM rollback done; verifying" % host)
+        rules = platforms.for_driver(platform)
+        restored = rules.restore(driver, lambda text: fingerprint(text) == point["before"])
+        log("%s: restored %s; verifying" % (host, restored))
         after = (driver.get_config(retrieve="running") or {}).get("running", "")
         if fingerprint(after) != point["before"]:
+            caveat = " ({0})".format(rules.restore_caveat) if rules.restore_caveat else ""
             raise CommitVerificationFailed(
                 "The rollback of {0} did not restore the configuration from before the push of {1}: the device's "
-                "saved copy differs (it was taken from the startup configuration, which may have lacked unsaved "
-                "changes). Check the device against the note of that push.".format(host, when),
+                "restore point ({2}) holds another configuration{3}. Check the device against the note of that "
+                "push.".format(host, when, restored, caveat),
                 host=host,
                 rolled_back=False,
                 config_diff=result["config_diff"],
             )
-        result.update(committed=True, verified=True, msg=ROLLED_BACK.format(when=when))
+        result.update(committed=True, verified=True, restore_point=restored, msg=ROLLED_BACK.format(when=when))
         return result
     finally:
         try:
@@ -244,14 +243,19 @@ def require_point(notes, device_name):
     return point
 
 
-def run_rollback(params, check_mode, client, driver_factory, optional_args_for, mask=None, note_text=None, log=None):
+def run_rollback(
+    params, check_mode, client, driver_factory, optional_args_for, mask=None, note_text=None, log=None, resolver=None
+):
     """Roll back the device ``params["device"]``: look it up, find its rollback point, roll back.
 
     ``optional_args_for(device)`` gives the NAPALM optional args; ``mask(text, platform)`` masks secrets
     (default ``masking.mask``); ``note_text(name, mode, msg, diff, platform)`` formats the note written after
-    a rollback (not in check mode, not for a dry run). Returns the result dict or raises.
+    a rollback (not in check mode, not for a dry run). ``resolver`` (a ``credentials.CredentialResolver``,
+    default one from ``params``) gives the device's NAPALM login; its ``scrubber()`` scrubs what the caller
+    shows. Returns the result dict or raises (``MissingCredentials`` when the device has no login).
     """
     mask = mask or masking.mask
+    resolver = resolver or CredentialResolver.from_params(params)
     ident = str(params["device"]).strip()
     named, _selected, missing = client.get_devices(idents=[ident])
     if missing:
@@ -261,15 +265,20 @@ def run_rollback(params, check_mode, client, driver_factory, optional_args_for, 
     readiness = check_readiness(device, params.get("ready_statuses"))
     if not readiness.ready:
         raise DeviceNotReady(readiness.message, reasons=readiness.reasons, status=readiness.status)
+    optional_args = optional_args_for(device)
+    resolution = resolver.resolve(device, readiness.napalm_driver, optional_args)
+    if resolution.login is None:
+        raise no_login_error([resolution], resolver)
+    login = resolution.login
     point = require_point(client.device_notes(device["id"]), name)
     dry_run = bool(params.get("dry_run", True)) or bool(check_mode)
     driver = driver_factory(
         readiness.napalm_driver,
         readiness.host,
-        params["username"],
-        params["password"],
+        login.username,
+        login.password,
         params.get("timeout") or 60,
-        optional_args_for(device),
+        optional_args,
     )
     platform = readiness.napalm_driver
     try:
@@ -279,8 +288,16 @@ def run_rollback(params, check_mode, client, driver_factory, optional_args_for, 
     except ProvisionError as error:
         if error.details.get("config_diff"):
             error.details["config_diff"] = mask(error.details["config_diff"], platform)
+        error.details.update(credentials_source=login.source, credentials_from=login.detail)
         raise
-    result.update(device=name, device_id=str(device["id"]), host=readiness.host, check_mode=bool(check_mode))
+    result.update(
+        device=name,
+        device_id=str(device["id"]),
+        host=readiness.host,
+        check_mode=bool(check_mode),
+        credentials_source=login.source,
+        credentials_from=login.detail,
+    )
     if result["committed"] and params.get("notes", True) and not check_mode:
         comments = note_text(name, "rollback", result["msg"], result.get("config_diff"), platform)
         result["note_id"] = client.create_note(device["id"], "success", comments)

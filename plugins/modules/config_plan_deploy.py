@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 module: config_plan_deploy
 short_description: Deploy an approved Golden Config config plan with NAPALM (merge, commit-confirm, verify)
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - The second half of the approval gate. M(sotsync.nautobot.golden_config_deploy) with
     O(sotsync.nautobot.golden_config_deploy#module:plan=true) files a Golden Config config plan (status
@@ -122,6 +122,18 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+credentials_source:
+  description:
+    - Where the device's NAPALM login came from, V(inventory) (O(device_credentials)), V(secrets_group) (its
+      Nautobot secrets group) or V(global) (O(username) and O(password)). Never the login itself.
+  returned: when the device was connected to
+  type: str
+  sample: inventory
+credentials_from:
+  description: The same for people, e.g. the inventory host, or the secrets group and its access type.
+  returned: when the device was connected to
+  type: str
+  sample: inventory host access1
 compliance:
   description:
     - After the live commit (O(update_compliance)), the device's Golden Config compliance as Golden Config's
@@ -129,7 +141,6 @@ compliance:
       C(msg), C(error), C(compliant), C(features), C(noncompliant_features), C(checked_at), C(job_results)).
   returned: when the device was committed and O(update_compliance) is true
   type: dict
-  version_added: 0.2.0
 msg:
   description: What happened.
   returned: always

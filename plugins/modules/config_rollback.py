@@ -10,18 +10,22 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 module: config_rollback
 short_description: Return a device to its configuration before the last push by this collection
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Every live commit by M(sotsync.nautobot.golden_config_deploy) leaves a rollback point in the device's
     notes in Nautobot (a Note) with the fingerprints of the running configuration before and after the
-    push, what names the device's own restore point (EOS C(flash:rollback-0), Junos C(rollback 1), NX-OS
-    its checkpoint file) and the push's diff with its secrets masked. No configuration is kept in Nautobot.
+    push, what names the device's own restore point (EOS C(flash:rollback-0), Junos its commit history,
+    NX-OS its checkpoint file) and the push's diff with its secrets masked. No configuration is kept in Nautobot.
   - This module finds the newest rollback point, reads the device's running configuration and refuses,
     changing nothing, when it is not what that push left (something else changed the device since). When
     the device already has its configuration from before the push, there is nothing to do.
-  - Otherwise it rolls back with NAPALM's own C(rollback()) (on EOS C(configure replace flash:rollback-0),
-    the device's copy of its configuration taken by NAPALM just before that commit) and verifies that
-    the running configuration is again the one before the push; if not, it fails and says so.
+  - Otherwise it restores the device's own restore point and verifies that the running configuration is
+    again the one before the push; if not, it fails and says so. On EOS and NX-OS that is NAPALM's own
+    C(rollback()) (EOS C(configure replace flash:rollback-0), the device's copy of its configuration taken
+    by NAPALM just before that commit; NX-OS its checkpoint file). On Junos, whose confirming commit is a
+    commit of its own, it is the rollback in the commit history (C(rollback 1), C(rollback 2), ... up to
+    the tenth) whose configuration is the one before the push, loaded and committed under the
+    configuration lock; when none of them holds it, the rollback is refused and nothing changes.
   - A rollback restores a whole configuration; it is the only operation of this collection that is not
     a merge, and it only ever restores what the device had.
   - B(Dry run is the default) (and check mode is a dry run). Nothing changes; the message names the
@@ -92,6 +96,18 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+credentials_source:
+  description:
+    - Where the device's NAPALM login came from, V(inventory) (O(device_credentials)), V(secrets_group) (its
+      Nautobot secrets group) or V(global) (O(username) and O(password)). Never the login itself.
+  returned: when the device was connected to
+  type: str
+  sample: inventory
+credentials_from:
+  description: The same for people, e.g. the inventory host, or the secrets group and its access type.
+  returned: when the device was connected to
+  type: str
+  sample: inventory host access1
 compliance:
   description:
     - After the live commit (O(update_compliance)), the device's Golden Config compliance as Golden Config's
@@ -99,7 +115,6 @@ compliance:
       C(msg), C(error), C(compliant), C(features), C(noncompliant_features), C(checked_at), C(job_results)).
   returned: when the device was committed and O(update_compliance) is true
   type: dict
-  version_added: 0.2.0
 msg:
   description: What happened.
   returned: always
@@ -146,6 +161,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.sotsync.nautobot.plugins.module_utils.arguments import CONFIG_ROLLBACK_ARGUMENT_SPEC
+from ansible_collections.sotsync.nautobot.plugins.module_utils.credentials import CredentialResolver
 from ansible_collections.sotsync.nautobot.plugins.module_utils.deploy import classify_device_error, make_driver
 from ansible_collections.sotsync.nautobot.plugins.module_utils.errors import ProvisionError
 from ansible_collections.sotsync.nautobot.plugins.module_utils.masking import mask, mask_message
@@ -161,6 +177,12 @@ from ansible_collections.sotsync.nautobot.plugins.module_utils.rollback import r
 def main():
     module = AnsibleModule(argument_spec=CONFIG_ROLLBACK_ARGUMENT_SPEC, supports_check_mode=True)
     params = module.params
+    # the device's NAPALM login: inventory (device_credentials), its secrets group, then username/password
+    resolver = CredentialResolver.from_params(params)
+
+    def fail(**result):
+        module.fail_json(**resolver.scrubber([params.get("nautobot_token")]).result(result))
+
     try:
         check_parameters(dict(params, commit_confirm_seconds=0))
         result = run_rollback(
@@ -174,22 +196,25 @@ def main():
                 name, mode, msg, params["trigger"], "-", diff, platform=platform
             ),
             log=module.log,
+            resolver=resolver,
         )
     except ProvisionError as error:
-        module.fail_json(**error.to_result())
+        fail(**error.to_result())
     except Exception as error:  # noqa: BLE001 - device faults become typed errors
         typed = classify_device_error(error, stage="rollback")
         if type(typed).__name__ == "DeviceError":
-            module.fail_json(
+            fail(
                 msg="config_rollback failed: {0}: {1}".format(type(error).__name__, to_native(error)),
                 error="unexpected",
                 exception=traceback.format_exc(),
             )
         typed.message = mask_message(typed.message)
-        module.fail_json(**typed.to_result())
+        if typed.code == "device_authentication" and resolver.logins:
+            typed.message += " (the login came from {0})".format(resolver.logins[-1].detail)
+        fail(**typed.to_result())
     if module._diff and result.get("config_diff"):
         result["diff"] = {"prepared": result["config_diff"]}
-    module.exit_json(**result)
+    module.exit_json(**resolver.scrubber([params.get("nautobot_token")]).result(result))
 
 
 if __name__ == "__main__":

@@ -28,6 +28,9 @@ description:
     cache was last refreshed, so the render answers "No Golden Config settings found"), runs Golden
     Config's "Generate Intended Configurations" job for the device, which refreshes that cache, and
     renders again. The token then needs permission to run that job.
+  - Resolves each ready device's NAPALM login once, from the inventory (O(device_credentials)), else the
+    device's Nautobot secrets group, else O(username) and O(password) (see O(device_credentials)). A device
+    without one is skipped with every source tried; when no device has one, the task fails.
   - Connects with the platform's NAPALM driver to the primary IPv4 (without mask), loads the intent as
     a B(merge) candidate (there is no replace option), and compares it.
   - In dry run or check mode the candidate is discarded. Otherwise it is committed only when the diff
@@ -123,6 +126,16 @@ options:
         and fail otherwise.
     type: bool
     default: true
+  readdress_without_confirm:
+    description:
+      - Allow a live push that moves a device to a new management address (its primary IPv4 changed in
+        Nautobot) on a platform without commit-confirm (Cisco NX-OS). The commit is made at the old address
+        after the platform's checkpoint and verified at the new one; a failed verification rolls back to the
+        checkpoint, but a device that does not answer at its new address cannot be brought back from here.
+      - V(false) refuses such a move and applies nothing. Platforms with commit-confirm (EOS, Junos) are moved
+        under it whatever this says.
+    type: bool
+    default: false
   notes:
     description:
       - Write a note (a Nautobot Note) on the device with the outcome, the diff (secrets masked by the platform's
@@ -144,7 +157,6 @@ options:
         note on the drifted devices only.
     type: bool
     default: true
-    version_added: 0.2.0
   trigger:
     description:
       - What caused this run, recorded in the note, for example C(rulebook - name changed).
@@ -163,7 +175,6 @@ options:
       - Cannot be combined with O(dry_run=false) (the task fails with C(invalid_parameter)).
     type: bool
     default: false
-    version_added: 0.2.0
 notes:
   - Failures carry a machine-readable RV(error) code, for example C(device_not_ready),
     C(render_failed), C(device_unreachable), C(device_authentication), C(config_rejected),
@@ -244,7 +255,6 @@ compliance:
       "Execute All Golden Configuration Jobs - Multiple Device" job left it.
   returned: when the device was committed and O(update_compliance) is true
   type: dict
-  version_added: 0.2.0
   contains:
     updated:
       description: Whether the job backed the device up and checked its compliance.
@@ -311,7 +321,9 @@ summary:
       description: Devices that already had their intended configuration.
       type: int
     skipped:
-      description: Devices a filter selected that are not ready, reported and left alone.
+      description:
+        - Devices a filter selected that are not ready, and devices without a NAPALM login (RV(credentials_tried)),
+          reported and left alone.
       type: int
     failed:
       description: Devices that failed.
@@ -320,12 +332,10 @@ summary:
       description:
         - Devices with differences for which a config plan was filed (O(plan)); not counted in RV(summary.dry_run).
       type: int
-      version_added: 0.2.0
     planned_devices:
       description: Names of the RV(summary.planned) devices, sorted.
       type: list
       elements: str
-      version_added: 0.2.0
     drifted:
       description:
         - Names of the devices that differed from their intended configuration when compared (the
@@ -333,17 +343,14 @@ summary:
           RV(summary.failed_devices) only.
       type: list
       elements: str
-      version_added: 0.2.0
     skipped_devices:
       description: Names of the RV(summary.skipped) devices, sorted.
       type: list
       elements: str
-      version_added: 0.2.0
     failed_devices:
       description: Names (or the names or UUIDs asked for) of the devices that failed, sorted.
       type: list
       elements: str
-      version_added: 0.2.0
     msg:
       description: The line that says the counts (also printed at the end of the task).
       type: str
@@ -360,7 +367,6 @@ summary:
       description: Time to bring the committed devices' Golden Config compliance up to date.
       type: float
       returned: when devices were committed and O(update_compliance) is true
-      version_added: 0.2.0
     compliance:
       description:
         - The committed devices' Golden Config compliance after the run (O(update_compliance)).
@@ -368,7 +374,6 @@ summary:
           of those that were not and of those not compliant.
       type: dict
       returned: when devices were committed and O(update_compliance) is true
-      version_added: 0.2.0
   sample:
     devices: 4
     committed: 0
@@ -394,7 +399,6 @@ plan_id:
   returned: with O(plan), for a device with differences
   type: str
   sample: 8d7a3f0e-2c1b-4f5e-9a6d-0b1c2d3e4f50
-  version_added: 0.2.0
 msg:
   description: What happened, in the words users know.
   returned: always
@@ -420,6 +424,30 @@ napalm_driver:
   returned: success
   type: str
   sample: eos
+credentials_source:
+  description:
+    - Where the device's NAPALM login came from, V(inventory) (O(device_credentials)), V(secrets_group) (its
+      Nautobot secrets group) or V(global) (O(username) and O(password)). Never the login itself.
+  returned: when the device was ready and had a login
+  type: str
+  sample: secrets_group
+credentials_from:
+  description: The same for people, e.g. the secrets group, its access type and the secrets' providers.
+  returned: when the device was ready and had a login
+  type: str
+  sample: "secrets group 'junos-logins' (access type NETCONF, environment-variable)"
+credentials_tried:
+  description:
+    - For a device skipped because no source gave it a NAPALM login, each source tried and why it did not
+      serve (no value is ever shown).
+  returned: when the device was skipped for want of a login
+  type: list
+  elements: str
+  sample:
+    - "inventory: no inventory host junos1 with napalm_username / napalm_password or ansible_user / ansible_password"
+    - "secrets group: secrets group 'junos-logins': the password secret 'junos-pw': provider 'hashicorp-vault'
+      cannot be read by the controller (it reads environment-variable and text-file)"
+    - "global: no NAPALM_USERNAME / NAPALM_PASSWORD (nor the username and password options)"
 config_diff:
   description:
     - The device's unified diff between its running configuration and the merged candidate; empty when

@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 module: rollback_note_scrub
 short_description: Remove the configuration copies earlier versions left in devices' notes in Nautobot
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Earlier versions of M(sotsync.nautobot.golden_config_deploy) ended the note of every live commit with
     the device's whole running configuration before the push (a block titled B(Running configuration before

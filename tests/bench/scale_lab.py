@@ -44,9 +44,12 @@ from lab import fleet, hookrun, seed
 ROOT = Path(__file__).resolve().parents[2]
 
 # Searched anywhere in a line: ansible-rulebook's own banners can run into a playbook's output line.
-RESULT = re.compile(r"(bench-\d{4}\S*): (DRY RUN|Configuration committed|No configuration|FAILED|SKIPPED)")
+# The fleets' names: bench-0001 (EOS), bench-nx-0001 (NX-OS), bench-jn-0001 (Junos), then a rename suffix.
+RESULT = re.compile(r"(bench-(?:nx-|jn-)?\d{4}\S*): (DRY RUN|Configuration committed|No configuration|FAILED|SKIPPED)")
 # After live commits: each committed device's line on Golden Config's compliance (issue 12).
-COMPLIANCE = re.compile(r"(bench-\d{4}\S*): Golden Config compliance (brought up to date|NOT brought up to date)")
+COMPLIANCE = re.compile(
+    r"(bench-(?:nx-|jn-)?\d{4}\S*): Golden Config compliance (brought up to date|NOT brought up to date)"
+)
 PAGE = os.sysconf("SC_PAGE_SIZE")
 TARGETS = {
     "failures": "0",
@@ -62,7 +65,7 @@ TARGETS = {
 # --- measuring ------------------------------------------------------------------------------------
 TICKS = os.sysconf("SC_CLK_TCK")
 # The lab's parts whose CPU the benchmark accounts (PID files in .lab/pids), plus PostgreSQL and the daemon.
-CPU_PARTS = ("nautobot", "celery", "celery-render", "eos-sim", "webhook-relay", "redis")
+CPU_PARTS = ("nautobot", "celery", "celery-render", "eos-sim", "nxos-sim", "junos-sim", "webhook-relay", "redis")
 
 
 class Proc(NamedTuple):
@@ -260,6 +263,8 @@ def bulk_edit(
         "runs": text.count("Provisioning triggered"),
         "peak_rss_mb": rss.peak / 2**20,
         "missing": sorted(names - set(seen))[:5],
+        # each device's result: seconds from Nautobot's answer, and the outcome (per-platform figures)
+        "latency_by_name": {name: (when - saved, outcome) for name, (when, outcome) in seen.items()},
         # CPU milliseconds per device by part: during Nautobot's save, and from its answer to the last result
         "cpu_ms_save": cpu_per_device(cpu_start, cpu_saved, len(devices)),
         "cpu_ms_hook": cpu_per_device(cpu_saved, cpu_end, len(devices)),

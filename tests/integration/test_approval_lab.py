@@ -190,3 +190,42 @@ def test_a_plan_left_not_approved_is_never_deployed(lab, approval_hook):
         assert refused.returncode != 0 and "plan_not_approved" in refused.stdout, refused
         assert status_of(lab, plan_id) == cp.NOT_APPROVED
         assert sim_device(lab, "access1")["running_config"] == ctx["running"]
+
+
+def body(config):
+    return [line for line in config.splitlines() if not line.startswith(("!", "## "))]
+
+
+# the platform's hostname line for a name (lab/templates)
+HOSTNAME_LINE = {"nxos1": "hostname {}", "junos1": "host-name {};"}
+
+
+@pytest.mark.parametrize("name", sorted(HOSTNAME_LINE))
+def test_an_approved_plan_is_deployed_on_the_other_platforms(lab, approval_hook, name):
+    """The same gate on NX-OS (checkpoint, commit, verification) and Junos (commit confirmed, verified,
+    confirmed): the plan shows the platform's own diff; once Approved it is deployed, Completed, the
+    device renamed, its compliance brought up to date, a rollback point noted."""
+    new_name = f"{name}-approved"
+    with approval_scenario(lab, approval_hook, name) as ctx:
+        made = plan_a_rename(lab, approval_hook, ctx, new_name)
+        plan_id = made["id"]
+        assert made["status"]["name"] == cp.NOT_APPROVED
+        (note,) = notes_on(lab, plan_id)
+        assert HOSTNAME_LINE[name].format(new_name) in note["note"], note["note"]
+        # nothing deployed yet (NX-OS and Junos stamp each read with the time: compared without it)
+        assert body(sim_device(lab, name)["running_config"]) == body(ctx["running"])
+
+        window = Window(approval_hook)
+        set_status(lab, plan_id, cp.APPROVED)
+        window.wait(f"Config plan {plan_id} for {new_name} approved by ", timeout=60)
+        wait_status(lab, plan_id, cp.COMPLETED)
+        text = window.settle()
+        state = sim_device(lab, name)
+        assert state["hostname"] == new_name and state["pending_commit"] is None, state["hostname"]
+        assert f"Config plan {plan_id} for {new_name}: Configuration committed successfully" in text, text[-3000:]
+        assert text.count(": deploying") == 1
+        assert "Golden Config compliance brought up to date: compliant (3 feature(s))" in text, text[-3000:]
+        if name == "nxos1":
+            assert "NX-OS has no commit-confirm" in text, text[-3000:]
+        device_notes = [n["note"] for n in notes_on(lab, ctx["device"].id)]
+        assert any("rollback point" in n and f"config plan {plan_id}" in n for n in device_notes)

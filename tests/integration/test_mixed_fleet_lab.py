@@ -90,6 +90,54 @@ def test_rename_dry_run_then_live_commit_verified_then_back(lab, trigger, name):
     assert firsts.count("[success]") == 2 and not [f for f in firsts if f in ("[danger]", "[warning]")], firsts
 
 
+# the role's block each platform's template adds for a Distribution Switch (lab/templates)
+VLAN_20 = {"nxos1": "vlan 20", "junos1": "vlan-id 20;"}
+
+
+@pytest.mark.parametrize("name", sorted(PLATFORMS))
+def test_role_change_compliance_after_the_commit_then_the_rollback_playbook(lab, trigger, name):
+    """A role change adds the distribution block: dry run with its diff, live commit, Golden Config's own
+    backup and compliance of the platform say compliant; then ``rollback_device`` shows the push
+    reversed (dry run) and restores the device's own restore point (NX-OS its checkpoint file, Junos
+    rollback 2: its confirming commit is rollback 1), after which the device no longer has the block
+    and Golden Config says so."""
+
+    def rollback(dry_run):
+        return run_playbook(lab, name, dry_run=dry_run, trigger=trigger, playbook="sotsync.nautobot.rollback_device")
+
+    with restored(lab, name) as ctx:
+        before = running(lab, name)
+        dist = ctx["api"].extras.roles.get(name="Distribution Switch")
+        ctx["device"].update({"role": dist.id})
+        dry = run_playbook(lab, name, trigger=trigger, diff=True)
+        assert assert_ok(dry, name)["changed"] == 1 and VLAN_20[name] in dry.stdout, dry
+        assert running(lab, name) == before
+
+        live = run_playbook(lab, name, dry_run=False, trigger=trigger)
+        assert assert_ok(live, name)["changed"] == 1
+        assert f"{name}: Configuration committed successfully" in live.stdout, live
+        assert f"{name}: Golden Config compliance brought up to date: compliant (3 feature(s))" in live.stdout, live
+        pushed = running(lab, name)
+        assert any(VLAN_20[name] in line for line in pushed)
+        restore = {"nxos1": "checkpoint file rollback_config.txt", "junos1": "rollback 2"}[name]
+        notes = [n.note for n in notes_with(lab["api"], trigger)]
+        assert any(f"- device restore point: {restore}" in n for n in notes), notes
+
+        dry_back = rollback(True)
+        assert dry_back.returncode == 0 and "DRY RUN: the rollback would restore" in dry_back.stdout, dry_back
+        assert VLAN_20[name] in dry_back.stdout, dry_back
+        assert running(lab, name) == pushed
+
+        back = rollback(False)
+        assert back.returncode == 0 and "Rolled back to the configuration before the push" in back.stdout, back
+        # Nautobot still says Distribution Switch: Golden Config finds the vlan missing on the device
+        assert "Golden Config compliance brought up to date: NOT compliant in vlans" in back.stdout, back
+        assert running(lab, name) == before
+        assert sim_device(lab, name)["pending_commit"] is None
+        again = rollback(False)
+        assert again.returncode == 0 and "Nothing to roll back" in again.stdout, again
+
+
 @pytest.mark.parametrize("name", sorted(PLATFORMS))
 def test_rejected_line_leaves_the_device_as_it_was(lab, trigger, name):
     # A config context value with a newline makes the template emit a line the platform refuses.
@@ -152,7 +200,7 @@ def test_nxos_device_silent_after_the_commit_is_reported_not_rolled_back(lab, tr
         assert sim_device(lab, "nxos1")["hostname"] == "nxos1-renamed"
 
 
-def test_nxos_management_readdressing_is_refused_without_commit_confirm(lab, trigger):
+def test_nxos_management_readdressing_is_refused_unless_the_user_opts_in(lab, trigger):
     with restored(lab, "nxos1") as ctx:
         before = running(lab, "nxos1")
         change_primary_ip(ctx["api"], ctx["device"], "127.0.1.52/24", ctx["created_ips"], interface="mgmt0")
@@ -160,6 +208,18 @@ def test_nxos_management_readdressing_is_refused_without_commit_confirm(lab, tri
         assert_failed(run, "nxos1", "commit_failed")
         assert "without commit-confirm" in run.stdout and "nothing was applied" in run.stdout, run
         assert running(lab, "nxos1") == before
+
+        # the user's explicit opt-in: committed after the checkpoint at the old address, verified at the new
+        opted = run_playbook(
+            lab, "nxos1", dry_run=False, trigger=trigger, extra={"provision_readdress_without_confirm": True}
+        )
+        assert assert_ok(opted, "nxos1")["changed"] == 1
+        assert "moved to its new management address 127.0.1.52; verified there" in opted.stdout, opted
+        assert "as readdress_without_confirm asked" in opted.stdout, opted
+        state = sim_device(lab, "nxos1")
+        assert state["address"] == "127.0.1.52" and "ip address 127.0.1.52/24" in state["running_config"]
+        assert "ip address 127.0.1.52/24" in state["startup_config"], "not saved at the new address"
+    assert wait_for(lambda: sim_device(lab, "nxos1")["address"] == "127.0.1.51", timeout=10)
 
 
 def test_junos_management_readdressing_confirms_at_the_new_address(lab, trigger):

@@ -36,11 +36,18 @@ DEVELOPER_FILES = [
     ".gitignore",
     "extensions/molecule",
     "docs/developer.md",
+    "docs/site",
+    "tests/docs",
+    "ansible.cfg",
 ]
 # What a user needs from the tarball.
 SHIPPED_FILES = [
     "LICENSE",
     "README.md",
+    "CHANGELOG.rst",
+    "changelogs/changelog.yaml",
+    "docs/versioning.md",
+    "docs/changelog-source.md",
     "meta/runtime.yml",
     "meta/execution-environment.yml",
     "meta/ee-requirements.txt",

@@ -8,6 +8,7 @@ import ast
 import re
 
 import pytest
+import yaml
 
 README_SECTIONS = ("## Troubleshooting",)
 JINJA = re.compile(r"\{\{.*?\}\}|\{[a-z_]*\}", re.S)
@@ -109,3 +110,49 @@ def test_every_source_refusal_is_explained(installed):
     assert "Rejected <method> <path> from <address>: <status> <reason>" in text
     for status in sorted(statuses):
         assert f"`{status} " in text, f"README's troubleshooting lacks the source's {status} answer"
+
+
+def section(installed, title):
+    text = readme(installed)
+    start = text.index(f"\n## {title}\n")
+    end = text.find("\n## ", start + 1)
+    return text[start : end if end != -1 else None]
+
+
+def test_included_content_names_everything_that_ships(installed):
+    table = section(installed, "Included content")
+    root = installed.path
+    names = [
+        *(p.stem for p in (root / "plugins" / "modules").glob("*.py")),
+        *(p.name for p in (root / "roles").iterdir()),
+        *(p.stem for p in (root / "playbooks").glob("*.yml")),
+        *(p.stem for p in (root / "rulebooks").glob("*.yml") if p.name != "inventory.yml"),
+        *(p.stem for p in (root / "extensions" / "eda" / "plugins").glob("*/*.py")),
+        *yaml.safe_load((root / "meta" / "runtime.yml").read_text())["action_groups"],
+    ]
+    for name in names:
+        assert f"| `{name}` |" in table, f"README's Included content lacks {name}"
+
+
+def test_every_module_is_in_the_action_group(installed):
+    group = yaml.safe_load((installed.path / "meta" / "runtime.yml").read_text())["action_groups"]["nautobot"]
+    assert sorted(group) == sorted(p.stem for p in (installed.path / "plugins" / "modules").glob("*.py"))
+
+
+def test_relative_links_resolve_in_the_installed_copy(installed):
+    for target in re.findall(r"\]\(([^)\s]+)\)", readme(installed)):
+        if re.match(r"^[a-z]+:", target) or target.startswith("#"):
+            continue
+        path = target.split("#", 1)[0]
+        assert (installed.path / path).exists(), f"README links {target}, which the installed collection lacks"
+
+
+def test_headings_linked_in_readme_exist(installed):
+    text = readme(installed)
+    slugs = {
+        re.sub(r"[^\w\- ]", "", line.lstrip("#").strip().lower()).replace(" ", "-")
+        for line in text.splitlines()
+        if line.startswith("#")
+    }
+    for anchor in re.findall(r"\]\(#([^)]+)\)", text):
+        assert anchor in slugs, f"README links #{anchor}, which is no heading of it"

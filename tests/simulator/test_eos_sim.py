@@ -4,17 +4,10 @@ from __future__ import annotations
 
 import base64
 import json
-import os
-import re
-import selectors
-import signal
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 from napalm import get_network_driver
@@ -22,9 +15,9 @@ from napalm.base.exceptions import CommitError, ConnectionException, MergeConfig
 from pyeapi.eapilib import ConnectionError as EapiConnectionError
 
 from lab.simulator.eos_sim import Device, EosSimulator
+from tests.simulator.simhelpers import cli_simulator, control, wait_until
 
 USER, PASSWORD = "admin", "sim-Secret-42"
-ROOT = Path(__file__).resolve().parents[2]
 
 INITIAL = """\
 hostname access1
@@ -53,15 +46,6 @@ management api http-commands
 !
 end
 """
-
-
-def wait_until(predicate, timeout: float = 5.0, interval: float = 0.02) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(interval)
-    return bool(predicate())
 
 
 def body(config: str) -> str:
@@ -457,63 +441,18 @@ def test_load_replace_candidate(connect, dev):
 # ---------------------------------------------------------------------------------------------
 # CLI mode and scale
 # ---------------------------------------------------------------------------------------------
-def read_line_matching(proc: subprocess.Popen, pattern: str, timeout: float) -> re.Match:
-    sel = selectors.DefaultSelector()
-    sel.register(proc.stdout, selectors.EVENT_READ)
-    deadline = time.monotonic() + timeout
-    seen = []
-    while time.monotonic() < deadline:
-        if not sel.select(timeout=max(deadline - time.monotonic(), 0)):
-            break
-        line = proc.stdout.readline()
-        if not line:
-            break
-        seen.append(line)
-        m = re.search(pattern, line)
-        if m:
-            return m
-    raise AssertionError(f"no line matching {pattern!r} within {timeout} s; got {seen!r}")
-
-
-def control(base: str, path: str, method: str = "GET", data: bytes | None = None):
-    req = urllib.request.Request(base + path, data=data, method=method)
-    try:
-        with urllib.request.urlopen(req, timeout=5) as resp:
-            return resp.status, json.loads(resp.read())
-    except urllib.error.HTTPError as exc:
-        return exc.code, json.loads(exc.read())
 
 
 def test_cli_two_devices_and_control_api(tmp_path):
-    cfg = tmp_path / "sim.json"
-    cfg.write_text(
-        json.dumps(
-            {
-                "username": USER,
-                "port": 0,
-                "devices": [
-                    {"name": "cli-a", "address": "127.0.1.202", "running_config": "hostname cli-a\n"},
-                    {"name": "cli-b", "address": "127.0.1.203"},
-                ],
-            }
-        )
-    )
-    env = dict(os.environ, EOS_SIM_PASSWORD=PASSWORD)
-    log = tmp_path / "stderr.log"
-    with open(log, "w") as err:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "lab.simulator.eos_sim"]
-            + ["--config", str(cfg), "--control-port", "0", "--log-level", "DEBUG"],
-            cwd=ROOT,
-            stdout=subprocess.PIPE,
-            stderr=err,
-            text=True,
-            env=env,
-        )
-    try:
-        m = read_line_matching(proc, r"^eos-sim ready: (\d+) devices \(control (http://\S+)\)", 20)
-        assert m.group(1) == "2"
-        base = m.group(2)
+    config = {
+        "username": USER,
+        "port": 0,
+        "devices": [
+            {"name": "cli-a", "address": "127.0.1.202", "running_config": "hostname cli-a\n"},
+            {"name": "cli-b", "address": "127.0.1.203"},
+        ],
+    }
+    with cli_simulator(tmp_path, "eos", config, {"EOS_SIM_PASSWORD": PASSWORD}) as (base, log):
         status, devices = control(base, "/devices")
         assert status == 200 and [d["name"] for d in devices] == ["cli-a", "cli-b"]
         ports = {d["name"]: (d["address"], d["port"]) for d in devices}
@@ -566,14 +505,6 @@ def test_cli_two_devices_and_control_api(tmp_path):
         assert facts("cli-c")[1]["hostname"] == "cli-c"
         assert control(base, "/devices", "POST", b'{"name": "cli-c"}')[0] == 409
         assert control(base, "/devices/nope")[0] == 404
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            assert proc.wait(timeout=10) == 0
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-            proc.stdout.close()
     output = log.read_text()
     assert PASSWORD not in output and base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode() not in output
     assert "session" in output and "committed" in output  # INFO lines for config changes

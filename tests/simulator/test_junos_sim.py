@@ -3,17 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
-import re
-import selectors
-import signal
 import socket
-import subprocess
-import sys
+import threading
 import time
 import urllib.error
 import urllib.request
-from pathlib import Path
 
 import pytest
 from jnpr.junos.exception import ConnectAuthError, ConnectClosedError, RpcTimeoutError
@@ -23,9 +17,18 @@ from ncclient import manager
 from ncclient.transport.session import NetconfBase
 
 from lab.simulator.junos_sim import Device, JunosSimulator, compare, parse_config, render_text
+from tests.simulator.simhelpers import (
+    add_through_control,
+    cli_simulator,
+    control,
+    drive_sample,
+    rss_mb,
+    scale_figures,
+    settled_threads,
+    wait_until,
+)
 
 USER, PASSWORD = "admin", "sim-Secret-42"
-ROOT = Path(__file__).resolve().parents[2]
 MINUTE = 0.5  # a Junos "minute" lasts 0.5 s here: commit confirmed 1 reverts after 0.5 s
 
 INITIAL = """\
@@ -97,15 +100,6 @@ vlans {
     }
 }
 """
-
-
-def wait_until(predicate, timeout: float = 5.0, interval: float = 0.02) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(interval)
-    return bool(predicate())
 
 
 @pytest.fixture(scope="module")
@@ -583,126 +577,137 @@ def test_parse_render_round_trip_and_flat_statements():
 # ---------------------------------------------------------------------------------------------
 # CLI mode and control API
 # ---------------------------------------------------------------------------------------------
-def read_line_matching(proc: subprocess.Popen, pattern: str, timeout: float) -> re.Match:
-    sel = selectors.DefaultSelector()
-    sel.register(proc.stdout, selectors.EVENT_READ)
-    deadline = time.monotonic() + timeout
-    seen = []
-    while time.monotonic() < deadline:
-        if not sel.select(timeout=max(deadline - time.monotonic(), 0)):
-            break
-        line = proc.stdout.readline()
-        if not line:
-            break
-        seen.append(line)
-        m = re.search(pattern, line)
-        if m:
-            return m
-    raise AssertionError(f"no line matching {pattern!r} within {timeout} s; got {seen!r}")
-
-
-def control(base: str, path: str, method: str = "GET", data: bytes | None = None):
-    req = urllib.request.Request(base + path, data=data, method=method)
-    try:
-        with urllib.request.urlopen(req, timeout=5) as resp:
-            return resp.status, json.loads(resp.read())
-    except urllib.error.HTTPError as exc:
-        return exc.code, json.loads(exc.read())
 
 
 def test_cli_two_devices_and_control_api(tmp_path):
-    cfg = tmp_path / "sim.json"
-    cfg.write_text(
-        json.dumps(
-            {
-                "username": USER,
-                "port": 0,
-                "minute_seconds": MINUTE,
-                "devices": [
-                    {"name": "cli-a", "address": "127.0.3.41", "running_config": "system { host-name cli-a; }\n"},
-                    {"name": "cli-b", "address": "127.0.3.42"},
-                ],
-            }
-        )
-    )
-    env = dict(os.environ, JUNOS_SIM_PASSWORD=PASSWORD)
-    log = tmp_path / "stderr.log"
-    with open(log, "w") as err:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "lab.simulator.junos_sim"]
-            + ["--config", str(cfg), "--control-port", "0", "--log-level", "DEBUG"],
-            cwd=ROOT,
-            stdout=subprocess.PIPE,
-            stderr=err,
-            text=True,
-            env=env,
-        )
+    config = {
+        "username": USER,
+        "port": 0,
+        "minute_seconds": MINUTE,
+        "devices": [
+            {"name": "cli-a", "address": "127.0.3.41", "running_config": "system { host-name cli-a; }\n"},
+            {"name": "cli-b", "address": "127.0.3.42"},
+        ],
+    }
     opened = []
-    try:
-        m = read_line_matching(proc, r"^junos-sim ready: (\d+) devices \(control (http://\S+)\)", 20)
-        assert m.group(1) == "2"
-        base = m.group(2)
-        status, devices = control(base, "/devices")
-        assert status == 200 and [d["name"] for d in devices] == ["cli-a", "cli-b"]
-        ports = {d["name"]: (d["address"], d["port"]) for d in devices}
-
-        def driver(name, timeout=5):
-            address, port = ports[name]
-            drv = get_network_driver("junos")(address, USER, PASSWORD, timeout=timeout, optional_args={"port": port})
-            opened.append(drv)
-            drv.open()
-            return drv
-
-        assert driver("cli-a").get_facts()["hostname"] == "cli-a"
-        drv = driver("cli-b")
-        assert drv.get_facts()["hostname"] == "cli-b"
-        drv.load_merge_candidate(
-            config="system { host-name cli-b-renamed; login { user ops { class super-user; authentication { "
-            'encrypted-password "$6$topsecret$hash"; } } } }'
-        )
-        status, detail = control(base, "/devices/cli-b")
-        assert detail["lock"]["user"] == USER and "+  host-name cli-b-renamed;" in detail["candidate_diff"]
-        drv.commit_config(revert_in=120)
-        status, detail = control(base, "/devices/cli-b")
-        assert detail["pending_commit"]["minutes"] == 2 and detail["rollback_count"] == 2
-        drv.confirm_commit()
-        drv.close()
-
-        status, summary = control(base, "/devices/cli-b/faults", "POST", b'{"unresponsive": true, "delay": 0.1}')
-        assert status == 200 and summary["unresponsive"] is True and summary["delay"] == 0.1
-        assert control(base, "/devices/cli-b/faults", "POST", b'{"unresponsive": false, "delay": 0}')[0] == 200
-        assert driver("cli-b").get_facts()["hostname"] == "cli-b-renamed"
-        assert control(base, "/devices/cli-b/faults", "POST", b'{"bogus": 1}')[0] == 400
-        assert control(base, "/devices/cli-b/faults", "POST", b'{"delay": "slow"}')[0] == 400
-
-        req = urllib.request.Request(
-            base + "/devices/cli-a/running-config", data=b"system { host-name reset-a; }\n", method="PUT"
-        )
-        with urllib.request.urlopen(req, timeout=5) as resp:
-            assert json.loads(resp.read())["hostname"] == "reset-a"
-        assert control(base, "/devices/cli-a/running-config", "PUT", b"system { bogus; }")[0] == 400
-
-        status, added = control(
-            base,
-            "/devices",
-            "POST",
-            json.dumps({"name": "cli-c", "address": "127.0.3.43", "port": 0}).encode(),
-        )
-        assert status == 201
-        ports["cli-c"] = (added["address"], added["port"])
-        assert driver("cli-c").get_facts()["hostname"] == "cli-c"
-        assert control(base, "/devices", "POST", b'{"name": "cli-c"}')[0] == 409
-        assert control(base, "/devices/cli-c", "DELETE")[0] == 200
-        assert control(base, "/devices/nope")[0] == 404
-    finally:
-        close_sessions(opened)
-        proc.send_signal(signal.SIGTERM)
+    with cli_simulator(tmp_path, "junos", config, {"JUNOS_SIM_PASSWORD": PASSWORD}) as (base, log):
         try:
-            assert proc.wait(timeout=10) == 0
+            status, devices = control(base, "/devices")
+            assert status == 200 and [d["name"] for d in devices] == ["cli-a", "cli-b"]
+            ports = {d["name"]: (d["address"], d["port"]) for d in devices}
+
+            def driver(name, timeout=5):
+                address, port = ports[name]
+                drv = get_network_driver("junos")(
+                    address, USER, PASSWORD, timeout=timeout, optional_args={"port": port}
+                )
+                opened.append(drv)
+                drv.open()
+                return drv
+
+            assert driver("cli-a").get_facts()["hostname"] == "cli-a"
+            drv = driver("cli-b")
+            assert drv.get_facts()["hostname"] == "cli-b"
+            drv.load_merge_candidate(
+                config="system { host-name cli-b-renamed; login { user ops { class super-user; authentication { "
+                'encrypted-password "$6$topsecret$hash"; } } } }'
+            )
+            status, detail = control(base, "/devices/cli-b")
+            assert detail["lock"]["user"] == USER and "+  host-name cli-b-renamed;" in detail["candidate_diff"]
+            drv.commit_config(revert_in=120)
+            status, detail = control(base, "/devices/cli-b")
+            assert detail["pending_commit"]["minutes"] == 2 and detail["rollback_count"] == 2
+            drv.confirm_commit()
+            drv.close()
+
+            status, summary = control(base, "/devices/cli-b/faults", "POST", b'{"unresponsive": true, "delay": 0.1}')
+            assert status == 200 and summary["unresponsive"] is True and summary["delay"] == 0.1
+            assert control(base, "/devices/cli-b/faults", "POST", b'{"unresponsive": false, "delay": 0}')[0] == 200
+            assert driver("cli-b").get_facts()["hostname"] == "cli-b-renamed"
+            assert control(base, "/devices/cli-b/faults", "POST", b'{"bogus": 1}')[0] == 400
+            assert control(base, "/devices/cli-b/faults", "POST", b'{"delay": "slow"}')[0] == 400
+
+            req = urllib.request.Request(
+                base + "/devices/cli-a/running-config", data=b"system { host-name reset-a; }\n", method="PUT"
+            )
+            with urllib.request.urlopen(req, timeout=5) as resp:
+                assert json.loads(resp.read())["hostname"] == "reset-a"
+            assert control(base, "/devices/cli-a/running-config", "PUT", b"system { bogus; }")[0] == 400
+
+            status, added = control(
+                base,
+                "/devices",
+                "POST",
+                json.dumps({"name": "cli-c", "address": "127.0.3.43", "port": 0}).encode(),
+            )
+            assert status == 201
+            ports["cli-c"] = (added["address"], added["port"])
+            assert driver("cli-c").get_facts()["hostname"] == "cli-c"
+            assert control(base, "/devices", "POST", b'{"name": "cli-c"}')[0] == 409
+            assert control(base, "/devices/cli-c", "DELETE")[0] == 200
+            assert control(base, "/devices/nope")[0] == 404
         finally:
-            if proc.poll() is None:
-                proc.kill()
-            proc.stdout.close()
+            close_sessions(opened)
     output = log.read_text()
     assert PASSWORD not in output and "topsecret" not in output
     assert "commit confirmed by admin" in output and "load replace/text" in output
+
+
+def test_hundred_devices_added_through_the_control_api(capsys, caplog):
+    """The mixed-fleet benchmark's load: 100 devices added one request at a time (each on its own
+    address, all on one port; one SSH host key for all), then NAPALM sessions to a sample of them, one
+    and then several at once (a dry run: merge, compare, discard). Every session ends cleanly (no
+    connection reset on either side), and threads come back to the simulator's one."""
+    count, sample = 100, 5
+    threads_before = threading.active_count()
+    simulator = JunosSimulator(username=USER, password=PASSWORD, minute_seconds=MINUTE)
+    simulator.start(control_port=0)
+    base = f"http://127.0.0.1:{simulator.control_port}"
+    opened = []
+    try:
+        rss_before = rss_mb()
+        started = time.monotonic()
+        added = add_through_control(base, count, "127.0.6", lambda name: f"system {{ host-name {name}; }}\n")
+        add_seconds = time.monotonic() - started
+        rss_added, threads_added = rss_mb(), threading.active_count()
+        assert len({d["address"] for d in added}) == count and len({d["port"] for d in added}) == 1
+        assert [d["name"] for d in control(base, "/devices")[1]] == [d["name"] for d in added]
+        assert threads_added == threads_before + 1  # the simulator's loop, whatever the number of devices
+
+        def cycle(summary: dict) -> tuple[str, str]:
+            drv = get_network_driver("junos")(
+                summary["address"], USER, PASSWORD, timeout=10, optional_args={"port": summary["port"]}
+            )
+            opened.append(drv)
+            drv.open()
+            try:
+                hostname = drv.get_facts()["hostname"]
+                drv.load_merge_candidate(config=f"system {{ host-name {summary['name']}-new; }}")
+                diff = drv.compare_config()
+                drv.discard_config()
+            finally:
+                drv.close()
+            return hostname, diff
+
+        picks = added[:: count // sample]
+        results, drive_seconds = drive_sample(cycle, picks)
+        assert results == [
+            (d["name"], f"[edit system]\n-  host-name {d['name']};\n+  host-name {d['name']}-new;") for d in picks
+        ]
+        assert all(control(base, f"/devices/{d['name']}")[1]["lock"] is None for d in picks)
+        assert wait_until(lambda: simulator.open_connections == 0)
+        threads_idle = settled_threads(threads_before + 1)
+        assert threads_idle <= threads_before + 1
+        rss_after = rss_mb()
+        assert rss_after - rss_before < 100
+        assert all(control(base, f"/devices/{d['name']}", "DELETE")[0] == 200 for d in added)
+        assert control(base, "/devices")[1] == []
+    finally:
+        close_sessions(opened)
+        simulator.stop()
+    assert add_seconds < 20
+    resets = [r.getMessage() for r in caplog.records if "Socket exception" in r.getMessage()]
+    assert resets == []
+    with capsys.disabled():
+        rss = (rss_before, rss_added, rss_after)
+        print(scale_figures("junos", count, add_seconds, len(picks), drive_seconds, rss, (threads_added, threads_idle)))

@@ -5,18 +5,13 @@ from __future__ import annotations
 import base64
 import difflib
 import json
-import os
 import re
-import selectors
-import signal
 import socket
-import subprocess
-import sys
+import threading
 import time
 import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 import requests
@@ -25,9 +20,18 @@ from napalm.base.exceptions import ConnectionException, MergeConfigException, Re
 from napalm.nxapi_plumbing import NXAPIAuthError, NXAPICommandError, NXAPIConnectionError
 
 from lab.simulator.nxos_sim import Device, NxosSimulator
+from tests.simulator.simhelpers import (
+    add_through_control,
+    cli_simulator,
+    control,
+    drive_sample,
+    rss_mb,
+    scale_figures,
+    settled_threads,
+    wait_until,
+)
 
 USER, PASSWORD = "admin", "sim-Secret-42"
-ROOT = Path(__file__).resolve().parents[2]
 
 INITIAL = """\
 hostname leaf1
@@ -58,15 +62,6 @@ interface mgmt0
 line console
 line vty
 """
-
-
-def wait_until(predicate, timeout: float = 5.0, interval: float = 0.02) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(interval)
-    return bool(predicate())
 
 
 def body(config: str) -> str:
@@ -551,63 +546,18 @@ def test_initial_config_is_validated():
 # ---------------------------------------------------------------------------------------------
 # CLI mode and scale
 # ---------------------------------------------------------------------------------------------
-def read_line_matching(proc: subprocess.Popen, pattern: str, timeout: float) -> re.Match:
-    sel = selectors.DefaultSelector()
-    sel.register(proc.stdout, selectors.EVENT_READ)
-    deadline = time.monotonic() + timeout
-    seen = []
-    while time.monotonic() < deadline:
-        if not sel.select(timeout=max(deadline - time.monotonic(), 0)):
-            break
-        line = proc.stdout.readline()
-        if not line:
-            break
-        seen.append(line)
-        m = re.search(pattern, line)
-        if m:
-            return m
-    raise AssertionError(f"no line matching {pattern!r} within {timeout} s; got {seen!r}")
-
-
-def control(base: str, path: str, method: str = "GET", data: bytes | None = None):
-    req = urllib.request.Request(base + path, data=data, method=method)
-    try:
-        with urllib.request.urlopen(req, timeout=5) as resp:
-            return resp.status, json.loads(resp.read())
-    except urllib.error.HTTPError as exc:
-        return exc.code, json.loads(exc.read())
 
 
 def test_cli_two_devices_and_control_api(tmp_path):
-    cfg = tmp_path / "sim.json"
-    cfg.write_text(
-        json.dumps(
-            {
-                "username": USER,
-                "port": 0,
-                "devices": [
-                    {"name": "cli-a", "address": "127.0.3.202", "running_config": "hostname cli-a\n"},
-                    {"name": "cli-b", "address": "127.0.3.203", "ethernet_ports": 4},
-                ],
-            }
-        )
-    )
-    env = dict(os.environ, NXOS_SIM_PASSWORD=PASSWORD)
-    log = tmp_path / "stderr.log"
-    with open(log, "w") as err:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "lab.simulator.nxos_sim"]
-            + ["--config", str(cfg), "--control-port", "0", "--log-level", "DEBUG"],
-            cwd=ROOT,
-            stdout=subprocess.PIPE,
-            stderr=err,
-            text=True,
-            env=env,
-        )
-    try:
-        m = read_line_matching(proc, r"^nxos-sim ready: (\d+) devices \(control (http://\S+)\)", 20)
-        assert m.group(1) == "2"
-        base = m.group(2)
+    config = {
+        "username": USER,
+        "port": 0,
+        "devices": [
+            {"name": "cli-a", "address": "127.0.3.202", "running_config": "hostname cli-a\n"},
+            {"name": "cli-b", "address": "127.0.3.203", "ethernet_ports": 4},
+        ],
+    }
+    with cli_simulator(tmp_path, "nxos", config, {"NXOS_SIM_PASSWORD": PASSWORD}) as (base, log):
         status, devices = control(base, "/devices")
         assert status == 200 and [d["name"] for d in devices] == ["cli-a", "cli-b"]
         ports = {d["name"]: (d["address"], d["port"]) for d in devices}
@@ -662,14 +612,6 @@ def test_cli_two_devices_and_control_api(tmp_path):
         assert control(base, "/devices", "POST", b'{"name": "cli-c"}')[0] == 409
         assert control(base, "/devices/cli-c", "DELETE")[1] == {"removed": "cli-c"}
         assert control(base, "/devices/nope")[0] == 404
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            assert proc.wait(timeout=10) == 0
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-            proc.stdout.close()
     output = log.read_text()
     assert PASSWORD not in output and base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode() not in output
     assert "Very-Secret-9" not in output and "password 0 <removed>" in output
@@ -710,3 +652,58 @@ def test_hundred_devices_in_one_process(capsys):
             f"\n[nxos-sim] {count} devices: started in {boot:.2f} s; open+merge+compare+commit on all "
             f"in {elapsed:.2f} s ({elapsed / count * 1000:.1f} ms/device, 16 threads)"
         )
+
+
+def test_hundred_devices_added_through_the_control_api(capsys):
+    """The mixed-fleet benchmark's load: 100 devices added one request at a time (each on its own
+    address, all on one port), then NAPALM sessions to a sample of them, one and then several at once
+    (a dry run: merge, compare, discard). Threads and memory stay bounded."""
+    count, sample = 100, 5
+    threads_before = threading.active_count()
+    simulator = NxosSimulator(username=USER, password=PASSWORD)
+    simulator.start(control_port=0)
+    base = f"http://127.0.0.1:{simulator.control_port}"
+    try:
+        rss_before = rss_mb()
+        started = time.monotonic()
+        added = add_through_control(base, count, "127.0.5", lambda name: f"hostname {name}\n")
+        add_seconds = time.monotonic() - started
+        rss_added, threads_added = rss_mb(), threading.active_count()
+        assert len({d["address"] for d in added}) == count and len({d["port"] for d in added}) == 1
+        assert [d["name"] for d in control(base, "/devices")[1]] == [d["name"] for d in added]
+        assert threads_added == threads_before + 1  # the simulator's loop, whatever the number of devices
+
+        def cycle(summary: dict) -> tuple[str, str]:
+            drv = get_network_driver("nxos")(
+                summary["address"],
+                USER,
+                PASSWORD,
+                timeout=10,
+                optional_args={"transport": "http", "port": summary["port"]},
+            )
+            drv.open()
+            try:
+                hostname = drv.get_facts()["hostname"]
+                drv.load_merge_candidate(config=f"hostname {summary['name']}-new\n")
+                diff = drv.compare_config()
+                drv.discard_config()
+            finally:
+                drv.close()
+            return hostname, diff
+
+        picks = added[:: count // sample]
+        results, drive_seconds = drive_sample(cycle, picks)
+        assert results == [(d["name"], f"hostname {d['name']}-new") for d in picks]
+        assert all(simulator.device(d["name"]).hostname == d["name"] for d in picks)  # a dry run
+        threads_idle = settled_threads(threads_before + 1)
+        assert threads_idle <= threads_before + 1
+        rss_after = rss_mb()
+        assert rss_after - rss_before < 100
+        assert all(control(base, f"/devices/{d['name']}", "DELETE")[0] == 200 for d in added)
+        assert control(base, "/devices")[1] == []
+    finally:
+        simulator.stop()
+    assert add_seconds < 20
+    with capsys.disabled():
+        rss = (rss_before, rss_added, rss_after)
+        print(scale_figures("nxos", count, add_seconds, len(picks), drive_seconds, rss, (threads_added, threads_idle)))

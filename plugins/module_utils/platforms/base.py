@@ -56,6 +56,8 @@ class Platform(object):
     rollback_point = "the driver's rollback()"
     #: what became of the device when it refused a line (the candidate is refused as a whole)
     rejection_outcome = "nothing was applied"
+    #: why a restore point may not hold the configuration before a push (None: no known reason)
+    restore_caveat = None
 
     def __init__(self, napalm_driver=None):
         if napalm_driver is not None:
@@ -99,6 +101,25 @@ class Platform(object):
     def attach_pending_commit(self, driver, token):
         """Give ``driver`` (a new session to the same device) the pending commit to confirm."""
         return None
+
+    def after_move(self, driver):
+        """After a push without commit-confirm moved the device (verified at its new address with
+        ``driver``): finish what the commit's session at the old address may not have done. Returns a note
+        for the result, or None."""
+        return None
+
+    # --- rollback after a push ---------------------------------------------------------------
+    def restore_point_after(self, confirmed):
+        """What names the configuration before a push once the push is done (for its note);
+        ``confirmed``: the push was committed under commit-confirm and confirmed."""
+        return self.rollback_point
+
+    def restore(self, driver, is_before):
+        """Bring back the configuration from before the last push with the device's own restore point
+        (an opened ``driver``); ``is_before(config)`` tells that configuration. Returns what was restored
+        (for the result). Generically NAPALM's ``rollback()``; the caller verifies the outcome."""
+        driver.rollback()
+        return self.rollback_point
 
     # --- verification -------------------------------------------------------------------------
     def config_paths(self, config):

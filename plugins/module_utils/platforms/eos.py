@@ -41,6 +41,7 @@ class Eos(Platform):
     parser = "EOSConfigParser"
     commit_confirm = True  # configure session X commit timer HH:MM:SS
     rollback_point = "flash:rollback-0 (the startup-config copied before the commit)"
+    restore_caveat = "it was copied from the startup configuration, which may have lacked unsaved changes"
 
     def detach_pending_commit(self, driver):
         """NAPALM's eos driver keeps the pending session's name in ``config_session`` and aborts that

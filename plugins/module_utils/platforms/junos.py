@@ -10,7 +10,7 @@ __metaclass__ = type
 
 import re
 
-from ansible_collections.sotsync.nautobot.plugins.module_utils.errors import DeviceUnreachable
+from ansible_collections.sotsync.nautobot.plugins.module_utils.errors import DeviceUnreachable, RollbackRefused
 from ansible_collections.sotsync.nautobot.plugins.module_utils.platforms.base import Platform, normalise_line
 
 try:
@@ -72,7 +72,42 @@ class Junos(Platform):
     # no netutils parser: config_paths reads Junos by its braces (netutils' reads indentation)
     commit_confirm = True  # commit confirmed N (minutes); a plain commit confirms
     confirm_granularity = 60
+    # A live push under commit confirmed is confirmed by a second, plain commit: the configuration before
+    # the push is then rollback 2, not 1 (both newest entries hold what the push left). A failed
+    # verification, before the confirming commit, goes back to rollback 1.
     rollback_point = "rollback 1 (the configuration before the commit)"
+    #: how many of the device's rollbacks a rollback after a push looks through (Junos keeps 50)
+    history_depth = 10
+
+    def restore_point_after(self, confirmed):
+        if confirmed:
+            return "rollback 2 (the configuration before the commit; rollback 1 is the confirmed commit)"
+        return self.rollback_point
+
+    def restore(self, driver, is_before):
+        """Find the configuration before the push in the device's commit history (rollback 1, 2, ...:
+        after commit confirmed and its confirming commit it is rollback 2; later commits that changed
+        nothing move it further back), load it as the candidate under the configuration lock, commit it.
+        Refuses, nothing changed, when none of the newest ``history_depth`` rollbacks holds it."""
+        cu = driver.device.cu  # PyEZ's Config utility of the NAPALM driver's session
+        cu.lock()
+        try:
+            for index in range(1, self.history_depth + 1):
+                try:
+                    cu.rollback(rb_id=index)
+                except Exception:  # noqa: BLE001 - no such rollback: the history is shorter
+                    break
+                candidate = (driver.get_config(retrieve="candidate") or {}).get("candidate", "")
+                if is_before(candidate):
+                    cu.commit()
+                    return "rollback {0} (the configuration before the push)".format(index)
+            cu.rollback(rb_id=0)
+        finally:
+            cu.unlock()
+        raise RollbackRefused(
+            "None of the device's {0} newest rollbacks holds the configuration from before the push: rollback "
+            "refused, nothing changed".format(self.history_depth)
+        )
 
     def normalise(self, line):
         """Braces and the closing ``;`` are syntax, not configuration: ``host-name r1;`` and

@@ -7,7 +7,13 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.sotsync.nautobot.plugins.module_utils.errors import DeviceUnreachable
 from ansible_collections.sotsync.nautobot.plugins.module_utils.platforms.base import Platform
+
+try:
+    from napalm.nxapi_plumbing.errors import NXAPIConnectionError as _NxapiConnectionError
+except ImportError:  # pragma: no cover - comes with napalm's nxos driver
+    _NxapiConnectionError = None
 
 
 class Nxos(Platform):
@@ -22,3 +28,16 @@ class Nxos(Platform):
     # NX-API applies the lines in order and stops at the refused one; NAPALM then rolls back to the
     # checkpoint it took before the commit.
     rejection_outcome = "the lines before it were applied, then the device was rolled back to the checkpoint"
+
+    def after_move(self, driver):
+        """NAPALM's commit ends with ``copy running-config startup-config``, which a device that moved to
+        its new management address during the commit never received: saved again at the new address."""
+        driver.device.save(filename="startup-config")
+        return "saved to startup-config at its new address (the commit's own save went to the old one)"
+
+    def classify(self, exc, host, where, text):
+        """NX-API's connection errors (refused, reset, the connection closed without an answer, as when the
+        management address moves during a commit): the device did not answer."""
+        if _NxapiConnectionError is not None and isinstance(exc, _NxapiConnectionError):
+            return DeviceUnreachable("The device {0} did not answer{1}: {2}".format(host, where, text), host=host)
+        return None

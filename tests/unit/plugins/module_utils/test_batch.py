@@ -668,11 +668,20 @@ def test_names_come_from_devices_then_device():
     assert list(dict.fromkeys(targets)) == ["c", "a", "b"] and device_filter == {}
 
 
-def test_bad_intent_source_and_missing_credentials():
+def test_bad_intent_source_and_a_missing_global_login():
     with pytest.raises(InvalidParameter, match="intent_source must be one of auto, regenerate, job, stored"):
         check_batch_parameters(params(device="dev1", intent_source="cached"))
-    with pytest.raises(MissingCredentials):
-        check_batch_parameters(params(device="dev1", password=None))
+    # the login is per device (inventory, secrets group, global): not refused before the devices are read
+    assert check_batch_parameters(params(device="dev1", password=None)) == (["dev1"], {})
+
+
+def test_a_run_where_no_device_has_a_login_fails_with_missing_credentials(batch_fakes):
+    nautobot = batch_fakes.FakeBatchNautobot(inventory=[batch_fakes.batch_device(1), batch_fakes.batch_device(2)])
+    factory = batch_fakes.DriverFactory()
+    with pytest.raises(MissingCredentials, match="NAPALM credentials missing: password") as info:
+        run_batch(params(devices=["dev1", "dev2"], password=None), client=nautobot, driver_factory=factory)
+    assert factory.drivers == {} and nautobot.renders() == []
+    assert set(info.value.details["credentials_tried"]) == {"dev1", "dev2"}
 
 
 @pytest.mark.parametrize(

@@ -230,3 +230,57 @@ def test_junos_readdressing_confirms_at_the_new_address_when_the_old_session_dro
     assert result.committed and result.commit_confirm
     assert "confirm_commit" in new.calls and "open" in new.calls
     assert any("moved to its new management address 10.0.0.2" in w for w in result.warnings)
+
+
+def test_nxos_readdressing_with_the_opt_in_commits_then_verifies_at_the_new_address(fakes):
+    old = _double(fakes, "nxos")
+    new = _double(fakes, "nxos", running=fakes.INTENT)
+    saved = []
+    new.device = type("NxapiDevice", (), {"save": lambda self, filename: saved.append(filename) or True})()
+    result = deploy(
+        old,
+        fakes.INTENT,
+        dry_run=False,
+        host="10.0.0.1",
+        moved_to="10.0.0.2",
+        reconnect=lambda: new,
+        readdress_without_confirm=True,
+    )
+    assert "commit_config" in old.calls and "commit_config(revert_in)" not in old.calls
+    assert result.committed and result.verified and result.commit_confirm is False
+    assert "open" in new.calls and "confirm_commit" not in new.calls
+    assert any("moved to its new management address 10.0.0.2; verified there" in w for w in result.warnings)
+    assert any("without commit-confirm, as readdress_without_confirm asked" in w for w in result.warnings)
+    # the commit's own copy to startup-config went to the old address: saved again at the new one
+    assert saved == ["startup-config"]
+    assert any("saved to startup-config at its new address" in w for w in result.warnings)
+
+
+def test_nxos_readdressing_with_the_opt_in_reports_a_device_silent_at_its_new_address(fakes):
+    old = _double(fakes, "nxos", fail={"commit_config": ConnectionResetError(104, "the address moved")})
+    silent = _double(fakes, "nxos", fail={"open": ConnectionRefusedError(111, "refused")})
+    with pytest.raises(CommitVerificationFailed) as info:
+        deploy(
+            old,
+            fakes.INTENT,
+            dry_run=False,
+            host="10.0.0.1",
+            moved_to="10.0.0.2",
+            reconnect=lambda: silent,
+            commit_confirm_seconds=1,
+            readdress_without_confirm=True,
+        )
+    assert info.value.details["rolled_back"] is False
+    assert "does not answer at its new management address 10.0.0.2" in info.value.message
+    assert "NOT rolled back: check the device" in info.value.message
+
+
+def test_an_nxapi_connection_error_is_an_unreachable_device():
+    from napalm.nxapi_plumbing.errors import NXAPIConnectionError
+
+    from ansible_collections.sotsync.nautobot.plugins.module_utils.deploy import classify_device_error
+    from ansible_collections.sotsync.nautobot.plugins.module_utils.errors import DeviceUnreachable
+
+    exc = NXAPIConnectionError("('Connection aborted.', RemoteDisconnected('Remote end closed connection'))")
+    typed = classify_device_error(exc, host="10.0.0.1", stage="commit_config", platform=platforms.for_driver("nxos"))
+    assert isinstance(typed, DeviceUnreachable) and "did not answer (commit_config)" in typed.message

@@ -132,12 +132,22 @@ def test_note_failure_is_a_warning(fakes):
         ({"username": None, "password": None}, "username and password"),
     ],
 )
-def test_missing_credentials_fail_before_any_connection(fakes, missing, words):
-    nautobot = fakes.FakeNautobot(fakes.ready_device())
+def test_no_login_for_any_device_fails_the_run_before_any_connection(batch_fakes, missing, words):
+    """Without inventory credentials or a secrets group, a missing global login fails the run once the
+    devices are read, naming what is missing and every source tried, before any render or connection."""
+    nautobot, factory = (
+        batch_fakes.FakeBatchNautobot(inventory=[batch_fakes.ready_device()]),
+        batch_fakes.DriverFactory(),
+    )
     with pytest.raises(MissingCredentials, match="NAPALM credentials missing: " + words) as info:
-        run_batch(params(**missing), client=nautobot, driver_factory=Factory(fakes.FakeDriver()))
-    assert nautobot.calls == []
-    assert "NAPALM_USERNAME" in info.value.message
+        run_batch(params(**missing), client=nautobot, driver_factory=factory)
+    assert [c[0] for c in nautobot.calls] == ["get_devices"]
+    assert factory.drivers == {}
+    assert (
+        "NAPALM_USERNAME" in info.value.message
+        and "access1 (inventory: no inventory host access1" in info.value.message
+    )
+    assert PASSWORD not in info.value.message
 
 
 @pytest.mark.parametrize(

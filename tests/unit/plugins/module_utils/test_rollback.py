@@ -53,6 +53,13 @@ def test_fingerprint_ignores_comments_blank_lines_and_spacing():
     assert rb.fingerprint(a) != rb.fingerprint(a.replace("description x", "description y"))
 
 
+def test_fingerprint_ignores_the_junos_commit_stamp_that_the_confirming_commit_rewrites():
+    pushed = "## Last changed: 2026-12-07 10:07:16 UTC\nsystem {\n    host-name r1;\n}\n"
+    confirmed = "## Last changed: 2026-12-07 10:07:19 UTC\nsystem {\n    host-name r1;\n}\n"
+    assert rb.fingerprint(pushed) == rb.fingerprint(confirmed)
+    assert rb.fingerprint(pushed) != rb.fingerprint(pushed.replace("r1", "r2"))
+
+
 def test_the_point_is_read_back_from_the_note_it_is_written_in():
     note = note_text(
         "access1",

@@ -101,14 +101,18 @@ def run_main(args, capsys):
 BASE = {"device": "access1", "nautobot_url": "http://127.0.0.1:9", "nautobot_token": TOKEN}
 
 
-def test_missing_credentials_fail_clearly(capsys, monkeypatch):
+def test_a_missing_global_login_is_not_refused_before_the_devices_are_read(capsys, monkeypatch):
+    """Devices may have their login from the inventory or their secrets group: Nautobot is asked first."""
     monkeypatch.delenv("NAPALM_USERNAME", raising=False)
     monkeypatch.delenv("NAPALM_PASSWORD", raising=False)
-    code, result, out = run_main(dict(BASE, password=PASSWORD), capsys)
+    code, result, out = run_main(dict(BASE, password=PASSWORD, nautobot_timeout=2), capsys)
     assert code == 1 and result["failed"] is True
-    assert result["error"] == "missing_credentials"
-    assert "NAPALM credentials missing: username" in result["msg"]
+    assert result["error"] == "nautobot_unreachable"
     assert PASSWORD not in out and TOKEN not in out
+
+
+def test_device_credentials_are_no_log():
+    assert GOLDEN_CONFIG_DEPLOY_ARGUMENT_SPEC["device_credentials"] == {"type": "dict", "no_log": True}
 
 
 def test_credentials_fall_back_to_the_environment(capsys, monkeypatch):
