@@ -123,6 +123,7 @@ def ensure(
     role = api.extras.roles.get(name=seed.ACCESS)
     platform = api.dcim.platforms.get(name=kind.platform)
     dtype = api.dcim.device_types.get(model=model).id
+    login = api.extras.secrets_groups.get(name=seed.login_group_name(kind.platform))  # from the lab's seed
     namespace = api.ipam.namespaces.get(name="Global")
     active = "Active"
     seed._ensure(api.ipam.prefixes, {"prefix": kind.prefix, "namespace": namespace.id}, {"status": active})
@@ -137,6 +138,7 @@ def ensure(
             "device_type": dtype,
             "platform": platform.id,
             "status": active,
+            "secrets_group": login.id if login else None,
         }
         for i in range(1, n + 1)
         if kind.serial(i) not in have
@@ -145,11 +147,18 @@ def ensure(
         log(f"fleet: creating {len(rows)} {kind.platform} device(s) in Nautobot (bulk)")
         _bulk_create(api.dcim.devices, rows)
         have = existing(api, kind)
-    # names back to their original ones (a benchmark renames them)
+    # names back to their original ones (a benchmark renames them); the platform's login (a fleet made
+    # before the lab's devices had secrets groups)
+    want_group = str(login.id) if login else None
+
+    def group_of(device: dict) -> str | None:
+        group = device.get("secrets_group")
+        return str(group["id"] if isinstance(group, dict) else group) if group else None
+
     renames = [
-        {"id": have[kind.serial(i)]["id"], "name": kind.name(i)}
+        {"id": have[kind.serial(i)]["id"], "name": kind.name(i), "secrets_group": want_group}
         for i in range(1, n + 1)
-        if have[kind.serial(i)]["name"] != kind.name(i)
+        if have[kind.serial(i)]["name"] != kind.name(i) or group_of(have[kind.serial(i)]) != want_group
     ]
     for part in _chunks(renames):
         api.dcim.devices.update(part)

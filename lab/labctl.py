@@ -40,6 +40,14 @@ VENV = LAB / "venv"
 NB_ROOT = LAB / "nautobot"
 GIT = LAB / "git"
 SECRETS = LAB / "secrets.json"
+# Each platform of the lab has its own device login (the same username, another password), kept the way
+# teams keep them and read through each device's Nautobot secrets group, by Golden Config's nornir and by
+# the collection alike: EOS from the environment (NAPALM_USERNAME / NAPALM_PASSWORD, also the global
+# login), NX-OS from a text file, Junos from an environment variable of its own.
+NXOS_PASSWORD_FILE = LAB / "device-secrets" / "nxos-password"
+JUNOS_PASSWORD_VAR = "LAB_JUNOS_PASSWORD"  # noqa: S105 - the name of a variable, not a value
+# simulator service -> its key in secrets.json
+SIM_PASSWORD_KEY = {"eos-sim": "device_password", "nxos-sim": "nxos_password", "junos-sim": "junos_password"}
 STATE = LAB / "state.json"
 
 NAUTOBOT_HOST, NAUTOBOT_PORT = "127.0.0.1", 8080
@@ -212,9 +220,15 @@ def save_state(state: dict) -> None:
 
 
 def load_secrets() -> dict:
-    """Generated once per lab: nothing in the lab has a default password."""
+    """Generated once per lab: nothing in the lab has a default password. A lab made before a key
+    existed is given it."""
     if SECRETS.exists():
-        return json.loads(SECRETS.read_text())
+        data = json.loads(SECRETS.read_text())
+        missing = {k: secrets.token_urlsafe(12) for k in ("nxos_password", "junos_password") if k not in data}
+        if missing:
+            data.update(missing)
+            SECRETS.write_text(json.dumps(data, indent=2))
+        return data
     data = {
         "db_password": secrets.token_hex(16),
         "superuser": "admin",
@@ -223,6 +237,8 @@ def load_secrets() -> dict:
         "secret_key": secrets.token_urlsafe(50),
         "device_username": "sotsync",
         "device_password": secrets.token_urlsafe(12),
+        "nxos_password": secrets.token_urlsafe(12),
+        "junos_password": secrets.token_urlsafe(12),
         "webhook_secret": secrets.token_hex(24),
     }
     SECRETS.write_text(json.dumps(data, indent=2))
@@ -461,7 +477,8 @@ PLUGINS_CONFIG = {
         # the simulated devices answer eAPI over HTTP on the simulator's port.
         "connection_options": {"napalm": {"extras": {"optional_args": {"transport": "http", "port": %(sim_port)s}}}},
         "nornir_settings": {
-            "credentials": "nautobot_plugin_nornir.plugins.credentials.env_vars.CredentialsEnvVars",
+            # each device's login from its secrets group (lab/seed.py gives every simulated device one)
+            "credentials": "nautobot_plugin_nornir.plugins.credentials.nautobot_secrets.CredentialsNautobotSecrets",
             "runner": {"plugin": "threaded", "options": {"num_workers": 10}},
         },
     },
@@ -543,9 +560,11 @@ def nautobot_services_up(sec: dict, state: dict) -> None:
     """Start the web server and the two Celery workers that are not running (a half-up lab keeps what
     runs), then wait until each answers: the API with the lab's token, each worker Celery's ping."""
     env = nb_env(sec) | {
-        # nornir's CredentialsEnvVars: the device credentials, for Golden Config's own jobs
+        # the environment-variable secrets of the devices' secrets groups, which Nautobot reads for Golden
+        # Config's own jobs (nornir's CredentialsNautobotSecrets); NX-OS's is a text file
         "NAPALM_USERNAME": sec["device_username"],
         "NAPALM_PASSWORD": sec["device_password"],
+        JUNOS_PASSWORD_VAR: sec["junos_password"],
     }
     server = [str(VENV / "bin" / "nautobot-server")]
     nodes = celery_nodes()
@@ -788,7 +807,7 @@ def simulators_up(sec: dict, devices: dict[str, str], drivers: dict[str, str]) -
             service,
             [str(ROOT / ".venv" / "bin" / "python"), "-m", module, "--config", str(cfg)]
             + ["--control-port", str(control_port)],
-            env=dict(os.environ, **{password_var: sec["device_password"]}),
+            env=dict(os.environ, **{password_var: sec[SIM_PASSWORD_KEY[service]]}),
             cwd=ROOT,
         )
         wait_for(service, lambda m=mine, c=control_port: simulator_ready(m, c), 60, 0.3, logfile)
@@ -863,6 +882,7 @@ def write_env(sec: dict, devices: dict[str, str], drivers: dict[str, str]) -> No
         "NAUTOBOT_TOKEN": sec["token"],
         "NAPALM_USERNAME": sec["device_username"],
         "NAPALM_PASSWORD": sec["device_password"],
+        JUNOS_PASSWORD_VAR: sec["junos_password"],
         "EOS_SIM_CONTROL_URL": f"http://127.0.0.1:{SIM_CONTROL_PORT}",
         "NXOS_SIM_CONTROL_URL": sim_controls()["cisco_nxos"],
         "JUNOS_SIM_CONTROL_URL": sim_controls()["juniper_junos"],
@@ -881,6 +901,17 @@ def write_env(sec: dict, devices: dict[str, str], drivers: dict[str, str]) -> No
         "nautobot_superuser_password": sec["superuser_password"],
         "device_username": sec["device_username"],
         "device_password": sec["device_password"],
+        # each platform's password (read through the devices' secrets groups) and where it is kept
+        "device_passwords": {
+            "arista_eos": sec["device_password"],
+            "cisco_nxos": sec["nxos_password"],
+            "juniper_junos": sec["junos_password"],
+        },
+        "device_logins": {
+            "arista_eos": "environment variable NAPALM_PASSWORD",
+            "cisco_nxos": f"text file {NXOS_PASSWORD_FILE}",
+            "juniper_junos": f"environment variable {JUNOS_PASSWORD_VAR}",
+        },
         "sim_control_url": values["EOS_SIM_CONTROL_URL"],
         # the mixed fleet: each device's platform and the control API of the simulator serving it
         "sim_controls": sim_controls(),
@@ -957,7 +988,15 @@ def cmd_up(_args) -> None:
     from lab import seed  # noqa: PLC0415  (needs the collection venv's pynautobot)
 
     api = seed.connect(f"http://{NAUTOBOT_HOST}:{NAUTOBOT_PORT}", sec["token"])
-    devices = seed.seed(api, log=log)
+    NXOS_PASSWORD_FILE.parent.mkdir(mode=0o700, exist_ok=True)
+    NXOS_PASSWORD_FILE.write_text(sec["nxos_password"] + "\n")
+    NXOS_PASSWORD_FILE.chmod(0o600)
+    logins = {
+        seed.PLATFORM_EOS: ("environment-variable", {"variable": "NAPALM_PASSWORD"}),
+        seed.PLATFORM_NXOS: ("text-file", {"path": str(NXOS_PASSWORD_FILE)}),
+        seed.PLATFORM_JUNOS: ("environment-variable", {"variable": JUNOS_PASSWORD_VAR}),
+    }
+    devices = seed.seed(api, log=log, logins=logins)
     drivers = {name: seed.network_driver(name) for name in devices}
     seed.golden_config(
         api,

@@ -100,9 +100,52 @@ def _ensure(endpoint, lookup: dict, create: dict | None = None, update: dict | N
     return obj
 
 
-def seed(api: pynautobot.api, log: Log = print) -> dict[str, str]:
-    """Create or restore the lab's world. Returns {device name: simulated device address}."""
+USERNAME_SECRET = "sotsync lab device username"  # noqa: S105 - a Nautobot object name
+
+
+def login_group_name(platform: str) -> str:
+    return f"sotsync lab {platform} login"
+
+
+def device_logins(api: pynautobot.api, logins: dict[str, tuple[str, dict]]) -> dict[str, str]:
+    """A secrets group per platform, access type Generic (what Golden Config's nornir asks for): the
+    username from the environment (``NAPALM_USERNAME``), the password from ``logins[platform]``, a
+    Nautobot secrets provider and its parameters (environment variable, text file). Nautobot never holds
+    the values: it and the controller read them where they are kept. Returns {platform: group id}."""
+    username = _ensure(
+        api.extras.secrets,
+        {"name": USERNAME_SECRET},
+        update={"provider": "environment-variable", "parameters": {"variable": "NAPALM_USERNAME"}},
+    )
+    groups = {}
+    for platform, (provider, parameters) in logins.items():
+        secret = _ensure(
+            api.extras.secrets,
+            {"name": f"sotsync lab {platform} password"},
+            update={"provider": provider, "parameters": parameters},
+        )
+        group = _ensure(api.extras.secrets_groups, {"name": login_group_name(platform)})
+        for kind, member in (("username", username), ("password", secret)):
+            found = api.extras.secrets_groups_associations.get(
+                secrets_group=group.id, access_type="Generic", secret_type=kind
+            )
+            if found is None:
+                api.extras.secrets_groups_associations.create(
+                    secrets_group=group.id, secret=member.id, access_type="Generic", secret_type=kind
+                )
+            elif str(found.secret.id) != str(member.id):
+                found.update({"secret": member.id})
+        groups[platform] = group.id
+    return groups
+
+
+def seed(api: pynautobot.api, log: Log = print, logins: dict[str, tuple[str, dict]] | None = None) -> dict[str, str]:
+    """Create or restore the lab's world. Returns {device name: simulated device address}.
+
+    ``logins``: each platform's password provider (``device_logins``); every device of that platform gets
+    its secrets group."""
     started = time.monotonic()
+    groups = device_logins(api, logins) if logins else {}
     status = {s.name: s.id for s in api.extras.statuses.all()}
     site_type = _ensure(
         api.dcim.location_types, {"name": "Site"}, update={"content_types": ["dcim.device", "ipam.prefix"]}
@@ -167,6 +210,7 @@ def seed(api: pynautobot.api, log: Log = print) -> dict[str, str]:
             "status": status[stat],
             "comments": "",
             "serial": serial,
+            "secrets_group": groups.get(platform),
         }
         if dev is None:
             dev = api.dcim.devices.create(**fields)

@@ -11,6 +11,11 @@ from ansible.module_utils.basic import env_fallback
 
 from ansible_collections.sotsync.nautobot.plugins.module_utils.messages import DEFAULT_READY_STATUSES
 
+# The commit-confirm timer of a live commit, in seconds, when nothing else is set (golden_config_deploy,
+# config_plan_deploy). The role's provision_commit_confirm_seconds states it again (Ansible needs it in
+# defaults/main.yml and meta/argument_specs.yml): tests/packaging/test_defaults.py keeps them equal.
+DEFAULT_COMMIT_CONFIRM_SECONDS = 60
+
 # Shared by every module that talks to Nautobot (doc fragment sotsync.nautobot.nautobot).
 NAUTOBOT_ARGUMENT_SPEC = {
     "nautobot_url": {"type": "str", "required": True, "fallback": (env_fallback, ["NAUTOBOT_URL"])},
@@ -58,7 +63,7 @@ GOLDEN_CONFIG_DEPLOY_ARGUMENT_SPEC = {
     "intent_source": {"type": "str", "default": "auto", "choices": ["auto", "regenerate", "job", "stored"]},
     "dry_run": {"type": "bool", "default": True},
     "ready_statuses": {"type": "list", "elements": "str", "default": list(DEFAULT_READY_STATUSES)},
-    "commit_confirm_seconds": {"type": "int", "default": 60},
+    "commit_confirm_seconds": {"type": "int", "default": DEFAULT_COMMIT_CONFIRM_SECONDS},
     "verify": {"type": "bool", "default": True},
     "readdress_without_confirm": {"type": "bool", "default": False},
     "notes": NOTES_OPTION,
@@ -86,7 +91,7 @@ CONFIG_PLAN_DEPLOY_ARGUMENT_SPEC = {
     "plan": {"type": "str", "required": True},
     "dry_run": {"type": "bool", "default": True},
     "ready_statuses": {"type": "list", "elements": "str", "default": list(DEFAULT_READY_STATUSES)},
-    "commit_confirm_seconds": {"type": "int", "default": 60},
+    "commit_confirm_seconds": {"type": "int", "default": DEFAULT_COMMIT_CONFIRM_SECONDS},
     "verify": {"type": "bool", "default": True},
     "notes": NOTES_OPTION,
     "trigger": {"type": "str", "default": "manual"},

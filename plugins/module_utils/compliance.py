@@ -207,17 +207,55 @@ def summary(results):
     }
 
 
+SETTINGS_PATH = "plugins/golden-config/golden-config-settings/"
+RULES_PATH = "plugins/golden-config/compliance-rule/"
+NOT_SET_UP = (
+    "Golden Config compliance after the commits skipped: Golden Config is not set up for it ({0}). Set a backup "
+    "repository and its path template in Golden Config's settings and at least one compliance rule, or set "
+    "update_compliance (the rulebook's golden_config_compliance) to false; the commits stand"
+)
+
+
+def setup_problem(settings_body, rules_body):
+    """Why Golden Config cannot back the devices up and check their compliance, from its settings and its
+    compliance rules (decoded list bodies); None when it can."""
+    settings = (settings_body or {}).get("results") or []
+    if not settings:
+        return "no Golden Config settings"
+    if not any(s.get("backup_repository") and s.get("backup_path_template") for s in settings):
+        return "no backup repository in its settings"
+    if not (rules_body or {}).get("count"):
+        return "no compliance rule"
+    return None
+
+
+def _list_body(client, path, limit):
+    status, body = client.get_json(path, {"limit": limit})
+    return body if status == 200 and isinstance(body, dict) else None
+
+
 def after_commit(client, params, check_mode, results, progress=None, intended_fresh=False):
     """Bring the compliance of the devices ``results`` committed up to date, as ``params`` say; attach it.
 
+    Golden Config's settings are read first: when it has no backup repository or no compliance rule, its
+    jobs could only fail for every device, so they are not run; the run says so once (a warning on the
+    first committed device's result and a progress line), not once per commit.
+
     Returns the ``(device_id, name)`` it ran for (none for a dry run, in check mode, with
-    ``update_compliance`` false, or when nothing was committed).
+    ``update_compliance`` false, when nothing was committed or when Golden Config is not set up for it).
     """
     if check_mode or not params.get("update_compliance", True):
         return []
     done = committed(results)
     if done:
         progress = progress or (lambda _line: None)
+        problem = setup_problem(_list_body(client, SETTINGS_PATH, 100), _list_body(client, RULES_PATH, 1))
+        if problem:
+            line = NOT_SET_UP.format(problem)
+            progress(line)
+            first = next(r for r in results if str(r.get("device_id")) == done[0][0])
+            first["warnings"] = list(first.get("warnings") or []) + [line]
+            return []
         progress(
             "{0} device(s) committed: bringing their Golden Config compliance up to date (Golden Config's {1})".format(
                 len(done), "backup and compliance jobs" if intended_fresh else "intended, backup and compliance job"

@@ -96,13 +96,17 @@ def run_playbook(
     env=None,
     timeout=300,
     playbook=PLAYBOOK,
+    inventory=None,
 ):
-    """``ansible-playbook sotsync.nautobot.provision_device -e {...}`` (or ``playbook``) from a neutral folder."""
+    """``ansible-playbook sotsync.nautobot.provision_device -e {...}`` (or ``playbook``) from a neutral folder,
+    with ``-i inventory`` when given."""
     extra_vars = {"device": device, "dry_run": dry_run}
     if trigger:
         extra_vars["trigger"] = trigger
     extra_vars.update(extra or {})
     args = [str(ROOT / ".venv" / "bin" / "ansible-playbook"), playbook, "-e", json.dumps(extra_vars)]
+    if inventory:
+        args += ["-i", str(inventory)]
     if check:
         args.append("--check")
     if diff:

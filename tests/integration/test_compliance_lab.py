@@ -129,3 +129,28 @@ def test_a_commit_golden_config_cannot_back_up_is_a_warning_not_a_failure(lab, t
         record = gc_get(lab, "golden-config/", device=device.id)[0]
         assert record["backup_last_success_date"] == before
         assert parse(record["backup_last_attempt_date"]) >= started
+
+
+def test_golden_config_without_a_backup_repository_is_said_once_and_no_job_runs(lab, trigger):
+    """Golden Config's settings lose their backup repository (as before anyone set it up): two devices
+    committed in one run, one line says what to set up, no Golden Config job runs, both commits stand."""
+    api = lab["api"]
+    setting = api.plugins.golden_config.golden_config_settings.get(name="Default Settings")
+    repository = setting.backup_repository.id
+    jobs_before = api.extras.job_results.count(name="Execute All Golden Configuration Jobs - Multiple Device")
+    try:
+        api.plugins.golden_config.golden_config_settings.get(setting.id).update({"backup_repository": None})
+        with restored(lab, "access1") as one, restored(lab, "access2") as two:
+            one["device"].update({"local_config_context_data": {"ntp_servers": ["10.0.0.126"]}})
+            two["device"].update({"local_config_context_data": {"ntp_servers": ["10.0.0.127"]}})
+            live = run_playbook(lab, ["access1", "access2"], dry_run=False, trigger=trigger)
+            assert live.returncode == 0, live
+            assert live.shows(f"access1: {COMMITTED}") and live.shows(f"access2: {COMMITTED}"), live
+            said = [line for line in live.stdout.splitlines() if "Golden Config is not set up for it" in line]
+            assert said and all("(no backup repository in its settings)" in line for line in said), live
+            assert len({line.strip() for line in said}) == 1, said  # one message for the run, not one per commit
+            assert "compliance NOT brought up to date" not in live.stdout, live
+            assert "ntp server 10.0.0.127" in sim_device(lab, "access2")["running_config"]
+    finally:
+        api.plugins.golden_config.golden_config_settings.get(setting.id).update({"backup_repository": repository})
+    assert api.extras.job_results.count(name="Execute All Golden Configuration Jobs - Multiple Device") == jobs_before

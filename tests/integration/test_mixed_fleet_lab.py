@@ -20,6 +20,7 @@ from tests.integration.provision_helpers import (
     assert_ok,
     change_primary_ip,
     notes_with,
+    playbook_env,
     restored,
     run_playbook,
     sim_device,
@@ -231,6 +232,40 @@ def test_junos_management_readdressing_confirms_at_the_new_address(lab, trigger)
         state = sim_device(lab, "junos1")
         assert state["address"] == "127.0.1.42" and state["pending_commit"] is None
     assert wait_for(lambda: sim_device(lab, "junos1")["address"] == "127.0.1.41", timeout=10)
+
+
+# --- each platform its own login ------------------------------------------------------------------------
+def test_each_platform_logs_in_with_its_own_login(lab, trigger, tmp_path):
+    """The lab's platforms have different passwords, each kept where its Nautobot secrets group says (EOS
+    the environment's NAPALM_PASSWORD, NX-OS a text file, Junos an environment variable of its own): one
+    run reaches all three. A wrong Junos password (the environment variable) fails Junos alone, naming
+    where the login came from; an inventory password for nxos1 wins over its secrets group."""
+    names = ["access1", "nxos1", "junos1"]
+    passwords = lab["device_passwords"]
+    assert len(set(passwords.values())) == 3, "the lab's platforms share a password"
+
+    run = run_playbook(lab, names, trigger=trigger)
+    for name in names:
+        assert_ok(run, name)
+    assert not [p for p in passwords.values() if p in run.stdout], "a device password is shown"
+
+    wrong = f"wrong-{trigger[-8:]}"
+    bad_env = run_playbook(lab, names, trigger=trigger, env=playbook_env(lab, LAB_JUNOS_PASSWORD=wrong))
+    assert_failed(bad_env, "junos1", "device_authentication")
+    # (the lab's username is "sotsync", masked as a word wherever it shows, the group's name too)
+    assert "lab Juniper Junos login' (access type Generic, environment-variable))" in bad_env.stdout, bad_env
+    assert bad_env.recap("access1")["failed"] == 0 and bad_env.recap("nxos1")["failed"] == 0, bad_env
+    assert wrong not in bad_env.stdout
+
+    inventory = tmp_path / "inventory.yml"
+    inventory.write_text(
+        f"all:\n  hosts:\n    nxos1:\n      napalm_username: {lab['device_username']}\n      napalm_password: {wrong}\n"
+    )
+    by_inventory = run_playbook(lab, names, trigger=trigger, inventory=inventory)
+    assert_failed(by_inventory, "nxos1", "device_authentication")
+    assert "inventory" in by_inventory.stdout.split("nxos1: FAILED", 1)[1].split("\n", 1)[0], by_inventory
+    assert by_inventory.recap("junos1")["failed"] == 0 and by_inventory.recap("access1")["failed"] == 0
+    assert wrong not in by_inventory.stdout
 
 
 # --- through the real daemon -------------------------------------------------------------------------

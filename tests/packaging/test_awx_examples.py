@@ -139,13 +139,14 @@ def test_activation_variables_cover_the_rulebook(installed):
 
 
 def playbook_variables(installed):
-    """The extra vars provision_device reads (its role's vars templates), ansible_eda aside."""
+    """The extra vars provision_device reads (the task handing them to its role), ansible_eda and the
+    role's own variables (their defaults) aside."""
     (play,) = installed.yaml("playbooks/provision_device.yml")
     used = set()
-    for role in play["roles"]:
-        for value in role["vars"].values():
+    for task in play["pre_tasks"]:
+        for value in task.get("ansible.builtin.set_fact", {}).values():
             used |= used_variables(value)
-    return used - {"ansible_eda"}
+    return used - {"ansible_eda"} - role_variables(installed)
 
 
 def role_variables(installed):
@@ -156,8 +157,16 @@ def role_variables(installed):
 
 def test_job_template_takes_what_the_rulebook_passes(installed):
     read = playbook_variables(installed)
-    assert {"device", "filter", "dry_run", "plan", "ready_statuses", "trigger"} == read
-    taken = read | role_variables(installed)
+    assert {
+        "device",
+        "filter",
+        "dry_run",
+        "plan",
+        "ready_statuses",
+        "job_queue",
+        "update_compliance",
+        "trigger",
+    } == read
     job_template = example(installed, "job-template.yml")
     assert job_template["ask_variables_on_launch"] is True
     assert set(job_template["extra_vars"]) <= read
@@ -165,8 +174,8 @@ def test_job_template_takes_what_the_rulebook_passes(installed):
     for action in run_job_template_actions(installed.yaml("rulebooks/device_config_hook_aap.yml")):
         if job_template_of(installed, action) == job_template:
             passed |= set(action["job_args"]["extra_vars"])
-    assert passed <= taken, passed - taken
-    assert "provision_job_queue" in passed
+    assert passed <= read, passed - read  # the playbook's own variables, never the role's
+    assert "job_queue" in passed
 
 
 def template_strings(node):
@@ -246,7 +255,8 @@ def test_reconcile_job_template_runs_the_reconcile_playbook_like_the_provisionin
     read = reconcile_variables(installed) - {"dry_run"}  # dry_run is refused: remediate is the switch
     assert set(reconcile["extra_vars"]) <= read
     assert reconcile["extra_vars"]["remediate"] is False
-    assert reconcile["extra_vars"]["ready_statuses"] == provision["extra_vars"]["ready_statuses"]
+    # Neither restates the collection's default ready statuses (the role's provision_ready_statuses).
+    assert "ready_statuses" not in reconcile["extra_vars"] and "ready_statuses" not in provision["extra_vars"]
 
 
 DTSTART = re.compile(r"^DTSTART(;TZID=[A-Za-z_]+(/[A-Za-z_]+)*)?:\d{8}T\d{6}Z?$")

@@ -30,6 +30,8 @@ DEVELOPER_FILES = [
     "tests/bench",
     "tests/packaging",
     "tests/conftest.py",
+    "tests/support/rulebook.py",
+    "tests/support/source_process.py",
     "requirements.txt",
     "pyproject.toml",
     ".ansible-lint",

@@ -231,10 +231,10 @@ def test_aap_variant_is_generated_from_the_rulebook():
     assert set(action["job_args"]["extra_vars"]) == {
         "device",
         "dry_run",
-        "provision_plan",
+        "plan",
         "ready_statuses",
-        "provision_job_queue",
-        "provision_update_compliance",
+        "job_queue",
+        "update_compliance",
         "trigger",
     }
     # The approval gate's deployment: the first rule, the same lock, its own job template.
@@ -248,10 +248,43 @@ def test_aap_variant_is_generated_from_the_rulebook():
         "plan",
         "dry_run",
         "ready_statuses",
-        "provision_job_queue",
-        "provision_update_compliance",
+        "job_queue",
+        "update_compliance",
         "trigger",
     }
+
+
+def run_playbook_actions(node):
+    """Every run_playbook action of a rulebook's YAML tree."""
+    if isinstance(node, dict):
+        if "run_playbook" in node:
+            yield node["run_playbook"]
+        for value in node.values():
+            yield from run_playbook_actions(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from run_playbook_actions(item)
+
+
+def test_the_rulebook_passes_only_what_the_playbooks_declare():
+    """The playbook is the contract: every extra var the rulebook passes is one of the variables its
+    header declares (never a role's variable reaching past it), and each declared variable is read."""
+    actions = list(run_playbook_actions(yaml.safe_load(RULEBOOK.read_text())))
+    assert {a["name"] for a in actions} == {"sotsync.nautobot.provision_device", "sotsync.nautobot.deploy_config_plan"}
+    for action in actions:
+        playbook = ROOT / "playbooks" / (action["name"].rsplit(".", 1)[1] + ".yml")
+        text = playbook.read_text()
+        declared = rulebook.playbook_variables(text)
+        passed = set(action["extra_vars"])
+        assert passed <= declared, f"{action['name']} does not declare {sorted(passed - declared)}"
+        body = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
+        unread = {name for name in declared if not re.search(rf"{{{{[^}}]*\b{name}\b", body)}
+        assert not unread, f"{action['name']} declares {sorted(unread)} but never reads them"
+
+
+def test_playbook_variables_reader_sees_an_undeclared_variable():
+    text = "# The playbook's variables:\n#   device   names\n#            more about it\n#   dry_run  bool\n# Other\n"
+    assert rulebook.playbook_variables(text) == {"device", "dry_run"}
 
 
 def test_a_burst_is_one_batch_with_each_device_once(tmp_path):

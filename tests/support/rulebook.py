@@ -34,3 +34,22 @@ def hook_rulebook(sources):
         lambda m: f'{m.group(1)}- debug:\n{m.group(1)}    msg: "{DEPLOY_PLAN_LINE}"\n', text, count=1
     )
     return ACTION_BLOCK.sub(lambda m: f'{m.group(1)}- debug:\n{m.group(1)}    msg: "{PROVISION_LINE}"\n', text, count=1)
+
+
+PLAYBOOK_VARIABLES_HEAD = "# The playbook's variables"
+PLAYBOOK_VARIABLE_LINE = re.compile(r"^#   (\w+)\s")
+
+
+def playbook_variables(text: str) -> set[str]:
+    """The variables a playbook declares: the names of its header's "The playbook's variables" list
+    (``#   name   what it is``; deeper-indented lines continue the one above)."""
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(PLAYBOOK_VARIABLES_HEAD))
+    names = set()
+    for line in lines[start + 1 :]:
+        if not line.startswith("#   "):
+            break
+        m = PLAYBOOK_VARIABLE_LINE.match(line)
+        if m:
+            names.add(m.group(1))
+    return names

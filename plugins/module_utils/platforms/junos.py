@@ -10,7 +10,11 @@ __metaclass__ = type
 
 import re
 
-from ansible_collections.sotsync.nautobot.plugins.module_utils.errors import DeviceUnreachable, RollbackRefused
+from ansible_collections.sotsync.nautobot.plugins.module_utils.errors import (
+    DeviceAuthenticationFailed,
+    DeviceUnreachable,
+    RollbackRefused,
+)
 from ansible_collections.sotsync.nautobot.plugins.module_utils.platforms.base import Platform, normalise_line
 
 try:
@@ -155,6 +159,11 @@ class Junos(Platform):
             return DeviceUnreachable(
                 "The device {0} committed but did not answer the unlock that follows{1}: {2}".format(host, where, text),
                 host=host,
+            )
+        # PyEZ's ConnectAuthError is a ConnectError: the device answered and refused the login
+        if isinstance(exc, _jnpr_exc.ConnectAuthError):
+            return DeviceAuthenticationFailed(
+                "The device {0} refused the NAPALM credentials{1}: {2}".format(host, where, text), host=host
             )
         if isinstance(exc, (_jnpr_exc.ConnectError, _jnpr_exc.RpcTimeoutError)):
             return DeviceUnreachable("The device {0} is unreachable{1}: {2}".format(host, where, text), host=host)

@@ -7,13 +7,17 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.sotsync.nautobot.plugins.module_utils.errors import DeviceUnreachable
+from ansible_collections.sotsync.nautobot.plugins.module_utils.errors import (
+    DeviceAuthenticationFailed,
+    DeviceUnreachable,
+)
 from ansible_collections.sotsync.nautobot.plugins.module_utils.platforms.base import Platform
 
 try:
+    from napalm.nxapi_plumbing.errors import NXAPIAuthError as _NxapiAuthError
     from napalm.nxapi_plumbing.errors import NXAPIConnectionError as _NxapiConnectionError
 except ImportError:  # pragma: no cover - comes with napalm's nxos driver
-    _NxapiConnectionError = None
+    _NxapiAuthError = _NxapiConnectionError = None
 
 
 class Nxos(Platform):
@@ -36,8 +40,18 @@ class Nxos(Platform):
         return "saved to startup-config at its new address (the commit's own save went to the old one)"
 
     def classify(self, exc, host, where, text):
-        """NX-API's connection errors (refused, reset, the connection closed without an answer, as when the
-        management address moves during a commit): the device did not answer."""
-        if _NxapiConnectionError is not None and isinstance(exc, _NxapiConnectionError):
+        """NX-API's refused login (HTTP 401), also behind NAPALM's "Cannot connect"; its connection errors
+        (refused, reset, the connection closed without an answer, as when the management address moves
+        during a commit): the device did not answer."""
+        if _NxapiAuthError is None:
+            return None
+        # NAPALM's open() turns NX-API's 401 and a connection error alike into "Cannot connect to <host>":
+        # the cause it raised from tells them apart
+        cause = exc.__cause__ or exc.__context__
+        if isinstance(exc, _NxapiAuthError) or isinstance(cause, _NxapiAuthError):
+            return DeviceAuthenticationFailed(
+                "The device {0} refused the NAPALM credentials{1}: {2}".format(host, where, text), host=host
+            )
+        if isinstance(exc, _NxapiConnectionError):
             return DeviceUnreachable("The device {0} did not answer{1}: {2}".format(host, where, text), host=host)
         return None

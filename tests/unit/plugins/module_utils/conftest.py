@@ -169,6 +169,8 @@ def fakes():
 # --- the batch: a Nautobot double with the batch's calls, and a driver factory ----------------------
 GENERATE_PATH = "plugins/golden-config/generate-intended-config/"
 STORED_PATH = "plugins/golden-config/golden-config/"
+GC_SETTINGS_PATH = compliance.SETTINGS_PATH
+GC_RULES_PATH = compliance.RULES_PATH
 OLD_SUCCESS = "2026-11-24T09:00:00.000000Z"
 
 
@@ -268,6 +270,11 @@ class FakeBatchNautobot:
             with self.lock:
                 results = [self.stored[i] for i in ids if i in self.stored]
             return 200, {"count": len(results), "results": results}
+        if path == GC_SETTINGS_PATH:  # set up for backup and compliance, as the lab's Golden Config is
+            setting = {"backup_repository": {"id": "backup"}, "backup_path_template": "{{obj.name}}.cfg"}
+            return 200, {"count": 1, "results": [setting]}
+        if path == GC_RULES_PATH:
+            return 200, {"count": 4, "results": [{}]}
         return 404, {"detail": "Not found."}
 
     def run_job(self, name, data, timeout=120, job_queue=None):

@@ -1,5 +1,7 @@
 """Unit tests of module_utils/compliance.py: which devices, how each is judged, what users read."""
 
+import pytest
+
 from ansible_collections.sotsync.nautobot.plugins.module_utils import compliance
 from ansible_collections.sotsync.nautobot.plugins.module_utils.errors import NautobotError
 
@@ -88,8 +90,13 @@ def test_a_failed_compliance_check_is_not_up_to_date():
 class Client:
     """Nautobot as the compliance step sees it: the job, the stored records, the compliance rows."""
 
-    def __init__(self, records, rows, job_error=None, state="SUCCESS"):
+    def __init__(self, records, rows, job_error=None, state="SUCCESS", settings=None, rules=1):
         self.records, self.rows, self.job_error, self.state = records, rows, job_error, state
+        # Golden Config's settings and compliance rules: set up for backup and compliance by default
+        self.settings = [{"backup_repository": {"id": "r"}, "backup_path_template": "{{obj.name}}.cfg"}]
+        if settings is not None:
+            self.settings = settings
+        self.rules = rules
         self.jobs = []
         self.asked = []
 
@@ -100,6 +107,10 @@ class Client:
         return {"id": f"job-{len(self.jobs)}", "status": {"value": self.state}, "date_created": STARTED}
 
     def get_json(self, path, params=None):
+        if path == compliance.SETTINGS_PATH:
+            return 200, {"count": len(self.settings), "results": self.settings}
+        if path == compliance.RULES_PATH:
+            return 200, {"count": self.rules, "results": [{}] * min(self.rules, 1)}
         self.asked.append((path, params))
         assert path == "plugins/golden-config/golden-config/"
         return 200, {
@@ -191,3 +202,30 @@ def test_with_the_intended_repository_fresh_backup_then_compliance_run_and_both_
     assert reports["1"]["job_results"] == ["job-1", "job-2"]
     error = reports["1"]["error"]
     assert "'Backup Configurations' job (result job-1, SUCCESS) then 'Perform Configuration Compliance' job" in error
+
+
+@pytest.mark.parametrize(
+    ("settings", "rules", "why"),
+    [
+        ([], 1, "no Golden Config settings"),
+        ([{"backup_repository": None, "backup_path_template": ""}], 1, "no backup repository in its settings"),
+        (None, 0, "no compliance rule"),
+    ],
+)
+def test_golden_config_not_set_up_is_said_once_for_the_run_and_no_job_runs(settings, rules, why):
+    results = [{"device": name, "device_id": str(i), "committed": True} for i, name in enumerate("abc")]
+    client = Client({}, [], settings=settings, rules=rules)
+    lines = []
+    assert compliance.after_commit(client, {}, False, results, lines.append) == []
+    assert client.jobs == []  # its jobs could only fail for every device
+    assert len(lines) == 1 and f"not set up for it ({why})" in lines[0] and "the commits stand" in lines[0]
+    warned = [r for r in results if r.get("warnings")]
+    assert warned == [results[0]] and results[0]["warnings"] == lines  # once, not once per commit
+    assert not any("compliance" in r for r in results)
+
+
+def test_setup_problem_reads_settings_and_rules():
+    ready = {"results": [{"backup_repository": "r", "backup_path_template": "t"}]}
+    assert compliance.setup_problem(ready, {"count": 3}) is None
+    assert compliance.setup_problem(None, {"count": 3}) == "no Golden Config settings"
+    assert compliance.setup_problem(ready, None) == "no compliance rule"

@@ -7,7 +7,6 @@ their statuses are kept, PATCHes and notes recorded. The devices are the conftes
 
 from __future__ import annotations
 
-import itertools
 
 import jinja2
 import pytest
@@ -25,112 +24,15 @@ from ansible_collections.sotsync.nautobot.plugins.module_utils.errors import (
 )
 from ansible_collections.sotsync.nautobot.plugins.module_utils.plan_deploy import deploy_plan
 
-from tests.unit.plugins.module_utils.conftest import INTENT, DriverFactory, FakeBatchNautobot, batch_device
-
-PASSWORD = "s3cr3t-device-password"
-TOKEN = "0123456789abcdef0123456789abcdef01234567"
-STATUSES = {
-    name: f"status-{index}"
-    for index, name in enumerate([cp.NOT_APPROVED, cp.APPROVED, cp.IN_PROGRESS, cp.COMPLETED, cp.FAILED])
-}
-PLAN_IDS = (f"aaaaaaaa-0000-4000-8000-{n:012d}" for n in itertools.count(1))
-
-
-def params(**overrides):
-    data = {
-        "device": None,
-        "devices": None,
-        "device_filter": None,
-        "nautobot_url": "http://nautobot.invalid",
-        "nautobot_token": TOKEN,
-        "intent_source": "auto",
-        "dry_run": True,
-        "username": "admin",
-        "password": PASSWORD,
-        "optional_args": None,
-        "timeout": 60,
-        "ready_statuses": ["Active", "Planned", "Staged"],
-        "commit_confirm_seconds": 60,
-        "verify": True,
-        "notes": True,
-        "trigger": "rulebook: 1 device change(s) (updated) by admin",
-        "workers": 4,
-    }
-    data.update(overrides)
-    return data
-
-
-class PlanNautobot(FakeBatchNautobot):
-    """The batch's double with Golden Config's config plans (``plans``: id -> plan as the REST API gives it)."""
-
-    def __init__(self, *args, plan_job_status="SUCCESS", render_plan=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.plans: dict[str, dict] = {}
-        self.patches: list[tuple] = []
-        self.object_notes: list[dict] = []
-        self.plan_job_status = plan_job_status
-        self.render_plan = render_plan  # replaces Golden Config's rendering of the commands (a fault)
-
-    def run_job(self, name, data, timeout=120, job_queue=None):
-        if name != cp.PLAN_JOB:
-            return super().run_job(name, data, timeout=timeout, job_queue=job_queue)
-        with self.lock:
-            self.jobs.append({"name": name, "devices": list(data["device"]), "data": data, "queue": job_queue})
-            job_id = f"plan-job-{len(self.jobs)}"
-        assert data["plan_type"] == "manual" and data["change_control_id"] == cp.CHANGE_CONTROL_ID
-        if self.plan_job_status == "SUCCESS":
-            for device_id in data["device"]:
-                device = next(d for d in self.inventory if d["id"] == device_id)
-                # Golden Config: render_jinja2(commands, {"obj": device, ...}) (Jinja drops a final newline)
-                config_set = (self.render_plan or jinja2.Environment().from_string(data["commands"]).render)(obj=device)
-                plan_id = next(PLAN_IDS)
-                self.plans[plan_id] = {
-                    "id": plan_id,
-                    "device": {"id": device_id, "name": device["name"]},
-                    "plan_type": "manual",
-                    "config_set": config_set,
-                    "change_control_id": data["change_control_id"],
-                    "status": {"id": STATUSES[cp.NOT_APPROVED], "name": cp.NOT_APPROVED},
-                    "plan_result": {"id": job_id},
-                }
-        return {"id": job_id, "status": {"value": self.plan_job_status}}
-
-    def get_json(self, path, params=None):
-        if path == cp.STATUS_PATH:
-            self._record("get_json", path, params)
-            return 200, {"results": [{"id": STATUSES[params["name"]], "name": params["name"]}]}
-        if path == cp.PLAN_PATH:
-            self._record("get_json", path, params)
-            found = [
-                p
-                for p in self.plans.values()
-                if p["device"]["id"] == params["device_id"] and p["plan_result"]["id"] == params["plan_result_id"]
-            ]
-            return 200, {"count": len(found), "results": found}
-        if path.startswith(cp.PLAN_PATH):
-            self._record("get_json", path, params)
-            plan = self.plans.get(path[len(cp.PLAN_PATH) :].strip("/"))
-            return (200, plan) if plan else (404, {"detail": "Not found."})
-        return super().get_json(path, params)
-
-    def patch_json(self, path, data):
-        self._record("patch_json", path, data)
-        plan_id = path[len(cp.PLAN_PATH) :].strip("/")
-        name = {v: k for k, v in STATUSES.items()}[data["status"]]
-        self.patches.append((plan_id, name))
-        self.plans[plan_id]["status"] = {"id": data["status"], "name": name}
-        return 200, self.plans[plan_id]
-
-    def create_note(self, object_id, kind, comments, object_type="dcim.device"):
-        with self.lock:
-            self.object_notes.append({"type": object_type, "id": object_id, "kind": kind, "note": comments})
-            return f"object-note-{len(self.object_notes)}"
-
-    def plan_notes(self, plan_id):
-        return [n for n in self.object_notes if n["type"] == cp.PLAN_OBJECT_TYPE and n["id"] == plan_id]
-
-    def status(self, plan_id):
-        return self.plans[plan_id]["status"]["name"]
+from tests.unit.plugins.module_utils.conftest import INTENT, DriverFactory, batch_device
+from tests.unit.plugins.module_utils.plan_fakes import (
+    PASSWORD,
+    TOKEN,
+    PlanNautobot,
+    approve,
+    deploy_params,
+    params,
+)
 
 
 def run(params_, client, factory, check_mode=False):
@@ -230,14 +132,6 @@ def planned(device=None, **nautobot_kwargs):
     (outcome,) = run(params(devices=[device["name"]], plan=True), nautobot, DriverFactory())["results"]
     nautobot.object_notes.clear()
     return nautobot, outcome["plan_id"]
-
-
-def approve(nautobot, plan_id):
-    nautobot.plans[plan_id]["status"] = {"id": STATUSES[cp.APPROVED], "name": cp.APPROVED}
-
-
-def deploy_params(plan_id, **overrides):
-    return params(plan=plan_id, **overrides)
 
 
 def test_an_approved_plan_is_deployed_exactly_and_completed():

@@ -570,7 +570,7 @@ def test_a_rollback_without_a_login_fails_before_reading_notes_or_connecting():
 
 
 def test_a_plan_for_a_device_without_a_login_is_not_deployed_and_keeps_its_status():
-    from tests.unit.plugins.module_utils.test_config_plan import PlanNautobot, approve, deploy_params
+    from tests.unit.plugins.module_utils.plan_fakes import PlanNautobot, approve, deploy_params
 
     from ansible_collections.sotsync.nautobot.plugins.module_utils.plan_deploy import deploy_plan
 
@@ -593,7 +593,7 @@ def test_a_plan_for_a_device_without_a_login_is_not_deployed_and_keeps_its_statu
 
 
 def test_a_plan_is_deployed_with_the_devices_inventory_login():
-    from tests.unit.plugins.module_utils.test_config_plan import PlanNautobot, approve, deploy_params
+    from tests.unit.plugins.module_utils.plan_fakes import PlanNautobot, approve, deploy_params
 
     from ansible_collections.sotsync.nautobot.plugins.module_utils.plan_deploy import deploy_plan
 

@@ -1,5 +1,5 @@
 """Scrubbing the configuration copies earlier versions left in notes: the logic (``note_scrub``) and
-the real ``NautobotClient`` against the fake Nautobot HTTP server of ``test_nautobot``."""
+the real ``NautobotClient`` against the fake Nautobot HTTP server of ``nautobot_http``."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 
 from ansible_collections.sotsync.nautobot.plugins.module_utils import note_scrub, rollback
 from ansible_collections.sotsync.nautobot.plugins.module_utils.provision import note_text
-from tests.unit.plugins.module_utils.test_nautobot import TOKEN, FakeNautobotServer, client_for
+from tests.unit.plugins.module_utils.nautobot_http import TOKEN, FakeNautobotServer, client_for
 
 DEVICE_ID = "0b0e6c0e-1111-4222-8333-444455556666"
 BEFORE = "hostname access1\nntp authentication-key 1 md5 7 075E731F1A\nsnmp-server community Publ1cRO ro"

@@ -284,3 +284,46 @@ def test_an_nxapi_connection_error_is_an_unreachable_device():
     exc = NXAPIConnectionError("('Connection aborted.', RemoteDisconnected('Remote end closed connection'))")
     typed = classify_device_error(exc, host="10.0.0.1", stage="commit_config", platform=platforms.for_driver("nxos"))
     assert isinstance(typed, DeviceUnreachable) and "did not answer (commit_config)" in typed.message
+
+
+def test_a_junos_login_refused_is_an_authentication_error_not_an_unreachable_device():
+    from jnpr.junos.exception import ConnectAuthError, ConnectRefusedError
+
+    from ansible_collections.sotsync.nautobot.plugins.module_utils.deploy import classify_device_error
+    from ansible_collections.sotsync.nautobot.plugins.module_utils.errors import (
+        DeviceAuthenticationFailed,
+        DeviceUnreachable,
+    )
+
+    junos = platforms.for_driver("junos")
+    dev = type("Device", (), {"hostname": "10.0.0.1", "user": "u", "_port": 830})()  # what PyEZ's errors read
+    refused = classify_device_error(ConnectAuthError(dev), host="10.0.0.1", stage="open", platform=junos)
+    assert isinstance(refused, DeviceAuthenticationFailed) and "refused the NAPALM credentials" in refused.message
+    down = classify_device_error(ConnectRefusedError(dev), host="10.0.0.1", stage="open", platform=junos)
+    assert isinstance(down, DeviceUnreachable)
+
+
+def test_an_nxos_login_refused_behind_napalms_cannot_connect_is_an_authentication_error():
+    from napalm.base.exceptions import ConnectionException
+    from napalm.nxapi_plumbing.errors import NXAPIAuthError, NXAPIConnectionError
+
+    from ansible_collections.sotsync.nautobot.plugins.module_utils.deploy import classify_device_error
+    from ansible_collections.sotsync.nautobot.plugins.module_utils.errors import (
+        DeviceAuthenticationFailed,
+        DeviceUnreachable,
+    )
+
+    def napalm_open(cause):  # what napalm's nxos open() does with either
+        try:
+            try:
+                raise cause
+            except (NXAPIConnectionError, NXAPIAuthError):
+                raise ConnectionException("Cannot connect to 10.0.0.1")  # noqa: B904 - as napalm does
+        except ConnectionException as exc:
+            return exc
+
+    nxos = platforms.for_driver("nxos")
+    refused = classify_device_error(napalm_open(NXAPIAuthError("401")), host="10.0.0.1", stage="open", platform=nxos)
+    assert isinstance(refused, DeviceAuthenticationFailed)
+    down = napalm_open(NXAPIConnectionError("refused"))
+    assert isinstance(classify_device_error(down, host="10.0.0.1", stage="open", platform=nxos), DeviceUnreachable)

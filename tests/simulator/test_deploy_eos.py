@@ -1,4 +1,5 @@
-"""The deploy flow with the REAL napalm ``eos`` driver against the in-process EOS eAPI simulator.
+"""The deploy flow with the REAL napalm ``eos`` driver against the in-process EOS eAPI simulator
+(lab/simulator: imported as it is, so a broken simulator fails here instead of skipping).
 
 No Nautobot here: the intended configuration is passed directly. Each test gets its own simulated
 device on a free port, so tests are independent and fast (a NAPALM cycle takes milliseconds).
@@ -19,10 +20,10 @@ from ansible_collections.sotsync.nautobot.plugins.module_utils.errors import (
     DeviceUnreachable,
 )
 
+from lab.simulator import eos_sim
+from tests.simulator.simhelpers import wait_until
 from tests.support.net import free_port
 
-# The simulator (lab/simulator) is the checkout's, not shipped in the collection: skip where it is absent.
-eos_sim = pytest.importorskip("lab.simulator.eos_sim", reason="the EOS simulator (lab/simulator/) is missing")
 
 USERNAME, PASSWORD = "netops", "sim-password-123"
 
@@ -149,10 +150,7 @@ def test_device_silent_after_commit_is_reverted_by_its_timer(device):
         deploy(driver_for(device, timeout=1), INTENT, dry_run=False, commit_confirm_seconds=2, host="127.0.0.1")
     assert info.value.details["rolled_back"] == "timer"
     assert "+hostname access-switch-1" in info.value.details["config_diff"]
-    deadline = time.monotonic() + 10
-    while device.pending_commit is not None and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert device.pending_commit is None
+    assert wait_until(lambda: device.pending_commit is None, timeout=10), device.pending_commit
     assert device.running_config == before  # the automatic revert
     assert device.unresponsive is False
     assert device.open_sessions == []
