@@ -360,7 +360,8 @@ def deploy(
             except Exception as exc:  # noqa: BLE001 - the old address is expected to go away
                 log("%s: close after the move: %s" % (host, _device_error_text(exc)))
             opened = False
-            driver = _reach(reconnect, host, moved_to, commit_confirm_seconds or 60, result, log, pending=pending)
+            seconds = commit_confirm_seconds if pending else REACH_WITHOUT_CONFIRM_SECONDS
+            driver = _reach(reconnect, host, moved_to, seconds, result, log, pending=pending)
             opened = True
             platform.attach_pending_commit(driver, token)
             result.warnings.append(
@@ -449,6 +450,10 @@ def _contact_lost(exc, host, stage, intent, platform, confirm=True, seconds=None
         host=host,
         rolled_back=False,
     )
+
+
+# How long a device moved without commit-confirm (no timer to stay within) is looked for at its new address.
+REACH_WITHOUT_CONFIRM_SECONDS = 60
 
 
 def _reach(reconnect, old_host, new_host, seconds, result, log, clock=None, sleep=None, pending=True):

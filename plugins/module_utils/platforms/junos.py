@@ -95,18 +95,22 @@ class Junos(Platform):
         Refuses, nothing changed, when none of the newest ``history_depth`` rollbacks holds it."""
         cu = driver.device.cu  # PyEZ's Config utility of the NAPALM driver's session
         cu.lock()
+        loaded = False  # a rollback is loaded in the candidate, neither committed nor discarded
         try:
             for index in range(1, self.history_depth + 1):
                 try:
                     cu.rollback(rb_id=index)
                 except Exception:  # noqa: BLE001 - no such rollback: the history is shorter
                     break
+                loaded = True
                 candidate = (driver.get_config(retrieve="candidate") or {}).get("candidate", "")
                 if is_before(candidate):
                     cu.commit()
+                    loaded = False
                     return "rollback {0} (the configuration before the push)".format(index)
-            cu.rollback(rb_id=0)
         finally:
+            if loaded:
+                cu.rollback(rb_id=0)  # the candidate back to the running configuration
             cu.unlock()
         raise RollbackRefused(
             "None of the device's {0} newest rollbacks holds the configuration from before the push: rollback "

@@ -256,7 +256,10 @@ def test_nxos_readdressing_with_the_opt_in_commits_then_verifies_at_the_new_addr
     assert any("saved to startup-config at its new address" in w for w in result.warnings)
 
 
-def test_nxos_readdressing_with_the_opt_in_reports_a_device_silent_at_its_new_address(fakes):
+def test_nxos_readdressing_with_the_opt_in_reports_a_device_silent_at_its_new_address(fakes, monkeypatch):
+    from ansible_collections.sotsync.nautobot.plugins.module_utils import deploy as deploy_module
+
+    monkeypatch.setattr(deploy_module, "REACH_WITHOUT_CONFIRM_SECONDS", 1)  # looked for 1 s, not 60
     old = _double(fakes, "nxos", fail={"commit_config": ConnectionResetError(104, "the address moved")})
     silent = _double(fakes, "nxos", fail={"open": ConnectionRefusedError(111, "refused")})
     with pytest.raises(CommitVerificationFailed) as info:
@@ -267,7 +270,6 @@ def test_nxos_readdressing_with_the_opt_in_reports_a_device_silent_at_its_new_ad
             host="10.0.0.1",
             moved_to="10.0.0.2",
             reconnect=lambda: silent,
-            commit_confirm_seconds=1,
             readdress_without_confirm=True,
         )
     assert info.value.details["rolled_back"] is False
@@ -327,3 +329,45 @@ def test_an_nxos_login_refused_behind_napalms_cannot_connect_is_an_authenticatio
     assert isinstance(refused, DeviceAuthenticationFailed)
     down = napalm_open(NXAPIConnectionError("refused"))
     assert isinstance(classify_device_error(down, host="10.0.0.1", stage="open", platform=nxos), DeviceUnreachable)
+
+
+class _JunosHistory:
+    """A NAPALM junos driver as Junos's restore sees it: PyEZ's Config utility over a commit history."""
+
+    def __init__(self, history):
+        self.history, self.calls, self.candidate = history, [], history[0]
+        self.device = type("Device", (), {"cu": self})()
+
+    def lock(self):
+        self.calls.append("lock")
+
+    def unlock(self):
+        self.calls.append("unlock")
+
+    def rollback(self, rb_id):
+        if rb_id >= len(self.history):
+            raise ValueError("rollback not found")
+        self.calls.append(f"rollback {rb_id}")
+        self.candidate = self.history[rb_id]
+
+    def commit(self):
+        self.calls.append("commit")
+
+    def get_config(self, retrieve):
+        return {retrieve: self.candidate}
+
+
+def test_junos_restore_finds_the_configuration_before_the_push_in_its_commit_history():
+    # 0: the confirming commit, 1: the commit confirmed (both what the push left), 2: before the push
+    driver = _JunosHistory(["pushed", "pushed", "before", "older"])
+    assert platforms.for_driver("junos").restore(driver, lambda c: c == "before").startswith("rollback 2 ")
+    assert driver.calls == ["lock", "rollback 1", "rollback 2", "commit", "unlock"]
+
+
+def test_junos_restore_refuses_when_no_rollback_holds_it_and_leaves_the_candidate_clean():
+    from ansible_collections.sotsync.nautobot.plugins.module_utils.errors import RollbackRefused
+
+    driver = _JunosHistory(["pushed", "pushed", "other"])
+    with pytest.raises(RollbackRefused, match="newest rollbacks holds the configuration from before the push"):
+        platforms.for_driver("junos").restore(driver, lambda c: c == "before")
+    assert "commit" not in driver.calls and driver.calls[-2:] == ["rollback 0", "unlock"]
