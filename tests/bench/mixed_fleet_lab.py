@@ -35,6 +35,7 @@ from pathlib import Path
 from napalm import get_network_driver
 
 from lab import fleet, seed
+from tests.bench import plots
 from tests.bench.scale_lab import bulk_edit, celery_idle, fmt, lab_facts, percentile
 
 NAPALM = {"arista_eos": "eos", "cisco_nxos": "nxos", "juniper_junos": "junos"}
@@ -52,6 +53,7 @@ HOSTNAME = {
 def session_cost(lab: dict, devices: dict[str, list[dict]], count: int) -> dict[str, dict]:
     """``count`` dry-run sessions a platform, one after another: wall and CPU milliseconds per session."""
     env = lab["env"]
+    passwords = lab["device_passwords"]
     figures = {}
     for driver, fleet_devices in devices.items():
         walls, cpus = [], []
@@ -59,7 +61,7 @@ def session_cost(lab: dict, devices: dict[str, list[dict]], count: int) -> dict[
             napalm = get_network_driver(NAPALM[driver])(
                 device["address"],
                 env["NAPALM_USERNAME"],
-                env["NAPALM_PASSWORD"],
+                passwords[driver],  # each platform's own login (the lab keeps them apart)
                 timeout=30,
                 optional_args={"transport": "http", "port": lab["sim_port"]},
             )
@@ -214,6 +216,12 @@ def run(per_platform: int = 100, live: bool = True, native: bool = True, session
         log(f"hook: one bulk edit of {len(every)} devices ({per_platform} a platform), {mode}")
         row = bulk_edit(lab, api, every, suffix, dry_run, label="mixed")
         row["platforms"] = by_platform(row, devices, suffix)
+        row["seconds_by_platform"] = {
+            driver: sorted(
+                when for name, (when, _o) in row["latency_by_name"].items() if fleet.driver_of(name) == driver
+            )
+            for driver in devices
+        }
         row.pop("latency_by_name")
         figures["hook"].append(row)
     if native:
@@ -278,6 +286,18 @@ def report(figures: dict) -> None:
             )
 
 
+def draw(figures: dict, folder: Path) -> list[Path]:
+    """Devices done over time, one line a platform, for each round of the hook (``mixed-fleet-*.svg``)."""
+    written = []
+    for row in figures["hook"]:
+        series = {LABEL[driver]: values for driver, values in row["seconds_by_platform"].items()}
+        svg = plots.done_over_time(
+            series, f"One bulk edit of {row['n']} devices, {row['mode']}, through the daemon: each platform"
+        )
+        written.append(plots.write(folder / f"mixed-fleet-{row['mode'].replace(' ', '-')}.svg", svg))
+    return written
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--per-platform", type=int, default=100, help="devices a platform (default 100)")
@@ -285,6 +305,7 @@ def main() -> int:
     parser.add_argument("--no-golden-config", action="store_true", help="skip Golden Config's own path")
     parser.add_argument("--sessions", type=int, default=10, help="NAPALM sessions a platform (0 skips)")
     parser.add_argument("--json", help="also write the figures to this file")
+    parser.add_argument("--plots", help="also draw devices done over time as SVG files in this folder (docs/images)")
     args = parser.parse_args()
     started = time.monotonic()
     figures = run(
@@ -296,6 +317,9 @@ def main() -> int:
     )
     if args.json:
         Path(args.json).write_text(json.dumps(figures, indent=2))
+    if args.plots:
+        for path in draw(figures, Path(args.plots)):
+            print(f"drawn: {path}")
     return 1 if any(row["failures"] for row in figures["hook"]) else 0
 
 

@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from lab import fleet, hookrun, seed
+from tests.bench import plots
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -498,6 +499,31 @@ def run(
     return figures
 
 
+def draw(figures: dict, folder: Path) -> list[Path]:
+    """Devices done over time: the batch path against the per-event one at the baseline's N, and every
+    batch round (``scale-*.svg``)."""
+
+    def seconds(row):
+        return [when for when, _outcome in row["latency_by_name"].values()]
+
+    written = []
+    baseline = figures.get("baseline")
+    rows = [r for r in figures["batches"] if r["label"] == "batch"]
+    same = [r for r in rows if baseline and r["n"] == baseline["n"] and r["mode"] == "dry run"]
+    if baseline and same:
+        svg = plots.done_over_time(
+            {"batch path, dry run": seconds(same[0]), "per-event path, dry run": seconds(baseline)},
+            f"One bulk edit of {baseline['n']} devices: the batch path and the per-event path",
+        )
+        written.append(plots.write(folder / "scale-batch-vs-per-event.svg", svg))
+    if rows:
+        svg = plots.done_over_time(
+            {f"{r['mode']}, N = {r['n']}": seconds(r) for r in rows}, "One bulk edit of N devices (EOS), batch path"
+        )
+        written.append(plots.write(folder / "scale-batch.svg", svg))
+    return written
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="50,200,500", help="comma-separated N (default 50,200,500)")
@@ -518,6 +544,7 @@ def main() -> int:
         help="N of a live round with golden_config_compliance false (default: the largest N when live; 0 skips)",
     )
     parser.add_argument("--json", help="also write the figures to this file")
+    parser.add_argument("--plots", help="also draw devices done over time as SVG files in this folder (docs/images)")
     args = parser.parse_args()
     sizes = [int(x) for x in args.sizes.split(",") if x.strip()]
     started = time.monotonic()
@@ -533,6 +560,9 @@ def main() -> int:
     )
     if args.json:
         Path(args.json).write_text(json.dumps(figures, indent=2))
+    if args.plots:
+        for path in draw(figures, Path(args.plots)):
+            print(f"drawn: {path}")
     wrong = [r for r in figures["batches"] if r["failures"]]
     return 1 if wrong else 0
 

@@ -17,7 +17,7 @@ LAB_JSON = Path(__file__).resolve().parents[2] / ".lab" / "lab.json"
 N = 5
 
 
-def test_mixed_fleet_smoke(capsys):
+def test_mixed_fleet_smoke(capsys, tmp_path):
     if not LAB_JSON.exists():
         pytest.skip("the lab is not up: run scripts/lab up")
     with capsys.disabled():
@@ -37,3 +37,7 @@ def test_mixed_fleet_smoke(capsys):
     for driver, platform in gc["per_platform"].items():
         assert platform["plans"] == N, (driver, platform)  # one intended plan a device
         assert platform["completed"] + platform["failed"] == N, (driver, platform)  # each deployed or refused
+    # the benchmark's pictures: one a round, a line a platform
+    drawn = mixed_fleet_lab.draw(figures, tmp_path)
+    assert [p.name for p in drawn] == ["mixed-fleet-dry-run.svg", "mixed-fleet-live.svg"]
+    assert all(p.read_text().count("<polyline") == 3 for p in drawn)

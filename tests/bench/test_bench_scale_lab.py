@@ -16,7 +16,7 @@ pytestmark = pytest.mark.lab
 LAB_JSON = Path(__file__).resolve().parents[2] / ".lab" / "lab.json"
 
 
-def test_batch_path_smoke(capsys):
+def test_batch_path_smoke(capsys, tmp_path):
     if not LAB_JSON.exists():
         pytest.skip("the lab is not up: run scripts/lab up")
     with capsys.disabled():
@@ -32,3 +32,7 @@ def test_batch_path_smoke(capsys):
         assert row["failures"] == 0, row
         if row["mode"] == "live":
             assert row["compliance_updated"] == row["n"], row
+    # the benchmark's pictures: every batch round's devices done over time
+    (drawn,) = scale_lab.draw(figures, tmp_path)
+    rounds = [row for row in figures["batches"] if row["label"] == "batch"]
+    assert drawn.name == "scale-batch.svg" and drawn.read_text().count("<polyline") == len(rounds)
