@@ -26,7 +26,6 @@ Correctness is asserted by the smoke test (tests/bench/test_bench_mixed_fleet_la
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import time
@@ -36,7 +35,7 @@ from napalm import get_network_driver
 
 from lab import fleet, seed
 from tests.bench import plots
-from tests.bench.scale_lab import bulk_edit, celery_idle, fmt, lab_facts, percentile
+from tests.bench.scale_lab import bulk_edit, celery_idle, fmt, lab_facts, percentile, write_outputs
 
 NAPALM = {"arista_eos": "eos", "cisco_nxos": "nxos", "juniper_junos": "junos"}
 LABEL = {"arista_eos": "EOS", "cisco_nxos": "NX-OS", "juniper_junos": "Junos"}
@@ -315,11 +314,7 @@ def main() -> int:
         sessions=args.sessions,
         log=lambda m: print(f"[{time.monotonic() - started:7.1f}s] {m}", flush=True),
     )
-    if args.json:
-        Path(args.json).write_text(json.dumps(figures, indent=2))
-    if args.plots:
-        for path in draw(figures, Path(args.plots)):
-            print(f"drawn: {path}")
+    write_outputs(figures, args.json, args.plots, draw)
     return 1 if any(row["failures"] for row in figures["hook"]) else 0
 
 

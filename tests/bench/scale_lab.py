@@ -499,6 +499,16 @@ def run(
     return figures
 
 
+def write_outputs(figures: dict, json_path: str | None, plots_dir: str | None, draw_figures) -> None:
+    """What a benchmark's command line asked for besides the tables: the figures as JSON, the SVG pictures
+    ``draw_figures(figures, folder)`` makes."""
+    if json_path:
+        Path(json_path).write_text(json.dumps(figures, indent=2))
+    if plots_dir:
+        for path in draw_figures(figures, Path(plots_dir)):
+            print(f"drawn: {path}")
+
+
 def draw(figures: dict, folder: Path) -> list[Path]:
     """Devices done over time: the batch path against the per-event one at the baseline's N, and every
     batch round (``scale-*.svg``)."""
@@ -558,11 +568,7 @@ def main() -> int:
         no_compliance_n=args.no_compliance,
         log=lambda m: print(f"[{time.monotonic() - started:7.1f}s] {m}", flush=True),
     )
-    if args.json:
-        Path(args.json).write_text(json.dumps(figures, indent=2))
-    if args.plots:
-        for path in draw(figures, Path(args.plots)):
-            print(f"drawn: {path}")
+    write_outputs(figures, args.json, args.plots, draw)
     wrong = [r for r in figures["batches"] if r["failures"]]
     return 1 if wrong else 0
 
