@@ -5,7 +5,6 @@ give every variable the AAP rulebook uses and name the example job template; the
 what the rulebook passes and what the playbook reads.
 """
 
-import ast
 import json
 import re
 import shutil
@@ -17,6 +16,7 @@ import jinja2.meta
 import pytest
 import yaml
 from tests.packaging.collection_package import tool
+from tests.packaging.python_strings import python_strings
 from packaging.specifiers import SpecifierSet
 
 ENV_REFERENCE = re.compile(r"E\(([A-Z0-9_]+)\)")
@@ -29,13 +29,8 @@ def example(installed, relative):
 
 def fragment_env_vars(path):
     """The E(...) environment variables a doc fragment's options declare."""
-    tree = ast.parse(path.read_text())
     (documentation,) = [
-        node.value.value
-        for cls in tree.body
-        if isinstance(cls, ast.ClassDef)
-        for node in cls.body
-        if isinstance(node, ast.Assign) and [t.id for t in node.targets] == ["DOCUMENTATION"]
+        value for scope, name, value in python_strings([path])[str(path)] if scope and name == "DOCUMENTATION"
     ]
     found = set()
     for option in yaml.safe_load(documentation)["options"].values():

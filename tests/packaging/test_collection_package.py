@@ -5,8 +5,6 @@ ANSIBLE_COLLECTIONS_PATH pointing only at the fresh path; the rulebooks are foun
 ansible-rulebook's JSON schema and parsed (conditions included) by ansible-rulebook's own code.
 """
 
-import subprocess
-import sys
 import json
 import textwrap
 from pathlib import Path
@@ -14,6 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 from tests.packaging.collection_package import ROOT, tool
+from tests.packaging.python_strings import module_strings
 
 GPL3 = Path("/usr/share/common-licenses/GPL-3")
 
@@ -188,29 +187,6 @@ def test_rulebooks_load_from_the_installed_path(installed):
         assert found[name]["rules"], name
         for source, path in found[name]["sources"].items():
             assert path and Path(path).is_relative_to(installed.path), (name, source, path)
-
-
-STRINGS_SCRIPT = """
-import ast, json, sys
-tree = ast.parse(open(sys.argv[1]).read())
-print(json.dumps({
-    target.id: node.value.value
-    for node in tree.body
-    if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
-    for target in node.targets
-    if isinstance(target, ast.Name)
-}))
-"""
-
-
-def module_strings(path):
-    """The module-level string constants of a Python file, read in a fresh interpreter: CPython 3.11's
-    ``ast.parse`` can fail with "AST constructor recursion depth mismatch" in a long-lived process
-    (here, after hundreds of tests), which says nothing about the file."""
-    out = subprocess.run(
-        [sys.executable, "-c", STRINGS_SCRIPT, str(path)], capture_output=True, text=True, check=True, timeout=60
-    )
-    return json.loads(out.stdout)
 
 
 def test_eda_plugin_docs_parse_from_the_installed_path(installed):

@@ -4,11 +4,11 @@ the source answers with. Read from the installed copy's own sources, so a new me
 fails here.
 """
 
-import ast
 import re
 
 import pytest
 import yaml
+from tests.packaging.python_strings import module_strings, python_strings
 
 README_SECTIONS = ("## Troubleshooting",)
 JINJA = re.compile(r"\{\{.*?\}\}|\{[a-z_]*\}", re.S)
@@ -32,14 +32,7 @@ def fragments(template):
 
 
 def module_constants(path):
-    tree = ast.parse(path.read_text())
-    found = {}
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
-            for target in node.targets:
-                if isinstance(target, ast.Name) and target.id.isupper():
-                    found[target.id] = node.value.value
-    return found
+    return {name: value for name, value in module_strings(path).items() if name.isupper()}
 
 
 def debug_messages(rulebook):
@@ -84,14 +77,8 @@ def test_every_message_is_explained(installed, group):
 
 
 def test_every_error_code_is_explained(installed):
-    tree = ast.parse((installed.path / "plugins" / "module_utils" / "errors.py").read_text())
-    codes = [
-        node.value.value
-        for cls in tree.body
-        if isinstance(cls, ast.ClassDef)
-        for node in cls.body
-        if isinstance(node, ast.Assign) and [t.id for t in node.targets] == ["code"]
-    ]
+    errors = installed.path / "plugins" / "module_utils" / "errors.py"
+    codes = [value for scope, name, value in python_strings([errors])[str(errors)] if scope and name == "code"]
     assert len(codes) >= 15
     text = troubleshooting(installed)
     for code in codes:

@@ -1,14 +1,13 @@
 """The release as a user gets it: the changelog ships, and nothing claims to be newer than the collection.
 
-Every ``version_added`` (modules, their options and return values, doc fragments, the EDA plugins, the
-role's argument spec) must be a version at or below galaxy.yml's; the changelog fragments waiting in
-changelogs/fragments/ (for the next release) must be what antsibull-changelog accepts, and none may be one
-a release already consumed. Plain Python on the installed copy (documentation read with ``ast``), so it
-runs on every controller the packaging tests run on (ansible-core 2.16 too); where antsibull-changelog is
-installed beside this Python, its own lint runs as well.
+Every ``version_added`` (modules, their options and return values, doc fragments, the EDA plugins, the role's
+argument spec) must be a version at or below galaxy.yml's; the changelog fragments waiting in
+changelogs/fragments/ (for the next release) must be what antsibull-changelog accepts, and none may be one a
+release already consumed. Plain Python on the installed copy (documentation read with ``ast`` in a child
+Python), so it runs on every controller the packaging tests run on (ansible-core 2.16 too); where
+antsibull-changelog is installed beside this Python, its own lint runs as well.
 """
 
-import ast
 import re
 import subprocess
 import sys
@@ -19,6 +18,7 @@ import yaml
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 from tests.packaging.collection_package import BIN, ROOT
+from tests.packaging.python_strings import python_strings
 
 SEMVER = re.compile(r"^\d+\.\d+\.\d+$")
 CHANGELOGS = ROOT / "changelogs"
@@ -28,14 +28,17 @@ def galaxy_version():
     return Version(yaml.safe_load((ROOT / "galaxy.yml").read_text())["version"])
 
 
+def doc_strings_of(paths):
+    """``{path: [(name, text), ...]}``: the YAML documentation strings (module level or in a class)."""
+    return {
+        path: [(name, value) for _scope, name, value in strings if name in {"DOCUMENTATION", "RETURN"}]
+        for path, strings in python_strings(paths).items()
+    }
+
+
 def doc_strings(path):
-    """The YAML documentation strings of a plugin or doc fragment file (module level or in a class)."""
-    tree = ast.parse(path.read_text())
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
-            for target in node.targets:
-                if isinstance(target, ast.Name) and target.id in {"DOCUMENTATION", "RETURN"}:
-                    yield target.id, node.value.value
+    """The YAML documentation strings of one plugin or doc fragment file."""
+    return doc_strings_of([path])[str(path)]
 
 
 def versions_added(data, where):
@@ -58,8 +61,9 @@ def documented(installed):
         *sorted((installed.path / "plugins").glob("*/*.py")),
         *sorted((installed.path / "extensions" / "eda" / "plugins").glob("*/*.py")),
     ]
+    docs = doc_strings_of(plugin_files)
     for path in plugin_files:
-        for name, text in doc_strings(path):
+        for name, text in docs[str(path)]:
             data = yaml.safe_load(text)
             found.extend(versions_added(data, f"{path.relative_to(installed.path)}:{name}"))
     for spec in sorted((installed.path / "roles").glob("*/meta/argument_specs.yml")):
