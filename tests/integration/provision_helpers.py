@@ -97,16 +97,19 @@ def run_playbook(
     timeout=300,
     playbook=PLAYBOOK,
     inventory=None,
+    limit=None,
 ):
     """``ansible-playbook sotsync.nautobot.provision_device -e {...}`` (or ``playbook``) from a neutral folder,
-    with ``-i inventory`` when given."""
-    extra_vars = {"device": device, "dry_run": dry_run}
+    with ``-i inventory`` and ``--limit`` when given; ``device=None`` passes no device (an inventory run)."""
+    extra_vars = {"dry_run": dry_run} if device is None else {"device": device, "dry_run": dry_run}
     if trigger:
         extra_vars["trigger"] = trigger
     extra_vars.update(extra or {})
     args = [str(ROOT / ".venv" / "bin" / "ansible-playbook"), playbook, "-e", json.dumps(extra_vars)]
     if inventory:
         args += ["-i", str(inventory)]
+    if limit:
+        args += ["--limit", limit]
     if check:
         args.append("--check")
     if diff:
