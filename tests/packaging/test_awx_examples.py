@@ -134,14 +134,14 @@ def test_activation_variables_cover_the_rulebook(installed):
 
 
 def playbook_variables(installed):
-    """The extra vars provision_device reads (the task handing them to its role), ansible_eda and the
-    role's own variables (their defaults) aside."""
+    """The extra vars provision_device reads (the task handing them to its role): Ansible's own (ansible_eda,
+    ansible_play_hosts), the play's variables and the role's own variables (their defaults) aside."""
     (play,) = installed.yaml("playbooks/provision_device.yml")
     used = set()
     for task in play["pre_tasks"]:
         for value in task.get("ansible.builtin.set_fact", {}).values():
             used |= used_variables(value)
-    return used - {"ansible_eda"} - role_variables(installed)
+    return used - {"ansible_eda", "ansible_play_hosts"} - set(play.get("vars") or {}) - role_variables(installed)
 
 
 def role_variables(installed):
