@@ -18,6 +18,8 @@
 5. notes: queued and written in bulk by a background thread, never holding up a device.
 
 A failing device fails only itself; Nautobot being unreachable or refusing the token fails the run.
+
+``run_batch`` is ``BatchRun(...).run()``: one method per step above, the run's state in named attributes.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -294,115 +296,267 @@ def run_batch(
     Raises ``ProvisionError`` only for what concerns the whole run (parameters, Nautobot unreachable or
     refusing the token, no device with a NAPALM login); each device's failure is in its outcome.
     """
-    log = log or (lambda _msg: None)
-    on_result = on_result or (lambda _outcome: None)
-    progress = progress or (lambda _line: None)
-    targets, device_filter = check_batch_parameters(params)
-    client = client or make_client(params)
-    started = time.monotonic()
-    render_lock = threading.Lock()
-    early = EarlyRenders(client, targets, device_filter, params.get("intent_source") or "auto", render_lock)
-    named, selected, missing = client.get_devices(targets, device_filter)
-    devices = named + selected
-    results = []
-    timings = {"lookup_seconds": round(time.monotonic() - started, 3)}
+    return BatchRun(params, check_mode, client, driver_factory, log, on_result, progress).run()
 
-    statuses = params.get("ready_statuses") or messages.DEFAULT_READY_STATUSES
-    verdicts = {str(d.get("id")): check_readiness(d, statuses) for d in devices}
-    ready = [d for d in devices if verdicts[str(d.get("id"))].ready]
-    # Each ready device's NAPALM login, once: inventory, its secrets group, the global options.
-    resolver = CredentialResolver.from_params(params)
-    logins, no_login = {}, []
-    for device in ready:
-        resolution = resolver.resolve(
-            device,
-            verdicts[str(device.get("id"))].napalm_driver,
-            merged_optional_args(device, params.get("optional_args")),
-        )
-        if resolution.login is None:
-            no_login.append((device, resolution))
-        else:
-            logins[str(device.get("id"))] = resolution.login
-    scrubber = resolver.scrubber([params.get("nautobot_token")])
-    if ready and not logins:
-        error = no_login_error([resolution for _device, resolution in no_login], resolver)
-        error.message = scrubber.text(error.message)
-        raise error
-    ready = [d for d in ready if str(d.get("id")) in logins]
 
-    def finish(outcome):
-        outcome = scrubber.result(outcome)  # no login value in a result or a line, whatever its source
-        results.append(outcome)
-        on_result(outcome)
+class BatchRun(object):
+    """One run of ``run_batch``: its steps as methods, called in order by ``run``; what a step leaves for
+    the next ones in the attributes set in ``__init__``.
 
-    for error in missing.values():
-        finish(outcome_of(error=error))
-    for device, resolution in no_login:
-        finish(
-            {
-                "device": str(device.get("name") or device.get("id")),
-                "device_id": str(device.get("id")),
-                "failed": False,
-                "skipped": True,
-                "changed": False,
-                "msg": resolution.message,
-                "credentials_tried": list(resolution.tried),
-            }
-        )
-    if device_filter and not selected:
-        log("No device matches the filter {0}".format(device_filter))
-    source = params.get("intent_source") or "auto"
-    if source == "auto":
-        source = "job" if len(ready) > AUTO_JOB_THRESHOLD else "regenerate"
-    device_params = dict(params, intent_source=source)
-    intents = {}
-    intents_ready = {}
-    if source == "stored":  # one read for the whole batch
-        records = read_stored_records(client, [str(d.get("id")) for d in ready])
-        for device in ready:
+    Threads: the device threads (``provision_device``) read the run's state, wait on ``intents_ready`` and
+    write ``used_intents`` and ``fatal``; the job render thread (``render_jobs``) writes ``intents`` and
+    sets ``intents_ready``; ``results`` and ``on_result`` belong to the caller's thread alone.
+    """
+
+    def __init__(
+        self, params, check_mode=False, client=None, driver_factory=make_driver, log=None, on_result=None, progress=None
+    ):
+        self.params = params
+        self.check_mode = check_mode
+        self.driver_factory = driver_factory
+        self.log = log or (lambda _msg: None)
+        self.on_result = on_result or (lambda _outcome: None)
+        self.progress = progress or (lambda _line: None)
+        self.targets, self.device_filter = check_batch_parameters(params)
+        self.client = client or make_client(params)
+        self.started = time.monotonic()
+        self.timings = {}
+        self.render_lock = threading.Lock()  # Golden Config's on-demand render must not run twice at once
+        # read_devices: found by name or UUID, selected by the filter only, not found (name -> error)
+        self.early = None
+        self.named, self.selected, self.missing = [], [], {}
+        self.named_ids = set()
+        self.devices = []
+        # assess_readiness, resolve_logins: device id -> verdict; the ready devices with a login, in order
+        self.verdicts = {}
+        self.ready = []
+        self.resolver = None
+        self.logins = {}  # device id -> its NAPALM login
+        self.no_login = []  # (device, resolution) of each ready device without one
+        self.scrubber = None
+        # choose_intent_source, read_stored_intents, start_job_renders
+        self.source = None
+        self.device_params = None
+        self.intents = {}  # device id -> Intent or ProvisionError (intent_source stored or job)
+        self.intents_ready = {}  # device id -> Event, set once the job render settled its intent (job)
+        self.by_job = []  # the ready devices Golden Config's job can render
+        # provision_devices
+        self.notes = None
+        self.used_intents = {}  # device id -> the Intent its session loaded (filed as its config plan)
+        self.fatal = []  # errors that concern the whole run (Nautobot unreachable or refusing the token)
+        self.results = []
+        # update_compliance, close_notes
+        self.after = None
+        self.warnings = []
+
+    def run(self):
+        """Every step in order; the batch's result (see ``run_batch``)."""
+        self.read_devices()
+        self.assess_readiness()
+        self.resolve_logins()
+        self.report_unprovisionable()
+        self.choose_intent_source()
+        self.read_stored_intents()
+        self.start_notes()
+        self.announce()
+        self.start_job_renders()
+        self.provision_devices()
+        self.update_compliance()
+        self.timings["total_seconds"] = round(time.monotonic() - self.started, 3)
+        self.close_notes()
+        return self.summary()
+
+    # --- the devices, their readiness and their logins -----------------------------------------------
+    def read_devices(self):
+        """The devices from Nautobot (a few named by UUID rendering meanwhile: ``EarlyRenders``)."""
+        source = self.params.get("intent_source") or "auto"
+        self.early = EarlyRenders(self.client, self.targets, self.device_filter, source, self.render_lock)
+        self.named, self.selected, self.missing = self.client.get_devices(self.targets, self.device_filter)
+        self.named_ids = set(str(d.get("id")) for d in self.named)
+        self.devices = self.named + self.selected
+        self.timings["lookup_seconds"] = round(time.monotonic() - self.started, 3)
+
+    def assess_readiness(self):
+        """Each device's readiness verdict, from the data just read; ``ready`` the ready ones."""
+        statuses = self.params.get("ready_statuses") or messages.DEFAULT_READY_STATUSES
+        self.verdicts = dict((str(d.get("id")), check_readiness(d, statuses)) for d in self.devices)
+        self.ready = [d for d in self.devices if self.verdicts[str(d.get("id"))].ready]
+
+    def resolve_logins(self):
+        """Each ready device's NAPALM login, once: inventory, its secrets group, the global options.
+
+        A ready device without one leaves ``ready`` for ``no_login``; all of them without one fails the run.
+        """
+        self.resolver = CredentialResolver.from_params(self.params)
+        for device in self.ready:
+            resolution = self.resolver.resolve(
+                device,
+                self.verdicts[str(device.get("id"))].napalm_driver,
+                merged_optional_args(device, self.params.get("optional_args")),
+            )
+            if resolution.login is None:
+                self.no_login.append((device, resolution))
+            else:
+                self.logins[str(device.get("id"))] = resolution.login
+        self.scrubber = self.resolver.scrubber([self.params.get("nautobot_token")])
+        if self.ready and not self.logins:
+            error = no_login_error([resolution for _device, resolution in self.no_login], self.resolver)
+            error.message = self.scrubber.text(error.message)
+            raise error
+        self.ready = [d for d in self.ready if str(d.get("id")) in self.logins]
+
+    def finish(self, outcome):
+        """One device done: its outcome, without any login value, in ``results`` and to ``on_result``."""
+        outcome = self.scrubber.result(outcome)  # no login value in a result or a line, whatever its source
+        self.results.append(outcome)
+        self.on_result(outcome)
+
+    def report_unprovisionable(self):
+        """The devices not found (failed) and the ready ones without a login (skipped), done at once."""
+        for error in self.missing.values():
+            self.finish(outcome_of(error=error))
+        for device, resolution in self.no_login:
+            self.finish(
+                {
+                    "device": str(device.get("name") or device.get("id")),
+                    "device_id": str(device.get("id")),
+                    "failed": False,
+                    "skipped": True,
+                    "changed": False,
+                    "msg": resolution.message,
+                    "credentials_tried": list(resolution.tried),
+                }
+            )
+        if self.device_filter and not self.selected:
+            self.log("No device matches the filter {0}".format(self.device_filter))
+
+    # --- the intents -----------------------------------------------------------------------------------
+    def choose_intent_source(self):
+        """``auto``: on demand for a few ready devices, Golden Config's job for more."""
+        source = self.params.get("intent_source") or "auto"
+        if source == "auto":
+            source = "job" if len(self.ready) > AUTO_JOB_THRESHOLD else "regenerate"
+        self.source = source
+        self.device_params = dict(self.params, intent_source=source)
+
+    def read_stored_intents(self):
+        """intent_source stored: every ready device's stored intent (or why it has none) in one read."""
+        if self.source != "stored":
+            return
+        records = read_stored_records(self.client, [str(d.get("id")) for d in self.ready])
+        for device in self.ready:
             device_id = str(device.get("id"))
             name = str(device.get("name") or device_id)
             try:
                 config, age, last_success = parse_stored(
                     200, {"results": [records[device_id]]} if device_id in records else {"results": []}, name
                 )
-                intents[device_id] = Intent(config, "stored", age_seconds=age, last_success=last_success)
+                self.intents[device_id] = Intent(config, "stored", age_seconds=age, last_success=last_success)
             except ProvisionError as error:
-                intents[device_id] = error
-    fatal = []
+                self.intents[device_id] = error
 
-    notes = NoteWriter(client) if params.get("notes", True) and not check_mode else None
+    def start_job_renders(self):
+        """intent_source job: render the ready devices by chunks in a thread of their own (``render_jobs``).
 
-    def intent_for(device_id, name):
-        if source == "stored" or device_id in intents_ready:
-            if device_id in intents_ready:
-                intents_ready[device_id].wait()
-            intent = intents[device_id]
+        Golden Config's job fails as a whole when one device's platform has no network driver (its
+        template path needs it): such devices are rendered on demand, alone, and fail alone.
+        """
+        self.by_job = [d for d in self.ready if ((d.get("platform") or {}).get("network_driver") or "").strip()]
+        if self.source != "job":
+            return
+        for device in self.by_job:
+            self.intents_ready[str(device.get("id"))] = threading.Event()
+        threading.Thread(target=self.render_jobs, name="sotsync-render", daemon=True).start()
+
+    def render_jobs(self):
+        """One Golden Config job run per chunk; every device's intent settled, whatever happens."""
+        chunks = [self.by_job[i : i + JOB_CHUNK] for i in range(0, len(self.by_job), JOB_CHUNK)]
+        for chunk in chunks:
+            pairs = [(str(d.get("id")), str(d.get("name") or d.get("id"))) for d in chunk]
+            try:
+                self.intents.update(render_by_job(self.client, pairs, job_queue=self.params.get("job_queue") or None))
+            except ProvisionError as error:
+                for device_id, _name in pairs:
+                    self.intents[device_id] = error
+            except Exception as exc:  # noqa: BLE001 - never leave a device waiting for its intent
+                error = RenderFailed(
+                    "Rendering {0} device(s) with Golden Config's job failed: {1}: {2}".format(
+                        len(pairs), type(exc).__name__, exc
+                    ),
+                    intent_source="job",
+                )
+                for device_id, _name in pairs:
+                    self.intents[device_id] = error
+            finally:
+                for device_id, _name in pairs:
+                    self.intents.setdefault(device_id, ProvisionError("no intent"))
+                    self.intents_ready[device_id].set()
+
+    def intent_for(self, device_id, name):
+        """A device's ``Intent`` (or its error, raised): stored or by job once settled, else on demand."""
+        if self.source == "stored" or device_id in self.intents_ready:
+            if device_id in self.intents_ready:
+                self.intents_ready[device_id].wait()
+            intent = self.intents[device_id]
             if isinstance(intent, ProvisionError):
                 raise intent
             return intent
-        intent = early.take(device_id)
+        intent = self.early.take(device_id)
         if intent is not None:
             return intent
-        with render_lock:  # the on-demand render must not run twice at once
-            return fetch_intent(client, device_id, name, "regenerate")
+        with self.render_lock:  # the on-demand render must not run twice at once
+            return fetch_intent(self.client, device_id, name, "regenerate")
 
-    named_ids = set(str(d.get("id")) for d in named)
-    planning = bool(params.get("plan")) and not check_mode
-    used_intents = {}
-
-    def intent_recorded(device_id, name):
-        intent = intent_for(device_id, name)
-        used_intents[device_id] = intent  # the config a plan is filed with: what a live merge would load
+    def record_intent(self, device_id, name):
+        """``intent_for``, remembered: the config a plan is filed with is what a live merge would load."""
+        intent = self.intent_for(device_id, name)
+        self.used_intents[device_id] = intent
         return intent
 
-    def provision(device):
-        verdict = verdicts[str(device.get("id"))]
-        if str(device.get("id")) not in named_ids and not verdict.ready:
+    # --- the NAPALM sessions -----------------------------------------------------------------------------
+    def start_notes(self):
+        """The background note writer, unless notes are off or in check mode."""
+        if self.params.get("notes", True) and not self.check_mode:
+            self.notes = NoteWriter(self.client)
+
+    def announce(self):
+        """The progress line on what was read and how the intents come, before the first result."""
+        self.progress(
+            "{0} device(s) read from Nautobot in {1} s ({2} not found, {3} ready{6}); intents: {4}; {5} NAPALM "
+            "session(s) at once".format(
+                len(self.devices) + len(self.missing),
+                self.timings["lookup_seconds"],
+                len(self.missing),
+                len(self.ready) + len(self.no_login),
+                "Golden Config's job, {0} device(s) a run".format(JOB_CHUNK)
+                if self.source == "job"
+                else ("stored" if self.source == "stored" else "rendered on demand, one at a time"),
+                self.params.get("workers") or 8,
+                ", {0} of them without a NAPALM login".format(len(self.no_login)) if self.no_login else "",
+            )
+        )
+
+    def provision_devices(self):
+        """Every device read on a bounded pool, each outcome to ``finish`` in the caller's thread.
+
+        Unready devices first (no wait), then the ready ones in the order their intents arrive.
+        """
+        order = [d for d in self.devices if not self.verdicts[str(d.get("id"))].ready] + self.ready
+        workers = self.params.get("workers") or 8  # validated: 1 to 64
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sotsync-device") as pool:
+            futures = [pool.submit(self.provision_device, device) for device in order]
+            for future in as_completed(futures):
+                self.finish(future.result())
+
+    def provision_device(self, device):
+        """One device's outcome (in a device thread): skipped, or ``provision_one``'s, filed as a plan."""
+        device_id = str(device.get("id"))
+        verdict = self.verdicts[device_id]
+        if device_id not in self.named_ids and not verdict.ready:
             # Selected by the filter, not named: an unready device is reported and skipped, not failed.
             return {
                 "device": str(device.get("name") or device.get("id")),
-                "device_id": str(device.get("id")),
+                "device_id": device_id,
                 "failed": False,
                 "skipped": True,
                 "changed": False,
@@ -412,41 +566,45 @@ def run_batch(
         try:
             result = provision_one(
                 device,
-                device_params,
-                check_mode,
-                intent_recorded,
-                notes.submit if notes else (lambda *_a: None),
-                driver_factory,
-                log,
-                previous_hosts=lambda dev, host: previous_hosts_from(client, dev, host),
-                login=logins.get(str(device.get("id"))),
-                scrubber=scrubber,
+                self.device_params,
+                self.check_mode,
+                self.record_intent,
+                self.notes.submit if self.notes else (lambda *_a: None),
+                self.driver_factory,
+                self.log,
+                previous_hosts=self.previous_hosts,
+                login=self.logins.get(device_id),
+                scrubber=self.scrubber,
             )
-            if planning and result.get("changed"):
-                file_plan(result, used_intents[str(device.get("id"))])
+            if self.params.get("plan") and not self.check_mode and result.get("changed"):
+                self.file_plan(result, self.used_intents[device_id])
             return outcome_of(result)
         except (NautobotUnreachable, NautobotAuthenticationFailed) as error:
-            fatal.append(error)
+            self.fatal.append(error)
             return outcome_of(error=error)
         except ProvisionError as error:
             return outcome_of(error=error)
 
-    def file_plan(result, intent):
+    def previous_hosts(self, device, host):
+        """The management addresses ``device`` had before ``host`` (a re-addressed device is found there)."""
+        return previous_hosts_from(self.client, device, host)
+
+    def file_plan(self, result, intent):
         """A device with differences, in plan mode: its intent filed as a config plan waiting for approval."""
         name = result["device"]
         try:
             plan_id, plan_warnings = create_plan(
-                client,
+                self.client,
                 result["device_id"],
                 name,
                 intent.config,
-                note=scrubber.text(
+                note=self.scrubber.text(
                     note_text(
                         name,
                         "config plan ({0})".format(NOT_APPROVED),
                         "Planned: the device differs from its intended configuration. Approve this plan (set its "
                         "status to Approved) to deploy its config set with commit-confirm and verification.",
-                        params.get("trigger") or "manual",
+                        self.params.get("trigger") or "manual",
                         result.get("intent_source"),
                         result.get("config_diff"),
                         extra={"device": name, "driver": "{0} at {1}".format(result["napalm_driver"], result["host"])},
@@ -463,80 +621,37 @@ def run_batch(
         result["plan_id"] = plan_id
         result["msg"] = "PLANNED (config plan {0}, waiting for approval)".format(plan_id)
 
-    # Golden Config's job fails as a whole when one device's platform has no network driver (its
-    # template path needs it): such devices are rendered on demand, alone, and fail alone.
-    by_job = [d for d in ready if ((d.get("platform") or {}).get("network_driver") or "").strip()]
-
-    def render_jobs():
-        chunks = [by_job[i : i + JOB_CHUNK] for i in range(0, len(by_job), JOB_CHUNK)]
-        for chunk in chunks:
-            pairs = [(str(d.get("id")), str(d.get("name") or d.get("id"))) for d in chunk]
-            try:
-                intents.update(render_by_job(client, pairs, job_queue=params.get("job_queue") or None))
-            except ProvisionError as error:
-                for device_id, _name in pairs:
-                    intents[device_id] = error
-            except Exception as exc:  # noqa: BLE001 - never leave a device waiting for its intent
-                error = RenderFailed(
-                    "Rendering {0} device(s) with Golden Config's job failed: {1}: {2}".format(
-                        len(pairs), type(exc).__name__, exc
-                    ),
-                    intent_source="job",
-                )
-                for device_id, _name in pairs:
-                    intents[device_id] = error
-            finally:
-                for device_id, _name in pairs:
-                    intents.setdefault(device_id, ProvisionError("no intent"))
-                    intents_ready[device_id].set()
-
-    progress(
-        "{0} device(s) read from Nautobot in {1} s ({2} not found, {3} ready{6}); intents: {4}; {5} NAPALM "
-        "session(s) at once".format(
-            len(devices) + len(missing),
-            timings["lookup_seconds"],
-            len(missing),
-            len(ready) + len(no_login),
-            "Golden Config's job, {0} device(s) a run".format(JOB_CHUNK)
-            if source == "job"
-            else ("stored" if source == "stored" else "rendered on demand, one at a time"),
-            params.get("workers") or 8,
-            ", {0} of them without a NAPALM login".format(len(no_login)) if no_login else "",
+    # --- compliance, notes, summary ----------------------------------------------------------------------
+    def update_compliance(self):
+        """After live commits, Golden Config's backup and compliance of the committed devices."""
+        began = time.monotonic()
+        # the intended repository holds what was deployed when the intents came from Golden Config's job
+        self.after = compliance.after_commit(
+            self.client, self.params, self.check_mode, self.results, self.progress, self.source in ("job", "stored")
         )
-    )
-    if source == "job":
-        for device in by_job:
-            intents_ready[str(device.get("id"))] = threading.Event()
-        threading.Thread(target=render_jobs, name="sotsync-render", daemon=True).start()
+        if self.after:
+            self.timings["compliance_seconds"] = round(time.monotonic() - began, 3)
 
-    # Unready devices first (no wait), then the ready ones in the order their intents arrive.
-    order = [d for d in devices if not verdicts[str(d.get("id"))].ready] + ready
-    workers = params.get("workers") or 8  # validated above: 1 to 64
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sotsync-device") as pool:
-        futures = [pool.submit(provision, device) for device in order]
-        for future in as_completed(futures):
-            finish(future.result())
-    began = time.monotonic()
-    # the intended repository holds what was deployed when the intents came from Golden Config's job
-    after = compliance.after_commit(client, params, check_mode, results, progress, source in ("job", "stored"))
-    if after:
-        timings["compliance_seconds"] = round(time.monotonic() - began, 3)
-    timings["total_seconds"] = round(time.monotonic() - started, 3)
-    warnings = []
-    if notes is not None:
-        notes.close()
-        warnings.extend(scrubber.text(warning) for warning in notes.errors)
-        for result in results:
-            if result.get("device_id") in notes.ids:
-                result["note_id"] = notes.ids[result["device_id"]]
-    if fatal:
-        raise fatal[0]
-    summary = summarise(results)
-    summary.update(timings)
-    if after:
-        summary["compliance"] = compliance.summary(results)
-    summary["intent_source"] = source
-    return {"results": results, "summary": summary, "warnings": warnings}
+    def close_notes(self):
+        """Wait for the notes; their failures as warnings, each written note's id in its device's outcome."""
+        if self.notes is None:
+            return
+        self.notes.close()
+        self.warnings.extend(self.scrubber.text(warning) for warning in self.notes.errors)
+        for result in self.results:
+            if result.get("device_id") in self.notes.ids:
+                result["note_id"] = self.notes.ids[result["device_id"]]
+
+    def summary(self):
+        """The batch's result: outcomes, summary and warnings; raises what failed the whole run."""
+        if self.fatal:
+            raise self.fatal[0]
+        summary = summarise(self.results)
+        summary.update(self.timings)
+        if self.after:
+            summary["compliance"] = compliance.summary(self.results)
+        summary["intent_source"] = self.source
+        return {"results": self.results, "summary": summary, "warnings": self.warnings}
 
 
 def module_result(batch, single=False):

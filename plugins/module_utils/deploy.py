@@ -16,6 +16,9 @@
 5. ``finally``: discard a candidate that was loaded and not committed, then ``close()``; cleanup
    errors are logged and swallowed so they never mask the real error.
 
+Each step is a method of ``DeploySession``, which holds one call's state (the stage under way, whether
+the driver is open, a candidate loaded, a commit-confirm pending); ``deploy()`` calls them in order.
+
 What differs between platforms (commit-confirm or a checkpoint, timer granularity, the session
 hand-over of re-addressing, verification of hierarchical configurations, the device's own error
 messages) is asked of the platform layer (``platforms.for_driver``), never tested here by name.
@@ -244,189 +247,276 @@ def deploy(
     at ``moved_to``, which verifies and confirms. A device that does not answer there is not
     confirmed, so its own timer reverts the change and it answers at ``host`` again.
     """
-    log = log or _no_log
-    platform = platform or platforms.for_driver_object(driver)
-    moving = bool(moved_to) and moved_to != host
-    result = DeployResult()
-    result.dry_run = bool(dry_run)
-    opened = False
-    candidate = False  # a candidate is (or may be) loaded and neither committed nor discarded
-    pending = False  # a commit-confirm is pending (the device reverts by itself unless confirmed)
-    stage = "open"
+    session = DeploySession(
+        driver,
+        intent,
+        host,
+        log or _no_log,
+        platform or platforms.for_driver_object(driver),
+        moved_to=moved_to,
+        reconnect=reconnect,
+        readdress_without_confirm=readdress_without_confirm,
+    )
+    session.result.dry_run = bool(dry_run)
     try:
-        opened = True
-        driver.open()
-        stage = "load_merge_candidate"
-        candidate = True
-        driver.load_merge_candidate(config=intent)
-        stage = "compare_config"
-        result.diff = (driver.compare_config() or "").strip("\n")
-        result.changed = bool(result.diff.strip())
-
-        if result.dry_run or not result.changed:
-            stage = "discard_config"
-            driver.discard_config()
-            candidate = False
-            result.msg = messages.DRY_RUN if result.dry_run else messages.NO_CHANGES
-            log("%s: %s" % (host, result.msg))
-            return result
-
-        stage = "get_config (before the commit)"
-        result.before_running = (driver.get_config(retrieve="running") or {}).get("running", "")
-        use_confirm = bool(
-            commit_confirm_seconds
-            and commit_confirm_seconds > 0
-            and platform.commit_confirm
-            and supports_commit_confirm(driver)
-        )
+        if not session.compare() or session.result.dry_run:
+            return session.discard()
+        use_confirm = session.plan_commit(commit_confirm_seconds)
         if use_confirm:
-            commit_confirm_seconds, note = platform.revert_seconds(commit_confirm_seconds)
-            if note:
-                result.warnings.append(note)
-                log("%s: %s" % (host, note))
-        if moving and not use_confirm and not readdress_without_confirm:
-            raise CommitFailed(
-                "Refusing to move {0} to its new management address {1} without commit-confirm: a device that "
-                "does not answer at its new address could not be brought back (commit_confirm_seconds is {2}); "
-                "nothing was applied".format(host, moved_to, commit_confirm_seconds),
-                host=host,
-                moved_to=moved_to,
-                config_diff=result.diff,
-            )
-        if use_confirm:
-            stage = "commit_config(revert_in=%d)" % commit_confirm_seconds
-            try:
-                driver.commit_config(revert_in=int(commit_confirm_seconds))
-            except NotImplementedError:
-                use_confirm = False
-                result.warnings.append(
-                    "The NAPALM driver has no commit-confirm; committed without an automatic revert timer"
-                )
-            except Exception as exc:  # noqa: BLE001 - a refusal is raised as such; a lost contact is judged
-                lost = _contact_lost(exc, host, stage, intent, platform)
-                if lost is None:
-                    raise
-                candidate = False  # a silent device cannot discard; its timer reverts what it applied
-                if not moving:
-                    raise lost from exc
-                # Moving the management address drops the session at the old one (Junos closes it as the
-                # commit takes effect): the commit stands unconfirmed; the new address decides.
-                log("%s: the session ended with the commit (%s): confirming at %s" % (host, lost.message, moved_to))
-                pending = True
-                result.commit_confirm = True
-            else:
-                candidate = False
-                pending = True
-                result.commit_confirm = True
+            use_confirm = session.commit_with_confirm()  # False: the driver has no commit-confirm after all
         if not use_confirm:
-            if moving and not readdress_without_confirm:
-                raise CommitFailed(
-                    "Refusing to move {0} to {1}: its NAPALM driver has no commit-confirm; nothing was applied".format(
-                        host, moved_to
-                    ),
-                    host=host,
-                    moved_to=moved_to,
-                    config_diff=result.diff,
-                )
-            if moving:
-                result.warnings.append(
-                    "{0} was moved to {1} without commit-confirm, as readdress_without_confirm asked: a device "
-                    "that did not answer at its new address could not have been brought back from here".format(
-                        host, moved_to
-                    )
-                )
-            stage = "commit_config"
-            try:
-                driver.commit_config()
-            except Exception as exc:  # noqa: BLE001 - a refusal is raised as such; a lost contact is judged
-                lost = _contact_lost(exc, host, stage, intent, platform, confirm=False)
-                if lost is None:
-                    raise
-                candidate = False
-                if not moving:
-                    raise lost from exc
-                # the new management address took effect during the commit: the new address decides
-                log("%s: the session ended with the commit (%s): verifying at %s" % (host, lost.message, moved_to))
-            candidate = False
-            risk = platform.no_confirm_risk()
-            if risk:
-                result.warnings.append(risk)
-        log("%s: committed%s" % (host, " with a %ds revert timer" % commit_confirm_seconds if pending else ""))
-        if moving:
-            stage = "reconnect at %s" % moved_to
-            token = platform.detach_pending_commit(driver)
-            try:
-                driver.close()
-            except Exception as exc:  # noqa: BLE001 - the old address is expected to go away
-                log("%s: close after the move: %s" % (host, _device_error_text(exc)))
-            opened = False
-            seconds = commit_confirm_seconds if pending else REACH_WITHOUT_CONFIRM_SECONDS
-            driver = _reach(reconnect, host, moved_to, seconds, result, log, pending=pending)
-            opened = True
-            platform.attach_pending_commit(driver, token)
-            result.warnings.append(
-                "{0} moved to its new management address {1}; verified{2} there".format(
-                    host, moved_to, " and confirmed" if pending else ""
-                )
-            )
-            host = moved_to
-
+            session.commit_without_confirm()
+        session.log(
+            "%s: committed%s" % (session.host, " with a %ds revert timer" % session.seconds if session.pending else "")
+        )
+        if session.moving:
+            session.move()
         if verify:
-            stage = "verify"
-            _verify(driver, intent, host, pending, commit_confirm_seconds, result, platform)
-        if moving and not pending:
-            stage = "after the move"
-            try:
-                note = platform.after_move(driver)
-            except Exception as exc:  # noqa: BLE001 - committed and verified: say what is left to do
-                note = "NOT saved at its new address ({0}): save its configuration by hand".format(
-                    _device_error_text(exc)
-                )
-            if note:
-                result.warnings.append("{0}: {1}".format(host, note))
-        if pending:
-            stage = "confirm_commit"
-            try:
-                driver.confirm_commit()
-            except Exception as exc:  # noqa: BLE001 - the device reverts by itself: say so
-                raise CommitVerificationFailed(
-                    "Could not confirm the commit on {0} ({1}); the device's commit-confirm timer reverts "
-                    "the change within {2}s".format(host, _device_error_text(exc), commit_confirm_seconds),
-                    host=host,
-                    rolled_back="timer",
-                    config_diff=result.diff,
-                ) from exc
-            pending = False
-        result.committed = True
-        if result.after_running is None:
-            try:
-                result.after_running = (driver.get_config(retrieve="running") or {}).get("running", "")
-            except Exception as exc:  # noqa: BLE001 - committed; only the rollback point is missing
-                result.warnings.append(
-                    "Could not read the configuration after the commit: %s" % _device_error_text(exc)
-                )
-        result.msg = messages.COMMITTED
-        log("%s: %s" % (host, result.msg))
-        return result
+            session.verify()
+        if session.moving and not session.pending:
+            session.save_after_move()
+        if session.pending:
+            session.confirm()
+        return session.finish_commit()
     except ProvisionError:
         raise
     except Exception as exc:  # noqa: BLE001 - every device fault becomes a typed error
-        error = classify_device_error(exc, host=host, stage=stage, intent=intent, platform=platform)
-        error.details.setdefault("stage", stage.split("(", 1)[0])
-        if result.diff and "config_diff" not in error.details:
-            error.details["config_diff"] = result.diff
-        raise error from exc
+        raise session.typed_error(exc) from exc
     finally:
-        if candidate and opened:
+        session.cleanup()
+
+
+class DeploySession(object):
+    """One ``deploy()``: its steps as methods, and the state its cleanup and its errors read.
+
+    ``stage``: the step under way (named in errors); ``opened``: ``driver`` is (or may be) open;
+    ``candidate``: a candidate is (or may be) loaded and neither committed nor discarded; ``pending``: a
+    commit-confirm is pending (the device reverts by itself unless confirmed); ``seconds``: the revert
+    timer, as the platform counts it. ``driver`` and ``host`` change when the session follows the device
+    to its new management address (``move``).
+    """
+
+    def __init__(
+        self, driver, intent, host, log, platform, moved_to=None, reconnect=None, readdress_without_confirm=False
+    ):
+        self.driver = driver
+        self.intent = intent
+        self.host = host
+        self.log = log
+        self.platform = platform
+        self.moved_to = moved_to
+        self.reconnect = reconnect
+        self.readdress_without_confirm = readdress_without_confirm
+        self.moving = bool(moved_to) and moved_to != host
+        self.result = DeployResult()
+        self.opened = False
+        self.candidate = False
+        self.pending = False
+        self.stage = "open"
+        self.seconds = None
+
+    def compare(self):
+        """Open, load the intent as a merge candidate, read the diff: True when the device differs."""
+        self.opened = True
+        self.driver.open()
+        self.stage = "load_merge_candidate"
+        self.candidate = True
+        self.driver.load_merge_candidate(config=self.intent)
+        self.stage = "compare_config"
+        self.result.diff = (self.driver.compare_config() or "").strip("\n")
+        self.result.changed = bool(self.result.diff.strip())
+        return self.result.changed
+
+    def discard(self):
+        """A dry run, or nothing to change: the candidate discarded, nothing committed."""
+        self.stage = "discard_config"
+        self.driver.discard_config()
+        self.candidate = False
+        self.result.msg = messages.DRY_RUN if self.result.dry_run else messages.NO_CHANGES
+        self.log("%s: %s" % (self.host, self.result.msg))
+        return self.result
+
+    def plan_commit(self, commit_confirm_seconds):
+        """The running configuration before the commit (the rollback point), then whether the commit is
+        made with commit-confirm, for ``seconds``. A move without it is refused unless the user opted in."""
+        self.stage = "get_config (before the commit)"
+        self.result.before_running = (self.driver.get_config(retrieve="running") or {}).get("running", "")
+        self.seconds = commit_confirm_seconds
+        use_confirm = bool(
+            commit_confirm_seconds
+            and commit_confirm_seconds > 0
+            and self.platform.commit_confirm
+            and supports_commit_confirm(self.driver)
+        )
+        if use_confirm:
+            self.seconds, note = self.platform.revert_seconds(commit_confirm_seconds)
+            if note:
+                self.result.warnings.append(note)
+                self.log("%s: %s" % (self.host, note))
+        if self.moving and not use_confirm and not self.readdress_without_confirm:
+            raise CommitFailed(
+                "Refusing to move {0} to its new management address {1} without commit-confirm: a device that "
+                "does not answer at its new address could not be brought back (commit_confirm_seconds is {2}); "
+                "nothing was applied".format(self.host, self.moved_to, self.seconds),
+                host=self.host,
+                moved_to=self.moved_to,
+                config_diff=self.result.diff,
+            )
+        return use_confirm
+
+    def commit_with_confirm(self):
+        """``commit_config(revert_in=seconds)``: True, a commit-confirm pending; False when the driver turns
+        out to have none (nothing committed). Moving, a session that ends with the commit is expected."""
+        self.stage = "commit_config(revert_in=%d)" % self.seconds
+        try:
+            self.driver.commit_config(revert_in=int(self.seconds))
+        except NotImplementedError:
+            self.result.warnings.append(
+                "The NAPALM driver has no commit-confirm; committed without an automatic revert timer"
+            )
+            return False
+        except Exception as exc:  # noqa: BLE001 - a refusal is raised as such; a lost contact is judged
+            lost = _contact_lost(exc, self.host, self.stage, self.intent, self.platform)
+            if lost is None:
+                raise
+            self.candidate = False  # a silent device cannot discard; its timer reverts what it applied
+            if not self.moving:
+                raise lost from exc
+            # Moving the management address drops the session at the old one (Junos closes it as the
+            # commit takes effect): the commit stands unconfirmed; the new address decides.
+            self.log(
+                "%s: the session ended with the commit (%s): confirming at %s"
+                % (self.host, lost.message, self.moved_to)
+            )
+        self.candidate = False
+        self.pending = True
+        self.result.commit_confirm = True
+        return True
+
+    def commit_without_confirm(self):
+        """``commit_config()`` (after the driver's checkpoint); a move only if the user opted in."""
+        if self.moving and not self.readdress_without_confirm:
+            raise CommitFailed(
+                "Refusing to move {0} to {1}: its NAPALM driver has no commit-confirm; nothing was applied".format(
+                    self.host, self.moved_to
+                ),
+                host=self.host,
+                moved_to=self.moved_to,
+                config_diff=self.result.diff,
+            )
+        if self.moving:
+            self.result.warnings.append(
+                "{0} was moved to {1} without commit-confirm, as readdress_without_confirm asked: a device "
+                "that did not answer at its new address could not have been brought back from here".format(
+                    self.host, self.moved_to
+                )
+            )
+        self.stage = "commit_config"
+        try:
+            self.driver.commit_config()
+        except Exception as exc:  # noqa: BLE001 - a refusal is raised as such; a lost contact is judged
+            lost = _contact_lost(exc, self.host, self.stage, self.intent, self.platform, confirm=False)
+            if lost is None:
+                raise
+            self.candidate = False
+            if not self.moving:
+                raise lost from exc
+            # the new management address took effect during the commit: the new address decides
+            self.log(
+                "%s: the session ended with the commit (%s): verifying at %s" % (self.host, lost.message, self.moved_to)
+            )
+        self.candidate = False
+        risk = self.platform.no_confirm_risk()
+        if risk:
+            self.result.warnings.append(risk)
+
+    def move(self):
+        """After the commit: the session leaves the old address for a driver at ``moved_to``."""
+        self.stage = "reconnect at %s" % self.moved_to
+        token = self.platform.detach_pending_commit(self.driver)
+        try:
+            self.driver.close()
+        except Exception as exc:  # noqa: BLE001 - the old address is expected to go away
+            self.log("%s: close after the move: %s" % (self.host, _device_error_text(exc)))
+        self.opened = False
+        seconds = self.seconds if self.pending else REACH_WITHOUT_CONFIRM_SECONDS
+        self.driver = _reach(
+            self.reconnect, self.host, self.moved_to, seconds, self.result, self.log, pending=self.pending
+        )
+        self.opened = True
+        self.platform.attach_pending_commit(self.driver, token)
+        self.result.warnings.append(
+            "{0} moved to its new management address {1}; verified{2} there".format(
+                self.host, self.moved_to, " and confirmed" if self.pending else ""
+            )
+        )
+        self.host = self.moved_to
+
+    def verify(self):
+        """The device answers and has every intended line; rolled back (or left to its timer) otherwise."""
+        self.stage = "verify"
+        _verify(self.driver, self.intent, self.host, self.pending, self.seconds, self.result, self.platform)
+
+    def save_after_move(self):
+        """Moved without commit-confirm: what the platform does at the new address (NX-OS saves there)."""
+        self.stage = "after the move"
+        try:
+            note = self.platform.after_move(self.driver)
+        except Exception as exc:  # noqa: BLE001 - committed and verified: say what is left to do
+            note = "NOT saved at its new address ({0}): save its configuration by hand".format(_device_error_text(exc))
+        if note:
+            self.result.warnings.append("{0}: {1}".format(self.host, note))
+
+    def confirm(self):
+        """``confirm_commit()``; when it fails, the device's timer reverts the change: said so."""
+        self.stage = "confirm_commit"
+        try:
+            self.driver.confirm_commit()
+        except Exception as exc:  # noqa: BLE001 - the device reverts by itself: say so
+            raise CommitVerificationFailed(
+                "Could not confirm the commit on {0} ({1}); the device's commit-confirm timer reverts "
+                "the change within {2}s".format(self.host, _device_error_text(exc), self.seconds),
+                host=self.host,
+                rolled_back="timer",
+                config_diff=self.result.diff,
+            ) from exc
+        self.pending = False
+
+    def finish_commit(self):
+        """Committed: the running configuration after it (unless verification read it), the result."""
+        self.result.committed = True
+        if self.result.after_running is None:
             try:
-                driver.discard_config()
-            except Exception as exc:  # noqa: BLE001 - cleanup must not mask the real outcome
-                log("%s: discard_config during cleanup failed: %s" % (host, _device_error_text(exc)))
-        if opened:
+                self.result.after_running = (self.driver.get_config(retrieve="running") or {}).get("running", "")
+            except Exception as exc:  # noqa: BLE001 - committed; only the rollback point is missing
+                self.result.warnings.append(
+                    "Could not read the configuration after the commit: %s" % _device_error_text(exc)
+                )
+        self.result.msg = messages.COMMITTED
+        self.log("%s: %s" % (self.host, self.result.msg))
+        return self.result
+
+    def typed_error(self, exc):
+        """A device fault as a typed error, with the stage it happened at and the diff shown so far."""
+        error = classify_device_error(exc, host=self.host, stage=self.stage, intent=self.intent, platform=self.platform)
+        error.details.setdefault("stage", self.stage.split("(", 1)[0])
+        if self.result.diff and "config_diff" not in error.details:
+            error.details["config_diff"] = self.result.diff
+        return error
+
+    def cleanup(self):
+        """Discard a candidate loaded and not committed, then close; errors logged, never raised (they
+        must not mask the real outcome)."""
+        if self.candidate and self.opened:
             try:
-                driver.close()
+                self.driver.discard_config()
             except Exception as exc:  # noqa: BLE001 - cleanup must not mask the real outcome
-                log("%s: close during cleanup failed: %s" % (host, _device_error_text(exc)))
+                self.log("%s: discard_config during cleanup failed: %s" % (self.host, _device_error_text(exc)))
+        if self.opened:
+            try:
+                self.driver.close()
+            except Exception as exc:  # noqa: BLE001 - cleanup must not mask the real outcome
+                self.log("%s: close during cleanup failed: %s" % (self.host, _device_error_text(exc)))
 
 
 def _contact_lost(exc, host, stage, intent, platform, confirm=True, seconds=None):

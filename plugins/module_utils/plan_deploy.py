@@ -81,161 +81,220 @@ def deploy_plan(params, check_mode, client, driver_factory=make_driver, log=None
     ``replan(device_id)`` files a fresh plan for a device whose plan is stale and returns ``(plan_id,
     outcome)`` (default: ``fresh_plan``, the planning code of ``golden_config_deploy``).
     """
-    log = log or (lambda _msg: None)
-    resolver = CredentialResolver.from_params(params)
-    replan = replan or (
-        lambda device_id: fresh_plan(
-            params,
-            client,
-            device_id,
-            driver_factory,
-            log,
-            trigger="{0} (config plan {1} was stale)".format(params.get("trigger") or "manual", params.get("plan")),
-        )
-    )
-    plan_id = str(params.get("plan") or "").strip()
-    if not plan_id:
-        raise InvalidParameter("plan must name a Golden Config config plan by its UUID")
-    check_parameters(dict(params, device=plan_id))
-    plan = plans.read_plan(client, plan_id)
-    plan_id = plan["id"]
-    device_id = plan["device"]["id"]
-    label = plan["device"]["name"] or device_id
-    base = {"plan_id": plan_id, "plan_status": plan["status"], "device": label, "device_id": device_id}
-    if plan["status"] != plans.APPROVED:
-        raise PlanNotApproved(
-            "Config plan {0} for {1} is {2}, not {3}: it is not deployed (only an approved plan is; a rejected plan "
-            "never is). Its status is unchanged.".format(plan_id, label, plan["status"], plans.APPROVED),
-            **base,
-        )
-    named, _selected, missing = client.get_devices([device_id], None)
-    if missing:
-        error = list(missing.values())[0]
-        error.details.update(base)
-        raise error
-    device = named[0]
-    label = str(device.get("name") or device_id)
-    base["device"] = label
-    dry_run = bool(params.get("dry_run", True)) or bool(check_mode)
-    warnings = []
-    # The device's NAPALM login (inventory, its secrets group, the global options); an unready device has
-    # none to look for: provision_one refuses it below, as before.
-    login = None
-    verdict = check_readiness(device, params.get("ready_statuses") or DEFAULT_READY_STATUSES)
-    if verdict.ready:
-        resolution = resolver.resolve(
-            device, verdict.napalm_driver, merged_optional_args(device, params.get("optional_args"))
-        )
-        if resolution.login is None:
-            error = no_login_error([resolution], resolver)
-            error.details.update(base)
-            raise error
-        login = resolution.login
-    scrubber = resolver.scrubber([params.get("nautobot_token")])
+    run = PlanDeployment(params, check_mode, client, driver_factory, log, replan)
+    run.read_plan()
+    run.read_device()
+    run.resolve_login()
+    run.check_still_current()
+    run.start()
+    return run.report(run.deploy())
 
-    now = fetch_intent(client, device_id, label, "regenerate")
-    if not plans.same_config(now.config, plan["config_set"]):
-        if dry_run:
+
+class PlanDeployment(object):
+    """One ``deploy_plan``: its steps as methods, called in order; what a step leaves for the next ones as
+    attributes: ``plan``, ``device``, ``label``, ``login``, ``scrubber``, ``base`` (the keys every result and
+    error carries: the plan, its status, the device) and ``warnings``."""
+
+    def __init__(self, params, check_mode, client, driver_factory=make_driver, log=None, replan=None):
+        self.params = params
+        self.check_mode = check_mode
+        self.client = client
+        self.driver_factory = driver_factory
+        self.log = log or (lambda _msg: None)
+        self.resolver = CredentialResolver.from_params(params)
+        self.replan = replan or self.default_replan
+        self.dry_run = bool(params.get("dry_run", True)) or bool(check_mode)
+        self.plan = None
+        self.plan_id = None
+        self.device_id = None
+        self.device = None
+        self.label = None
+        self.base = {}
+        self.login = None
+        self.scrubber = None
+        self.warnings = []
+
+    def default_replan(self, device_id):
+        """The default ``replan``: ``fresh_plan``, its trigger saying which plan was stale."""
+        trigger = "{0} (config plan {1} was stale)".format(
+            self.params.get("trigger") or "manual", self.params.get("plan")
+        )
+        return fresh_plan(self.params, self.client, device_id, self.driver_factory, self.log, trigger=trigger)
+
+    def read_plan(self):
+        """The plan from Golden Config; refused (status unchanged) unless it is Approved."""
+        plan_id = str(self.params.get("plan") or "").strip()
+        if not plan_id:
+            raise InvalidParameter("plan must name a Golden Config config plan by its UUID")
+        check_parameters(dict(self.params, device=plan_id))
+        plan = self.plan = plans.read_plan(self.client, plan_id)
+        self.plan_id = plan["id"]
+        self.device_id = plan["device"]["id"]
+        self.label = plan["device"]["name"] or self.device_id
+        self.base = {
+            "plan_id": self.plan_id,
+            "plan_status": plan["status"],
+            "device": self.label,
+            "device_id": self.device_id,
+        }
+        if plan["status"] != plans.APPROVED:
+            raise PlanNotApproved(
+                "Config plan {0} for {1} is {2}, not {3}: it is not deployed (only an approved plan is; a rejected "
+                "plan never is). Its status is unchanged.".format(
+                    self.plan_id, self.label, plan["status"], plans.APPROVED
+                ),
+                **self.base,
+            )
+
+    def read_device(self):
+        """The plan's device, as Nautobot has it now."""
+        named, _selected, missing = self.client.get_devices([self.device_id], None)
+        if missing:
+            error = list(missing.values())[0]
+            error.details.update(self.base)
+            raise error
+        self.device = named[0]
+        self.label = str(self.device.get("name") or self.device_id)
+        self.base["device"] = self.label
+
+    def resolve_login(self):
+        """The device's NAPALM login (inventory, its secrets group, the global options); an unready device
+        has none to look for: ``provision_one`` refuses it in ``deploy``, as before."""
+        params = self.params
+        verdict = check_readiness(self.device, params.get("ready_statuses") or DEFAULT_READY_STATUSES)
+        if verdict.ready:
+            resolution = self.resolver.resolve(
+                self.device, verdict.napalm_driver, merged_optional_args(self.device, params.get("optional_args"))
+            )
+            if resolution.login is None:
+                error = no_login_error([resolution], self.resolver)
+                error.details.update(self.base)
+                raise error
+            self.login = resolution.login
+        self.scrubber = self.resolver.scrubber([params.get("nautobot_token")])
+
+    def check_still_current(self):
+        """The device's intent rendered now must be the plan's config set; else the plan is stale (live: set
+        Failed with a note, and a fresh plan filed) and refused."""
+        now = fetch_intent(self.client, self.device_id, self.label, "regenerate")
+        if plans.same_config(now.config, self.plan["config_set"]):
+            return
+        if self.dry_run:
             raise PlanStale(
                 "Config plan {0} for {1} is stale: the device's intended configuration changed since this plan was "
-                "made. Dry run: its status is unchanged and no fresh plan was made.".format(plan_id, label),
-                **base,
+                "made. Dry run: its status is unchanged and no fresh plan was made.".format(self.plan_id, self.label),
+                **self.base,
             )
+        client, plan_id, warnings = self.client, self.plan_id, self.warnings
         _best_effort(warnings, "set the plan Failed", plans.set_status, client, plan_id, plans.FAILED)
         _best_effort(
             warnings, "write the note on the plan", plans.note_on_plan, client, plan_id, "warning", plans.STALE_NOTE
         )
-        fresh_id, outcome = replan(device_id)
+        fresh_id, outcome = self.replan(self.device_id)
         if fresh_id:
             then = "a fresh config plan {0} waits for approval".format(fresh_id)
         elif outcome.get("failed"):
             then = "no fresh plan could be made ({0}: {1})".format(outcome.get("error"), outcome.get("msg"))
         else:
             then = "no fresh plan: the device already has its intended configuration"
-        base["plan_status"] = plans.FAILED
+        self.base["plan_status"] = plans.FAILED
         raise PlanStale(
             "Config plan {0} for {1} is stale: the device's intended configuration changed since this plan was made. "
-            "The plan was set {2}; {3}.".format(plan_id, label, plans.FAILED, then),
+            "The plan was set {2}; {3}.".format(plan_id, self.label, plans.FAILED, then),
             fresh_plan_id=fresh_id,
             warnings=warnings,
-            **base,
+            **self.base,
         )
 
-    if not dry_run:
-        plans.set_status(client, plan_id, plans.IN_PROGRESS)
-        base["plan_status"] = plans.IN_PROGRESS
-    source = "config plan {0}".format(plan_id)
-    try:
-        result = provision_one(
-            device,
-            dict(params, dry_run=dry_run),
-            check_mode,
-            lambda _device_id, _name: Intent(plan["config_set"], source),
-            client.create_note,
-            driver_factory,
-            log,
-            previous_hosts=lambda dev, host: previous_hosts_from(client, dev, host),
-            login=login,
-            scrubber=scrubber,
-        )
-    except ProvisionError as error:
-        error.message = scrubber.text(error.message)
-        error.details.update(base)
-        if not dry_run and not isinstance(error, (NautobotUnreachable, NautobotAuthenticationFailed)):
-            _best_effort(warnings, "set the plan Failed", plans.set_status, client, plan_id, plans.FAILED)
-            reason = "FAILED ({0}): {1}".format(error.code, error.message)
-            _best_effort(
-                warnings,
-                "write the note on the plan",
-                plans.note_on_plan,
-                client,
-                plan_id,
-                note_kind(error=error),
-                scrubber.text(
-                    note_text(
-                        label,
-                        "commit",
-                        reason,
-                        params.get("trigger"),
-                        source,
-                        error.details.get("config_diff"),
-                        platform=device_platform(device),
-                    ),
-                    usernames=False,
-                ),
+    def start(self):
+        """Live: the plan In Progress."""
+        if not self.dry_run:
+            plans.set_status(self.client, self.plan_id, plans.IN_PROGRESS)
+            self.base["plan_status"] = plans.IN_PROGRESS
+
+    @property
+    def source(self):
+        """Where the configuration deployed comes from, in results and notes."""
+        return "config plan {0}".format(self.plan_id)
+
+    def deploy(self):
+        """The plan's config set deployed by ``provision_one``; its result, or raises (``fail``)."""
+        try:
+            return provision_one(
+                self.device,
+                dict(self.params, dry_run=self.dry_run),
+                self.check_mode,
+                lambda _device_id, _name: Intent(self.plan["config_set"], self.source),
+                self.client.create_note,
+                self.driver_factory,
+                self.log,
+                previous_hosts=lambda dev, host: previous_hosts_from(self.client, dev, host),
+                login=self.login,
+                scrubber=self.scrubber,
             )
+        except ProvisionError as error:
+            self.fail(error)
+            raise
+
+    def fail(self, error):
+        """A failed deployment: ``error`` with the plan's keys; live, the plan set Failed with a note giving
+        the reason (unless Nautobot itself failed)."""
+        error.message = self.scrubber.text(error.message)
+        error.details.update(self.base)
+        if not self.dry_run and not isinstance(error, (NautobotUnreachable, NautobotAuthenticationFailed)):
+            _best_effort(
+                self.warnings, "set the plan Failed", plans.set_status, self.client, self.plan_id, plans.FAILED
+            )
+            reason = "FAILED ({0}): {1}".format(error.code, error.message)
+            note = note_text(
+                self.label,
+                "commit",
+                reason,
+                self.params.get("trigger"),
+                self.source,
+                error.details.get("config_diff"),
+                platform=device_platform(self.device),
+            )
+            self.note_on_plan(note_kind(error=error), note)
             error.details["plan_status"] = plans.FAILED
-        if warnings:
-            error.details["warnings"] = list(error.details.get("warnings") or []) + warnings
-        error.details = scrubber.result(error.details)
-        raise
-    if not dry_run:
-        plans.set_status(client, plan_id, plans.COMPLETED)
-        base["plan_status"] = plans.COMPLETED
-        result["plan_note_id"] = _best_effort(
-            warnings,
+        if self.warnings:
+            error.details["warnings"] = list(error.details.get("warnings") or []) + self.warnings
+        error.details = self.scrubber.result(error.details)
+
+    def note_on_plan(self, kind, text):
+        """A note on the plan (login values masked): its id, or ``None`` and a warning."""
+        return _best_effort(
+            self.warnings,
             "write the note on the plan",
             plans.note_on_plan,
-            client,
-            plan_id,
-            "success",
-            scrubber.text(
-                note_text(
-                    label,
-                    "commit",
-                    result["msg"],
-                    params.get("trigger"),
-                    source,
-                    result.get("config_diff"),
-                    platform=result.get("napalm_driver"),
-                ),
-                usernames=False,
-            ),
+            self.client,
+            self.plan_id,
+            kind,
+            self.scrubber.text(text, usernames=False),
         )
-    result.update(base)
-    result["warnings"] = list(result.get("warnings") or []) + warnings
-    compliance.after_commit(client, params, check_mode, [result], log)
-    result["msg"] = "Config plan {0} for {1}: {2}".format(
-        plan_id, label, result["msg"] if not dry_run else "DRY RUN (approved; nothing deployed): " + result["msg"]
-    )
-    return scrubber.result(result)
+
+    def report(self, result):
+        """Live: the plan Completed, with a note. The result with the plan's keys; compliance brought up to
+        date after a commit."""
+        if not self.dry_run:
+            plans.set_status(self.client, self.plan_id, plans.COMPLETED)
+            self.base["plan_status"] = plans.COMPLETED
+            note = note_text(
+                self.label,
+                "commit",
+                result["msg"],
+                self.params.get("trigger"),
+                self.source,
+                result.get("config_diff"),
+                platform=result.get("napalm_driver"),
+            )
+            result["plan_note_id"] = self.note_on_plan("success", note)
+        result.update(self.base)
+        result["warnings"] = list(result.get("warnings") or []) + self.warnings
+        compliance.after_commit(self.client, self.params, self.check_mode, [result], self.log)
+        result["msg"] = "Config plan {0} for {1}: {2}".format(
+            self.plan_id,
+            self.label,
+            result["msg"] if not self.dry_run else "DRY RUN (approved; nothing deployed): " + result["msg"],
+        )
+        return self.scrubber.result(result)

@@ -216,150 +216,215 @@ def provision_one(
     it, the ``username`` and ``password`` parameters. ``scrubber`` (a ``credentials.Scrubber``) masks the
     run's login values in messages and notes; by default the device's own and the token.
     """
-    log = log or (lambda _msg: None)
-    username = login.username if login is not None else params.get("username")
-    password = login.password if login is not None else params.get("password")
-    scrubber = scrubber or Scrubber([password, params.get("nautobot_token")], [username])
-    dry_run = bool(params.get("dry_run", True)) or bool(check_mode)
-    mode = "check mode" if check_mode else ("dry run" if dry_run else "commit")
-    trigger = params.get("trigger") or "manual"
-    intent_source = params.get("intent_source") or "regenerate"
-    warnings = []
-    device_id = str(device.get("id"))
-    name = str(device.get("name") or device_id)
-    base = {"device": name, "device_id": device_id, "intent_source": intent_source, "dry_run": dry_run}
-    if login is not None:
-        base.update(credentials_source=login.source, credentials_from=login.detail)
-    write_notes = bool(params.get("notes", True)) and not check_mode
+    run = DeviceProvision(
+        device, params, check_mode, intent_for, note_writer, driver_factory, log, previous_hosts, login, scrubber
+    )
+    try:
+        outcome = run.deploy_intent()
+    except ProvisionError as error:
+        run.report_failure(error)
+        raise
+    return run.report(outcome)
 
-    def write_note(kind, comments):
-        if not write_notes:
+
+class DeviceProvision(object):
+    """One ``provision_one``: its steps as methods (``deploy_intent``, then ``report`` or ``report_failure``), and
+    what a step leaves for the next ones as attributes: ``readiness``, ``platform``, ``intent``,
+    ``intent_source``, ``base`` (the keys every result and error of the device carries), ``warnings``."""
+
+    def __init__(
+        self,
+        device,
+        params,
+        check_mode,
+        intent_for,
+        note_writer,
+        driver_factory=make_driver,
+        log=None,
+        previous_hosts=None,
+        login=None,
+        scrubber=None,
+    ):
+        self.device = device
+        self.params = params
+        self.check_mode = check_mode
+        self.intent_for = intent_for
+        self.note_writer = note_writer
+        self.driver_factory = driver_factory
+        self.log = log or (lambda _msg: None)
+        self.previous_hosts = previous_hosts
+        self.login = login
+        self.username = login.username if login is not None else params.get("username")
+        self.password = login.password if login is not None else params.get("password")
+        self.scrubber = scrubber or Scrubber([self.password, params.get("nautobot_token")], [self.username])
+        self.dry_run = bool(params.get("dry_run", True)) or bool(check_mode)
+        self.mode = "check mode" if check_mode else ("dry run" if self.dry_run else "commit")
+        self.trigger = params.get("trigger") or "manual"
+        self.intent_source = params.get("intent_source") or "regenerate"
+        self.warnings = []
+        self.device_id = str(device.get("id"))
+        self.name = str(device.get("name") or self.device_id)
+        self.base = {
+            "device": self.name,
+            "device_id": self.device_id,
+            "intent_source": self.intent_source,
+            "dry_run": self.dry_run,
+        }
+        if login is not None:
+            self.base.update(credentials_source=login.source, credentials_from=login.detail)
+        self.write_notes = bool(params.get("notes", True)) and not check_mode
+        self.readiness = None
+        self.intent = None
+        self.optional_args = None
+        self.platform = device_platform(device)
+
+    def write_note(self, kind, comments):
+        """The note's id (``None`` when notes are off or written later); a failure is a warning."""
+        if not self.write_notes:
             return None
         try:
-            return note_writer(device_id, kind, scrubber.text(comments, usernames=False))
+            return self.note_writer(self.device_id, kind, self.scrubber.text(comments, usernames=False))
         except ProvisionError as exc:
-            warnings.append("Could not write the note: {0}".format(scrubber.text(exc.message)))
+            self.warnings.append("Could not write the note: {0}".format(self.scrubber.text(exc.message)))
         return None
 
-    intent = None
-    platform = device_platform(device)
-    try:
-        readiness = check_readiness(device, params.get("ready_statuses") or messages.DEFAULT_READY_STATUSES)
+    def deploy_intent(self):
+        """Readiness (live data), the intent, then NAPALM at the device's primary IPv4, or where it was
+        before (``previous_hosts``) when it does not answer there. ``deploy.DeployResult``, or raises."""
+        params = self.params
+        readiness = check_readiness(self.device, params.get("ready_statuses") or messages.DEFAULT_READY_STATUSES)
         if not readiness.ready:
             raise DeviceNotReady(readiness.message, reasons=readiness.reasons, status=readiness.status)
-        log(readiness.message)
-        platform = device_platform(device, readiness.napalm_driver)
-        intent = intent_for(device_id, name)
-        intent_source = intent.source
-        base["intent_source"] = intent_source
-        optional_args = merged_optional_args(device, params.get("optional_args"))
-
-        def driver_at(host):
-            return driver_factory(
-                readiness.napalm_driver,
-                host,
-                username,
-                password,
-                params.get("timeout") or 60,
-                optional_args,
-            )
-
-        def deploy_at(host, moved_to=None):
-            return deploy(
-                driver_at(host),
-                intent.config,
-                dry_run=dry_run,
-                commit_confirm_seconds=params.get("commit_confirm_seconds", 60),
-                verify=params.get("verify", True),
-                host=host,
-                log=log,
-                moved_to=moved_to,
-                reconnect=lambda: driver_at(moved_to),
-                readdress_without_confirm=bool(params.get("readdress_without_confirm")),
-            )
-
+        self.readiness = readiness
+        self.log(readiness.message)
+        self.platform = device_platform(self.device, readiness.napalm_driver)
+        self.intent = self.intent_for(self.device_id, self.name)
+        self.intent_source = self.intent.source
+        self.base["intent_source"] = self.intent_source
+        self.optional_args = merged_optional_args(self.device, params.get("optional_args"))
         try:
-            outcome = deploy_at(readiness.host)
+            return self.deploy_at(readiness.host)
         except DeviceUnreachable as unreachable:
-            if previous_hosts is None or unreachable.details.get("stage") != "open":
+            if self.previous_hosts is None or unreachable.details.get("stage") != "open":
                 raise
-            outcome = _deploy_at_previous(device, readiness.host, unreachable, previous_hosts, deploy_at, log)
-    except ProvisionError as error:
-        if isinstance(error, DeviceAuthenticationFailed) and login is not None:
-            error.message = "{0} (the login came from {1})".format(error.message, login.detail)
-        error.message = scrubber.text(error.message)
-        mask_error(error, platform)
-        for key, value in base.items():
+            return _deploy_at_previous(
+                self.device, readiness.host, unreachable, self.previous_hosts, self.deploy_at, self.log
+            )
+
+    def driver_at(self, host):
+        """A NAPALM driver (not opened) for the device at ``host``, with its login."""
+        return self.driver_factory(
+            self.readiness.napalm_driver,
+            host,
+            self.username,
+            self.password,
+            self.params.get("timeout") or 60,
+            self.optional_args,
+        )
+
+    def deploy_at(self, host, moved_to=None):
+        """``deploy.deploy`` of the intent at ``host`` (moving the device to ``moved_to`` if given)."""
+        params = self.params
+        return deploy(
+            self.driver_at(host),
+            self.intent.config,
+            dry_run=self.dry_run,
+            commit_confirm_seconds=params.get("commit_confirm_seconds", 60),
+            verify=params.get("verify", True),
+            host=host,
+            log=self.log,
+            moved_to=moved_to,
+            reconnect=lambda: self.driver_at(moved_to),
+            readdress_without_confirm=bool(params.get("readdress_without_confirm")),
+        )
+
+    def report_failure(self, error):
+        """``error`` made fit to show (login values and device secrets masked, the device's keys added)
+        and noted on the device, unless Nautobot itself failed (a note would fail the same way)."""
+        if isinstance(error, DeviceAuthenticationFailed) and self.login is not None:
+            error.message = "{0} (the login came from {1})".format(error.message, self.login.detail)
+        error.message = self.scrubber.text(error.message)
+        mask_error(error, self.platform)
+        for key, value in self.base.items():
             error.details.setdefault(key, value)
         if isinstance(error, (NautobotUnreachable, NautobotAuthenticationFailed)):
-            raise  # a note would fail the same way
-        entry = write_note(
+            return
+        entry = self.write_note(
             note_kind(error=error),
             note_text(
-                name,
-                mode,
+                self.name,
+                self.mode,
                 "FAILED ({0}): {1}".format(error.code, error.message),
-                trigger,
-                intent_source,
+                self.trigger,
+                self.intent_source,
                 error.details.get("config_diff"),
-                platform=platform,
+                platform=self.platform,
             ),
         )
         error.details["note_id"] = entry
-        if warnings:
-            error.details["warnings"] = list(warnings)
-        raise
-    result = dict(base)
-    result.update(outcome.as_dict())
-    result["config_diff"] = masking.mask(outcome.diff, platform)  # what people read; the device got the intent
-    warnings.extend(outcome.warnings)
-    result.update(
-        {
-            "host": readiness.host,
-            "napalm_driver": readiness.napalm_driver,
-            "trigger": trigger,
-            "check_mode": bool(check_mode),
-            "intent_age_seconds": intent.age_seconds,
-            "intent_last_success": intent.last_success,
-            "render_seconds": intent.render_seconds,
-        }
-    )
-    summary = "{0} line(s) differ".format(
-        sum(
-            1
-            for line in outcome.diff.splitlines()
-            if line.startswith(("+", "-")) and not line.startswith(("+++", "---"))
+        if self.warnings:
+            error.details["warnings"] = list(self.warnings)
+
+    def report(self, outcome):
+        """The device's result, from ``deploy_intent``'s outcome, with its note (unless a drift check asked for
+        notes on the devices with differences only and this one has none)."""
+        readiness, intent = self.readiness, self.intent
+        result = dict(self.base)
+        result.update(outcome.as_dict())
+        result["config_diff"] = masking.mask(outcome.diff, self.platform)  # what people read; the device got the intent
+        self.warnings.extend(outcome.warnings)
+        result.update(
+            {
+                "host": readiness.host,
+                "napalm_driver": readiness.napalm_driver,
+                "trigger": self.trigger,
+                "check_mode": bool(self.check_mode),
+                "intent_age_seconds": intent.age_seconds,
+                "intent_last_success": intent.last_success,
+                "render_seconds": intent.render_seconds,
+            }
         )
-    )
-    point = restore = None
-    if outcome.committed and outcome.before_running is not None and outcome.after_running is not None:
-        point = rollback.point_line(outcome.before_running, outcome.after_running)
-        restore = platforms.for_driver(readiness.napalm_driver).restore_point_after(outcome.commit_confirm)
-    if not outcome.changed and not params.get("notes_unchanged", True):
-        # A scheduled drift check notes only the devices with differences: nothing to say here.
-        result["note_id"] = None
-        result["warnings"] = warnings
+        if not outcome.changed and not self.params.get("notes_unchanged", True):
+            # A scheduled drift check notes only the devices with differences: nothing to say here.
+            result["note_id"] = None
+            result["warnings"] = self.warnings
+            return result
+        result["note_id"] = self.write_note(
+            note_kind(outcome=result),
+            note_text(
+                self.name,
+                self.mode,
+                outcome.msg,
+                self.trigger,
+                self.intent_source,
+                outcome.diff,
+                extra=self.note_facts(outcome),
+                platform=self.platform,
+            ),
+        )
+        result["warnings"] = self.warnings
         return result
-    result["note_id"] = write_note(
-        note_kind(outcome=result),
-        note_text(
-            name,
-            mode,
-            outcome.msg,
-            trigger,
-            intent_source,
-            outcome.diff,
-            extra={
-                "driver": "{0} at {1}".format(readiness.napalm_driver, readiness.host),
-                "result": summary,
-                "intent age": "{0}s".format(intent.age_seconds) if intent.age_seconds is not None else None,
-                "render time": "{0}s".format(intent.render_seconds) if intent.render_seconds is not None else None,
-                "commit-confirm": "confirmed" if outcome.commit_confirm and outcome.committed else None,
-                "rollback point": point[len(rollback.MARK) :] if point else None,
-                "device restore point": restore,
-            },
-            platform=platform,
-        ),
-    )
-    result["warnings"] = warnings
-    return result
+
+    def note_facts(self, outcome):
+        """The facts a success note lists: driver, lines changed, the intent's age, the rollback point..."""
+        readiness, intent = self.readiness, self.intent
+        summary = "{0} line(s) differ".format(
+            sum(
+                1
+                for line in outcome.diff.splitlines()
+                if line.startswith(("+", "-")) and not line.startswith(("+++", "---"))
+            )
+        )
+        point = restore = None
+        if outcome.committed and outcome.before_running is not None and outcome.after_running is not None:
+            point = rollback.point_line(outcome.before_running, outcome.after_running)
+            restore = platforms.for_driver(readiness.napalm_driver).restore_point_after(outcome.commit_confirm)
+        return {
+            "driver": "{0} at {1}".format(readiness.napalm_driver, readiness.host),
+            "result": summary,
+            "intent age": "{0}s".format(intent.age_seconds) if intent.age_seconds is not None else None,
+            "render time": "{0}s".format(intent.render_seconds) if intent.render_seconds is not None else None,
+            "commit-confirm": "confirmed" if outcome.commit_confirm and outcome.committed else None,
+            "rollback point": point[len(rollback.MARK) :] if point else None,
+            "device restore point": restore,
+        }

@@ -30,7 +30,6 @@ from tests.support.net import free_port, wait_for_port, wait_for_port_sync
 ROOT = Path(__file__).resolve().parents[2]
 COLLECTIONS = ROOT / ".build" / "collections"
 LINKED_SOURCE = COLLECTIONS / "ansible_collections/sotsync/nautobot/extensions/eda/plugins/event_source/webhook.py"
-CHECKOUT_SOURCE = ROOT / "extensions/eda/plugins/event_source/webhook.py"
 TOKEN = "0123456789abcdef0123456789abcdef01234567"
 
 
@@ -436,36 +435,6 @@ def test_documentation_matches_arguments(source):
         args = {k: ("x" if isinstance(v, str) and "{{" in v else v) for k, v in args.items()}
         args.update(certfile=None, keyfile=None)  # example paths do not exist here
         settings.validate_args(args, environ={})
-
-
-# --- the loader -----------------------------------------------------------------------------------
-LOAD = (
-    "import runpy, sys; runpy.run_path(sys.argv[1]); "
-    "from ansible_collections.sotsync.nautobot.plugins.plugin_utils import request; print(request.__file__)"
-)
-
-
-def _python(path):
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "ANSIBLE_COLLECTIONS_PATH")}
-    return subprocess.run(
-        [sys.executable, "-c", LOAD, str(path)], capture_output=True, text=True, env=env, timeout=60, cwd="/"
-    )
-
-
-def test_loader_imports_the_collection_the_file_was_reached_through():
-    result = _python(LINKED_SOURCE)
-    assert result.returncode == 0, result.stderr
-    # the tree the file was reached through (what ansible-rulebook runs), not the link's target
-    assert result.stdout.strip() == str(
-        COLLECTIONS / "ansible_collections/sotsync/nautobot/plugins/plugin_utils/request.py"
-    )
-
-
-def test_loader_explains_a_file_outside_a_collection_tree():
-    result = _python(CHECKOUT_SOURCE)
-    assert result.returncode != 0
-    assert "is not inside <dir>/ansible_collections/sotsync/nautobot" in result.stderr
-    assert "Traceback" in result.stderr  # an ImportError: ansible-rulebook reports it as the source's failure
 
 
 def test_standalone_main_prints_events():

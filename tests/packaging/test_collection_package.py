@@ -72,6 +72,7 @@ SHIPPED_FILES = [
     "docs/examples/environments/execution-environment.yml",
     "docs/examples/environments/decision-environment.yml",
     "extensions/eda/plugins/event_source/webhook.py",
+    "extensions/eda/plugins/import_collection.py",
     "rulebooks/device_config_hook.yml",
     "rulebooks/device_config_hook_aap.yml",
     "rulebooks/inventory.yml",

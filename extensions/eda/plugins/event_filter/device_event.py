@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import os
-import sys
+import runpy
 
 DOCUMENTATION = r"""
 ---
@@ -86,26 +86,9 @@ EXAMPLES = r"""
 """
 
 
-def _import_collection():
-    """Make ``ansible_collections.sotsync.nautobot`` importable.
-
-    ansible-rulebook runs this file with ``runpy.run_path`` from ``<dir>/ansible_collections/sotsync/
-    nautobot/extensions/eda/plugins/event_filter/``, without putting ``<dir>`` on ``sys.path``: put it
-    there (first) unless the collection is importable already.
-    """
-    try:
-        import ansible_collections.sotsync.nautobot.plugins.plugin_utils  # noqa: F401
-    except ImportError:
-        tree = os.path.abspath(__file__).split(os.sep)[:-7]  # .../<dir>/ansible_collections
-        if not tree or tree[-1] != "ansible_collections":
-            raise ImportError(
-                f"{__file__} is not inside <dir>/ansible_collections/sotsync/nautobot: install the collection "
-                "(ansible-galaxy collection install) and run it from there"
-            ) from None
-        sys.path.insert(0, os.sep.join(tree[:-1]) or os.sep)
-
-
-_import_collection()
+# ansible-rulebook runs this file without the collection on sys.path: ../import_collection.py puts it there.
+_IMPORT_COLLECTION = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "import_collection.py")
+runpy.run_path(_IMPORT_COLLECTION)["import_collection"](__file__)
 # pylint: disable=wrong-import-position
 from ansible_collections.sotsync.nautobot.plugins.plugin_utils.raw_event import RawEventFilter  # noqa: E402
 from ansible_collections.sotsync.nautobot.plugins.plugin_utils.settings import validate_filter_args  # noqa: E402

@@ -14,8 +14,8 @@ import asyncio
 import json
 import logging
 import os
+import runpy
 import ssl
-import sys
 
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
@@ -181,27 +181,9 @@ EXAMPLES = r"""
 """
 
 
-def _import_collection():
-    """Make ``ansible_collections.sotsync.nautobot`` importable.
-
-    ansible-rulebook finds this file through ``ansible-galaxy collection list`` and runs it with
-    ``runpy.run_path`` from ``<dir>/ansible_collections/sotsync/nautobot/extensions/eda/plugins/
-    event_source/``, without putting ``<dir>`` on ``sys.path``: put it there (first, so the tree this
-    file was reached through wins) unless the collection is importable already.
-    """
-    try:
-        import ansible_collections.sotsync.nautobot.plugins.plugin_utils  # noqa: F401
-    except ImportError:
-        tree = os.path.abspath(__file__).split(os.sep)[:-7]  # .../<dir>/ansible_collections
-        if not tree or tree[-1] != "ansible_collections":
-            raise ImportError(
-                f"{__file__} is not inside <dir>/ansible_collections/sotsync/nautobot: install the collection "
-                "(ansible-galaxy collection install) and run it from there"
-            ) from None
-        sys.path.insert(0, os.sep.join(tree[:-1]) or os.sep)
-
-
-_import_collection()
+# ansible-rulebook runs this file without the collection on sys.path: ../import_collection.py puts it there.
+_IMPORT_COLLECTION = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "import_collection.py")
+runpy.run_path(_IMPORT_COLLECTION)["import_collection"](__file__)
 # pylint: disable=wrong-import-position
 from ansible_collections.sotsync.nautobot.plugins.plugin_utils import request as req  # noqa: E402
 from ansible_collections.sotsync.nautobot.plugins.plugin_utils.delivery import Delivery  # noqa: E402

@@ -987,3 +987,300 @@ def test_results_keep_the_deprecated_journal_entry_id():
     batch = {"results": results, "summary": summarise(results)}
     result, failed = module_result(batch, single=True)
     assert (result["note_id"], result["journal_entry_id"], failed) == ("n-1", "n-1", False)
+
+
+# --- the run's steps, one at a time (``batch.BatchRun``) -----------------------------------------------
+# Each test builds a run, sets what the earlier steps would have left, calls one step and checks what it
+# leaves for the next ones. The whole run is the tests above.
+def steps(f, inventory, selection=(), nautobot=None, **overrides):
+    """A ``BatchRun`` naming the devices of ``inventory`` unless told otherwise; what it passes ``on_result``,
+    ``log`` and ``progress`` kept in ``seen``, ``logged`` and ``lines``."""
+    nautobot = nautobot or f.FakeBatchNautobot(inventory=inventory, selection=selection)
+    seen, logged, lines = [], [], []
+    options = dict({"devices": [d["name"] for d in inventory], "intent_source": "regenerate"}, **overrides)
+    run = batch.BatchRun(
+        params(**options),
+        client=nautobot,
+        driver_factory=f.DriverFactory(),
+        log=logged.append,
+        on_result=seen.append,
+        progress=lines.append,
+    )
+    run.seen, run.logged, run.lines = seen, logged, lines
+    return run
+
+
+def read_and_check(run):
+    run.read_devices()
+    run.assess_readiness()
+    run.resolve_logins()
+    return run
+
+
+def test_step_read_devices_keeps_named_selected_and_missing_apart(batch_fakes):
+    f = batch_fakes
+    named, selected = f.batch_device(1), f.batch_device(2)
+    run = steps(f, [named, selected], selection=[selected], devices=["dev1", "ghost"], device_filter={"role": "x"})
+    run.read_devices()
+    assert (run.named, run.selected, list(run.missing)) == ([named], [selected], ["ghost"])
+    assert run.devices == [named, selected] and run.named_ids == {named["id"]}
+    assert run.timings["lookup_seconds"] >= 0 and run.early.done == {}  # names, not UUIDs: no early render
+
+
+def test_step_readiness_and_logins_leave_the_ready_devices_with_a_login(batch_fakes):
+    f = batch_fakes
+    with_login, without, not_ready = f.batch_device(1), f.batch_device(2), unready(f.batch_device(3))
+    run = steps(
+        f,
+        [with_login, without, not_ready],
+        password=None,
+        device_credentials={"dev1": {"username": "inv-user", "password": PASSWORD}},
+    )
+    read_and_check(run)
+    assert [run.verdicts[d["id"]].ready for d in (with_login, without, not_ready)] == [True, True, False]
+    assert run.ready == [with_login] and list(run.logins) == [with_login["id"]]
+    assert [device for device, _resolution in run.no_login] == [without]
+    assert run.scrubber.text(f"token {TOKEN}") == "token ********"
+
+
+def test_step_logins_fail_the_run_when_no_ready_device_has_one(batch_fakes):
+    f = batch_fakes
+    run = steps(f, [f.batch_device(1)], password=None)
+    run.read_devices()
+    run.assess_readiness()
+    with pytest.raises(MissingCredentials):
+        run.resolve_logins()
+
+
+def test_step_report_unprovisionable_finishes_the_missing_and_the_devices_without_login(batch_fakes):
+    f = batch_fakes
+    run = steps(
+        f,
+        [f.batch_device(1), f.batch_device(2)],
+        devices=["dev1", "dev2", "ghost"],
+        password=None,
+        device_credentials={"dev1": {"username": "inv-user", "password": PASSWORD}},
+    )
+    read_and_check(run).report_unprovisionable()
+    assert [(r["device"], r["failed"], r.get("skipped")) for r in run.results] == [
+        ("ghost", True, None),
+        ("dev2", False, True),
+    ]
+    assert run.seen == run.results and run.logged == []
+
+
+def test_step_report_unprovisionable_logs_a_filter_that_selects_nothing(batch_fakes):
+    run = steps(batch_fakes, [], devices=None, device_filter={"location": "Nowhere"})
+    read_and_check(run).report_unprovisionable()
+    assert run.results == [] and run.logged == ["No device matches the filter {'location': 'Nowhere'}"]
+
+
+@pytest.mark.parametrize(
+    ("asked", "ready", "chosen"),
+    [
+        ("auto", AUTO_JOB_THRESHOLD, "regenerate"),
+        ("auto", AUTO_JOB_THRESHOLD + 1, "job"),
+        ("stored", 1, "stored"),
+        ("job", 1, "job"),
+    ],
+)
+def test_step_choose_intent_source(batch_fakes, asked, ready, chosen):
+    run = steps(batch_fakes, [batch_fakes.batch_device(1)], intent_source=asked)
+    run.ready = [batch_fakes.batch_device(i) for i in range(1, ready + 1)]
+    run.choose_intent_source()
+    assert run.source == chosen and run.device_params["intent_source"] == chosen
+    assert run.params["intent_source"] == asked  # the caller's parameters are left alone
+
+
+def test_step_read_stored_intents_reads_once_and_keeps_each_devices_error(batch_fakes):
+    f = batch_fakes
+    devices = [f.batch_device(1), f.batch_device(2)]
+    stored = {devices[0]["id"]: {"device": {"id": devices[0]["id"]}, "intended_config": f.INTENT}}
+    nautobot = f.FakeBatchNautobot(inventory=devices, stored=stored)
+    run = steps(f, devices, nautobot=nautobot, intent_source="stored")
+    read_and_check(run).choose_intent_source()
+    run.read_stored_intents()
+    assert [c[1] for c in nautobot.calls if c[0] == "get_json"] == [STORED_PATH]
+    assert run.intents[devices[0]["id"]].config == f.INTENT
+    assert "dev2" in run.intents[devices[1]["id"]].message
+    with pytest.raises(type(run.intents[devices[1]["id"]])):
+        run.intent_for(devices[1]["id"], "dev2")
+
+
+def test_step_read_stored_intents_reads_nothing_for_other_sources(batch_fakes):
+    f = batch_fakes
+    run = steps(f, [f.batch_device(1)])
+    read_and_check(run).choose_intent_source()
+    run.read_stored_intents()
+    assert run.intents == {} and [c for c in run.client.calls if c[0] == "get_json"] == []
+
+
+def test_step_render_jobs_settles_every_device_whatever_happens(batch_fakes, monkeypatch):
+    f = batch_fakes
+    monkeypatch.setattr(batch, "JOB_CHUNK", 2)
+    devices = [f.batch_device(i) for i in (1, 2, 3)]
+
+    def render_by_job(client, pairs, job_queue=None):
+        if pairs[0][1] == "dev3":
+            raise KeyError("surprise")
+        return {device_id: Intent(f.INTENT, "job") for device_id, _name in pairs}
+
+    monkeypatch.setattr(batch, "render_by_job", render_by_job)
+    run = steps(f, devices, intent_source="job")
+    run.by_job = devices
+    run.intents_ready = {d["id"]: threading.Event() for d in devices}
+    run.render_jobs()  # in this thread: the step itself, not its thread
+    assert all(event.is_set() for event in run.intents_ready.values())
+    assert [run.intents[d["id"]].config for d in devices[:2]] == [f.INTENT, f.INTENT]
+    failed = run.intents[devices[2]["id"]]
+    assert isinstance(failed, RenderFailed) and "1 device(s)" in failed.message and "KeyError" in failed.message
+
+
+def test_step_start_job_renders_leaves_devices_without_network_driver_to_on_demand(batch_fakes):
+    f = batch_fakes
+    plain = f.batch_device(1)
+    no_driver = f.batch_device(2, platform=dict(plain["platform"], network_driver=""))
+    run = steps(f, [plain, no_driver], intent_source="job")
+    read_and_check(run).choose_intent_source()
+    run.start_job_renders()
+    assert run.by_job == [plain] and list(run.intents_ready) == [plain["id"]]
+    assert run.intent_for(plain["id"], "dev1").source == "job"  # waits for the job's thread
+    assert run.intent_for(no_driver["id"], "dev2").source == "regenerate"
+    assert run.client.renders() == [no_driver["id"]]
+
+
+def test_step_start_job_renders_starts_nothing_for_other_sources(batch_fakes):
+    f = batch_fakes
+    run = steps(f, [f.batch_device(1)])
+    read_and_check(run).choose_intent_source()
+    run.start_job_renders()
+    assert run.intents_ready == {} and run.client.jobs == []
+
+
+def test_step_record_intent_keeps_the_intent_a_plan_is_filed_with(batch_fakes):
+    f = batch_fakes
+    device = f.batch_device(1)
+    run = steps(f, [device])
+    read_and_check(run).choose_intent_source()
+    intent = run.record_intent(device["id"], "dev1")
+    assert run.used_intents == {device["id"]: intent} and intent.config == f.INTENT
+
+
+@pytest.mark.parametrize(
+    ("notes", "check_mode", "started"), [(True, False, True), (False, False, False), (True, True, False)]
+)
+def test_step_start_notes(batch_fakes, notes, check_mode, started):
+    run = steps(batch_fakes, [batch_fakes.batch_device(1)], notes=notes)
+    run.check_mode = check_mode
+    run.start_notes()
+    assert (run.notes is not None) is started
+    if run.notes is not None:
+        run.notes.close(timeout=5)
+
+
+def test_step_announce_says_what_was_read_and_how_the_intents_come(batch_fakes):
+    f = batch_fakes
+    run = steps(
+        f,
+        [f.batch_device(1), f.batch_device(2)],
+        devices=["dev1", "dev2", "ghost"],
+        intent_source="job",
+        password=None,
+        device_credentials={"dev1": {"username": "inv-user", "password": PASSWORD}},
+    )
+    read_and_check(run).choose_intent_source()
+    run.timings["lookup_seconds"] = 0.25
+    run.announce()
+    assert run.lines == [
+        "3 device(s) read from Nautobot in 0.25 s (1 not found, 2 ready, 1 of them without a NAPALM login); "
+        "intents: Golden Config's job, 100 device(s) a run; 4 NAPALM session(s) at once"
+    ]
+
+
+def test_step_provision_devices_takes_the_unready_first_and_finishes_in_the_callers_thread(batch_fakes):
+    f = batch_fakes
+    devices = [f.batch_device(1), unready(f.batch_device(2)), f.batch_device(3)]
+    run = steps(f, devices, workers=1, notes=False)
+    read_and_check(run).choose_intent_source()
+    order, finished_in = [], []
+    provision_device = run.provision_device
+    run.provision_device = lambda device: order.append(device["name"]) or provision_device(device)
+    run.on_result = lambda outcome: finished_in.append(threading.current_thread())
+    run.provision_devices()
+    assert order == ["dev2", "dev1", "dev3"]
+    assert {r["device"]: r["failed"] for r in run.results} == {"dev1": False, "dev2": True, "dev3": False}
+    assert finished_in == [threading.current_thread()] * 3
+
+
+def test_step_provision_device_skips_an_unready_device_the_filter_selected(batch_fakes):
+    f = batch_fakes
+    offline = f.batch_device(1, status={"name": "Offline"})
+    run = steps(f, [offline], selection=[offline], devices=None, device_filter={"role": "x"})
+    read_and_check(run).choose_intent_source()
+    outcome = run.provision_device(offline)
+    assert (outcome["skipped"], outcome["failed"], outcome["reasons"]) == (
+        True,
+        False,
+        ["status not Active, Planned or Staged (is Offline)"],
+    )
+
+
+def test_step_provision_device_keeps_nautobot_down_for_the_summary(batch_fakes):
+    f = batch_fakes
+    device = f.batch_device(1)
+    down = NautobotUnreachable("Nautobot at http://nautobot.invalid is unreachable")
+    run = steps(f, [device], nautobot=f.FakeBatchNautobot(inventory=[device], render={device["id"]: down}))
+    read_and_check(run).choose_intent_source()
+    outcome = run.provision_device(device)
+    assert outcome["failed"] and outcome["error"] == down.code and run.fatal == [down]
+    with pytest.raises(NautobotUnreachable):
+        run.summary()
+
+
+def test_step_provision_device_files_a_plan_for_a_device_with_differences(batch_fakes, monkeypatch):
+    f = batch_fakes
+    device = f.batch_device(1)
+    filed = []
+    monkeypatch.setattr(
+        batch, "create_plan", lambda client, device_id, name, config, note: filed.append((name, config)) or ("p1", [])
+    )
+    run = steps(f, [device], plan=True, notes=False)
+    read_and_check(run).choose_intent_source()
+    outcome = run.provision_device(device)
+    assert filed == [("dev1", f.INTENT)] and outcome["plan_id"] == "p1"
+    assert outcome["msg"] == "PLANNED (config plan p1, waiting for approval)"
+
+
+def test_step_update_compliance_times_only_what_ran(batch_fakes):
+    f = batch_fakes
+    run = steps(f, [f.batch_device(1)])
+    run.source = "regenerate"
+    run.results = [{"device": "dev1", "device_id": f.batch_device(1)["id"], "changed": True, "committed": False}]
+    run.update_compliance()  # a dry run: nothing committed
+    assert not run.after and "compliance_seconds" not in run.timings and run.client.jobs == []
+
+
+def test_step_close_notes_sets_each_note_id_and_scrubs_the_warnings(batch_fakes):
+    f = batch_fakes
+    device = f.batch_device(1)
+    run = steps(f, [device])
+    read_and_check(run)
+    run.notes = NoteWriter(f.FakeBatchNautobot())
+    run.notes.submit(device["id"], "info", "pushed")
+    run.notes.errors.append(f"Could not write 1 notes: token {TOKEN} refused")
+    run.results = [{"device": "dev1", "device_id": device["id"]}, {"device": "ghost"}]
+    run.close_notes()
+    assert run.results[0]["note_id"] == "note-1" and "note_id" not in run.results[1]
+    assert run.warnings == ["Could not write 1 notes: token ******** refused"]
+
+
+def test_step_summary_adds_the_timings_and_the_source(batch_fakes):
+    run = steps(batch_fakes, [batch_fakes.batch_device(1)])
+    run.results = [{"device": "dev1", "changed": False}]
+    run.timings = {"lookup_seconds": 0.1, "total_seconds": 0.5}
+    run.source = "stored"
+    result = run.summary()
+    assert result["results"] is run.results and result["warnings"] == []
+    summary = result["summary"]
+    assert (summary["unchanged"], summary["lookup_seconds"], summary["total_seconds"]) == (1, 0.1, 0.5)
+    assert summary["intent_source"] == "stored" and "compliance" not in summary

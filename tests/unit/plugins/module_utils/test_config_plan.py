@@ -21,8 +21,9 @@ from ansible_collections.sotsync.nautobot.plugins.module_utils.errors import (
     PlanNotApproved,
     PlanNotFound,
     PlanStale,
+    ProvisionError,
 )
-from ansible_collections.sotsync.nautobot.plugins.module_utils.plan_deploy import deploy_plan
+from ansible_collections.sotsync.nautobot.plugins.module_utils.plan_deploy import PlanDeployment, deploy_plan
 
 from tests.unit.plugins.module_utils.conftest import INTENT, DriverFactory, batch_device
 from tests.unit.plugins.module_utils.plan_fakes import (
@@ -245,3 +246,74 @@ def test_every_device_with_differences_gets_its_own_plan_and_note():
     nautobot = PlanNautobot(inventory=[batch_device(i) for i in range(1, 6)])
     run(params(devices=[f"dev{i}" for i in range(1, 6)], plan=True), nautobot, DriverFactory())
     assert len(nautobot.plans) == 5 and len([n for n in nautobot.object_notes if n["type"] == cp.PLAN_OBJECT_TYPE]) == 5
+
+
+# --- deploying a plan, one step at a time (``PlanDeployment``) --------------------------------------------
+def deployment(nautobot, plan_id, check_mode=False, replan=None, **overrides):
+    return PlanDeployment(deploy_params(plan_id, **overrides), check_mode, nautobot, DriverFactory(), replan=replan)
+
+
+def test_step_read_plan_and_device_leave_the_keys_every_result_carries():
+    nautobot, plan_id = planned()
+    approve(nautobot, plan_id)
+    run = deployment(nautobot, plan_id)
+    run.read_plan()
+    assert (run.plan_id, run.device_id, run.plan["status"]) == (plan_id, batch_device(1)["id"], cp.APPROVED)
+    run.read_device()
+    assert run.device["name"] == "dev1"
+    assert run.base == {"plan_id": plan_id, "plan_status": cp.APPROVED, "device": "dev1", "device_id": run.device_id}
+    assert nautobot.patches == []
+
+
+def test_step_resolve_login_fails_a_ready_device_without_one_with_the_plans_keys():
+    nautobot, plan_id = planned()
+    approve(nautobot, plan_id)
+    run = deployment(nautobot, plan_id, password=None)
+    run.read_plan()
+    run.read_device()
+    with pytest.raises(ProvisionError) as caught:
+        run.resolve_login()
+    assert caught.value.code == "missing_credentials" and caught.value.details["plan_id"] == plan_id
+
+
+def test_step_check_still_current_passes_a_current_plan_and_replans_a_stale_one():
+    device = batch_device(1)
+    nautobot, plan_id = planned(device)
+    approve(nautobot, plan_id)
+    asked = []
+    run = deployment(nautobot, plan_id, replan=lambda device_id: asked.append(device_id) or (None, {}), dry_run=False)
+    run.read_plan()
+    run.read_device()
+    run.resolve_login()
+    run.check_still_current()  # the plan is the intent: nothing happens
+    assert asked == [] and nautobot.patches == []
+    nautobot.render[device["id"]] = (200, {"intended_config": INTENT + "vlan 20\n"})
+    with pytest.raises(PlanStale, match="no fresh plan: the device already has its intended configuration"):
+        run.check_still_current()
+    assert asked == [device["id"]] and run.base["plan_status"] == cp.FAILED and nautobot.status(plan_id) == cp.FAILED
+
+
+def test_step_start_deploy_and_report_in_a_dry_run_change_no_status():
+    nautobot, plan_id = planned()
+    approve(nautobot, plan_id)
+    run = deployment(nautobot, plan_id, check_mode=True, dry_run=False)
+    for step in (run.read_plan, run.read_device, run.resolve_login, run.start):
+        step()
+    result = run.deploy()
+    assert result["intent_source"] == f"config plan {plan_id}" and result["dry_run"] is True
+    reported = run.report(result)
+    assert reported["msg"].startswith(f"Config plan {plan_id} for dev1: DRY RUN (approved; nothing deployed): ")
+    assert nautobot.patches == [] and "plan_note_id" not in reported
+
+
+def test_step_fail_sets_a_live_plan_failed_with_a_note_and_masks_the_login():
+    nautobot, plan_id = planned()
+    approve(nautobot, plan_id)
+    run = deployment(nautobot, plan_id, dry_run=False)
+    for step in (run.read_plan, run.read_device, run.resolve_login):
+        step()
+    error = CommitVerificationFailed(f"lost, password {PASSWORD}")
+    run.fail(error)
+    assert PASSWORD not in error.message and error.details["plan_status"] == cp.FAILED
+    (note,) = nautobot.plan_notes(plan_id)
+    assert note["note"].count("FAILED (commit_verification_failed): lost, password ********") == 1

@@ -7,8 +7,9 @@ import pytest
 from napalm.base import exceptions as napalm_exc
 from pyeapi import eapilib
 
-from ansible_collections.sotsync.nautobot.plugins.module_utils import messages
+from ansible_collections.sotsync.nautobot.plugins.module_utils import messages, platforms
 from ansible_collections.sotsync.nautobot.plugins.module_utils.deploy import (
+    DeploySession,
     classify_device_error,
     deploy,
     missing_lines,
@@ -262,3 +263,111 @@ def test_classify_device_error(exc, code):
     error = classify_device_error(exc, host="127.0.1.11")
     assert error.code == code
     assert "127.0.1.11" in error.message
+
+
+# --- the flow's steps, one at a time (``DeploySession``) ----------------------------------------------
+# The whole flow is the tests above; each test here calls a step or two and checks the state it leaves
+# for the next step and for the cleanup.
+def session(driver, intent, moved_to=None, reconnect=None, readdress_without_confirm=False):
+    logged = []
+    run = DeploySession(
+        driver,
+        intent,
+        "127.0.1.11",
+        logged.append,
+        platforms.for_driver_object(driver),
+        moved_to=moved_to,
+        reconnect=reconnect,
+        readdress_without_confirm=readdress_without_confirm,
+    )
+    run.logged = logged
+    return run
+
+
+def test_step_compare_leaves_a_candidate_to_discard(fakes):
+    driver = fakes.FakeDriver()
+    run = session(driver, fakes.INTENT)
+    assert run.compare() is True and run.result.diff == fakes.DIFF
+    assert (run.opened, run.candidate, run.pending, run.stage) == (True, True, False, "compare_config")
+    assert run.discard() is run.result and run.result.msg == messages.DRY_RUN and run.candidate is False
+    run.cleanup()
+    assert driver.calls == ["open", "load_merge_candidate", "compare_config", "discard_config", "close"]
+
+
+def test_step_plan_commit_reads_the_rollback_point_and_chooses_commit_confirm(fakes):
+    with_confirm, without = session(fakes.FakeDriver(), fakes.INTENT), session(fakes.NoConfirmDriver(), fakes.INTENT)
+    assert with_confirm.plan_commit(45) is True and with_confirm.seconds == 45
+    assert without.plan_commit(45) is False
+    assert with_confirm.result.before_running == fakes.RUNNING
+    assert session(fakes.FakeDriver(), fakes.INTENT).plan_commit(0) is False
+
+
+def test_step_plan_commit_refuses_a_move_without_commit_confirm_before_anything_is_applied(fakes):
+    driver = fakes.NoConfirmDriver()
+    run = session(driver, fakes.INTENT, moved_to="127.0.1.99")
+    with pytest.raises(CommitFailed, match="Refusing to move 127.0.1.11 to its new management address 127.0.1.99"):
+        run.plan_commit(60)
+    assert not [call for call in driver.calls if call.startswith("commit")]
+    allowed = session(fakes.NoConfirmDriver(), fakes.INTENT, moved_to="127.0.1.99", readdress_without_confirm=True)
+    assert allowed.plan_commit(60) is False
+
+
+def test_step_commit_with_confirm_leaves_a_pending_commit(fakes):
+    driver = fakes.FakeDriver()
+    run = session(driver, fakes.INTENT)
+    run.compare()
+    run.plan_commit(45)
+    assert run.commit_with_confirm() is True
+    assert (run.candidate, run.pending, run.result.commit_confirm, driver.revert_in) == (False, True, True, 45)
+
+
+def test_step_commit_with_confirm_on_a_driver_without_it_commits_nothing(fakes):
+    driver = fakes.FakeDriver(fail={"commit_config(revert_in)": NotImplementedError()})
+    run = session(driver, fakes.INTENT)
+    run.compare()
+    run.plan_commit(45)
+    assert run.commit_with_confirm() is False
+    assert (run.candidate, run.pending, driver.committed) == (True, False, False)  # still to commit or discard
+    assert run.result.warnings == [
+        "The NAPALM driver has no commit-confirm; committed without an automatic revert timer"
+    ]
+
+
+def test_step_move_follows_the_device_to_its_new_address(fakes):
+    old, new = fakes.FakeDriver(), fakes.FakeDriver(running=fakes.INTENT)  # the commit, seen at the new address
+    run = session(old, fakes.INTENT, moved_to="127.0.1.99", reconnect=lambda: new)
+    run.compare()
+    run.plan_commit(45)
+    run.commit_with_confirm()
+    run.move()
+    assert (run.driver, run.host, run.opened, run.pending) == (new, "127.0.1.99", True, True)
+    assert old.calls[-1] == "close" and new.calls == ["open"]
+    run.verify()
+    run.confirm()
+    assert run.finish_commit().committed is True and new.pending is False
+    assert run.result.warnings == [
+        "127.0.1.11 moved to its new management address 127.0.1.99; verified and confirmed there"
+    ]
+
+
+def test_step_typed_error_names_the_stage_and_keeps_the_diff(fakes):
+    run = session(fakes.FakeDriver(), fakes.INTENT)
+    run.compare()
+    run.stage = "commit_config(revert_in=45)"
+    error = run.typed_error(RuntimeError("boom"))
+    assert isinstance(error, DeviceError) and "(commit_config(revert_in=45))" in error.message
+    assert error.details["stage"] == "commit_config" and error.details["config_diff"] == fakes.DIFF
+
+
+def test_step_cleanup_discards_only_a_loaded_candidate_and_logs_its_own_errors(fakes):
+    driver = fakes.FakeDriver(fail={"discard_config": OSError("gone"), "close": OSError("gone too")})
+    run = session(driver, fakes.INTENT)
+    run.cleanup()  # nothing opened: nothing to do
+    assert driver.calls == [] and run.logged == []
+    run.compare()
+    run.cleanup()
+    assert driver.calls[-2:] == ["discard_config", "close"]
+    assert run.logged == [
+        "127.0.1.11: discard_config during cleanup failed: gone",
+        "127.0.1.11: close during cleanup failed: gone too",
+    ]

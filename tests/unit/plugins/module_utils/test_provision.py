@@ -18,6 +18,7 @@ from ansible_collections.sotsync.nautobot.plugins.module_utils.errors import (
 )
 from ansible_collections.sotsync.nautobot.plugins.module_utils.intent import fetch_intent
 from ansible_collections.sotsync.nautobot.plugins.module_utils.provision import (
+    DeviceProvision,
     note_text,
     merged_optional_args,
     provision_one,
@@ -331,3 +332,67 @@ def test_batch_results_and_printed_lines_are_masked(batch_fakes):
         assert "Old-C0mm" not in shown and "New-C0mm" not in shown and "075E731F1A" not in shown
         assert "(secret changed)" in shown
     assert not failed
+
+
+# --- one device's steps, one at a time (``DeviceProvision``) --------------------------------------------
+def steps(fakes, device=None, driver=None, **overrides):
+    """A ``DeviceProvision`` as ``provision`` wires it; its ``nautobot``, its ``factory`` and the intents asked."""
+    nautobot = fakes.FakeNautobot(device or fakes.ready_device())
+    factory = Factory(driver or fakes.FakeDriver())
+    asked = []
+
+    def intent_for(device_id, name):
+        asked.append(name)
+        return fetch_intent(nautobot, device_id, name, "regenerate")
+
+    run = DeviceProvision(nautobot.device, params(**overrides), False, intent_for, nautobot.create_note, factory)
+    run.nautobot, run.factory, run.asked = nautobot, factory, asked
+    return run
+
+
+def test_step_deploy_intent_leaves_readiness_platform_and_intent(fakes):
+    run = steps(fakes)
+    outcome = run.deploy_intent()
+    assert outcome.changed and outcome.msg == messages.DRY_RUN
+    assert (run.readiness.host, run.readiness.napalm_driver, run.platform) == ("127.0.1.11", "eos", "eos")
+    assert run.intent.config == fakes.INTENT and run.base["intent_source"] == run.intent_source == "regenerate"
+    assert run.asked == ["access1"] and run.factory.args["host"] == "127.0.1.11"
+
+
+def test_step_deploy_intent_refuses_an_unready_device_before_its_intent(fakes):
+    run = steps(fakes, device=fakes.ready_device(platform=None))
+    with pytest.raises(DeviceNotReady):
+        run.deploy_intent()
+    assert run.asked == [] and run.factory.args is None and run.readiness is None
+
+
+def test_step_report_failure_notes_a_device_failure_and_not_nautobots(fakes):
+    run = steps(fakes)
+    rejected = ConfigRejected(f"rejected, password {PASSWORD}", line="x")
+    run.report_failure(rejected)
+    assert PASSWORD not in rejected.message and rejected.details["device"] == "access1"
+    assert rejected.details["note_id"] == "note-1" and run.nautobot.notes[0]["kind"] == "warning"
+    down = NautobotUnreachable("Nautobot is unreachable")
+    run.report_failure(down)
+    assert down.details["device"] == "access1" and "note_id" not in down.details
+    assert len(run.nautobot.notes) == 1
+
+
+def test_step_write_note_turns_a_failed_note_into_a_warning(fakes):
+    run = steps(fakes)
+    run.nautobot.note_error = NautobotUnreachable(f"token {TOKEN} refused")
+    assert run.write_note("info", "text") is None
+    assert run.warnings == ["Could not write the note: token ******** refused"]
+    assert steps(fakes, notes=False).write_note("info", "text") is None
+
+
+def test_step_report_lists_the_facts_and_skips_the_note_of_an_unchanged_device_in_a_drift_check(fakes):
+    run = steps(fakes, driver=fakes.FakeDriver(diff=""), notes_unchanged=False)
+    result = run.report(run.deploy_intent())
+    assert (result["changed"], result["note_id"], run.nautobot.notes) == (False, None, [])
+    committed = steps(fakes, dry_run=False)
+    outcome = committed.deploy_intent()
+    facts = committed.note_facts(outcome)
+    assert facts["driver"] == "eos at 127.0.1.11" and facts["result"] == "2 line(s) differ"
+    assert facts["commit-confirm"] == "confirmed" and facts["rollback point"]
+    assert committed.report(outcome)["note_id"] == "note-1"
