@@ -24,6 +24,7 @@ from ansible_collections.sotsync.nautobot.plugins.module_utils.arguments import 
 from ansible_collections.sotsync.nautobot.plugins.module_utils.batch import format_outcome, module_result, run_batch
 from ansible_collections.sotsync.nautobot.plugins.module_utils.deploy import libraries
 from ansible_collections.sotsync.nautobot.plugins.module_utils.errors import ProvisionError
+from ansible_collections.sotsync.nautobot.plugins.module_utils.lifeline import Lifeline
 
 display = Display()
 
@@ -53,8 +54,19 @@ class ActionModule(ActionBase):
         def show(outcome):
             display.display("\n".join(format_outcome(outcome)), color="red" if outcome.get("failed") else None)
 
+        # A signal, or the daemon that started this run gone: no further device begins (module_utils/lifeline.py).
+        lifeline = Lifeline.from_environment()
+        previous = lifeline.handle_signals()
+        lifeline.watch()
         try:
-            batch = run_batch(params, check_mode=check_mode, on_result=show, log=display.vvv, progress=display.display)
+            batch = run_batch(
+                params,
+                check_mode=check_mode,
+                on_result=show,
+                log=display.vvv,
+                progress=display.display,
+                lifeline=lifeline,
+            )
         except ProvisionError as error:
             failure = error.to_result()
             failure["failed"] = True
@@ -64,6 +76,11 @@ class ActionModule(ActionBase):
             raise AnsibleActionFail(
                 "golden_config_deploy failed unexpectedly: {0}: {1}".format(type(error).__name__, error)
             ) from error
+        finally:
+            lifeline.close()
+            Lifeline.restore(previous)
+            # its daemon gone, nobody reads this run: end its ansible-playbook (this worker included)
+            lifeline.end_orphaned_session()
         task_result, failed = module_result(batch, single=single)
         for warning in task_result.pop("warnings", []):
             display.warning(warning)

@@ -46,7 +46,9 @@ from ansible_collections.sotsync.nautobot.plugins.module_utils.errors import (
     NautobotAuthenticationFailed,
     NautobotUnreachable,
     ProvisionError,
+    RunStopped,
 )
+from ansible_collections.sotsync.nautobot.plugins.module_utils.lifeline import Lifeline
 from ansible_collections.sotsync.nautobot.plugins.module_utils.intent import (
     Intent,
     fetch_intent,
@@ -137,8 +139,13 @@ class NoteWriter(object):
         self.queue = queue.Queue()
         self.ids = {}
         self.errors = []
+        self.posting = False
         self.thread = threading.Thread(target=self._run, name="sotsync-notes", daemon=True)
         self.thread.start()
+
+    def idle(self):
+        """Nothing waiting or being written."""
+        return self.queue.empty() and not self.posting
 
     def submit(self, device_id, kind, comments):
         self.queue.put((device_id, kind, comments))
@@ -147,7 +154,9 @@ class NoteWriter(object):
     def _run(self):
         done = False
         while not done:
+            self.posting = False
             entries = [self.queue.get()]
+            self.posting = True
             while len(entries) < self.chunk:
                 try:
                     entries.append(self.queue.get(timeout=0.2))
@@ -169,6 +178,7 @@ class NoteWriter(object):
                 self.errors.append("Could not write {0} notes: {1}".format(len(entries), exc.message))
             except Exception as exc:  # noqa: BLE001 - a failed note is a warning, never a device failure
                 self.errors.append("Could not write {0} notes: {1}".format(len(entries), exc))
+        self.posting = False
 
     def close(self, timeout=120):
         self.queue.put(None)
@@ -287,16 +297,24 @@ def summarise(results):
 
 
 def run_batch(
-    params, check_mode=False, client=None, driver_factory=make_driver, log=None, on_result=None, progress=None
+    params,
+    check_mode=False,
+    client=None,
+    driver_factory=make_driver,
+    log=None,
+    on_result=None,
+    progress=None,
+    lifeline=None,
 ):
     """Provision every device ``params`` names or selects; return ``{"results": [...], "summary": {...}}``.
 
     ``on_result(outcome)`` is called in the caller's thread as each device finishes; ``progress(line)``
-    with a line on what the batch does next (before the first result can take a while).
+    with a line on what the batch does next (before the first result can take a while). Once ``lifeline``
+    (a ``Lifeline``) is stopping, no further device begins its session: those fail with ``run_stopped``.
     Raises ``ProvisionError`` only for what concerns the whole run (parameters, Nautobot unreachable or
     refusing the token, no device with a NAPALM login); each device's failure is in its outcome.
     """
-    return BatchRun(params, check_mode, client, driver_factory, log, on_result, progress).run()
+    return BatchRun(params, check_mode, client, driver_factory, log, on_result, progress, lifeline).run()
 
 
 class BatchRun(object):
@@ -309,9 +327,18 @@ class BatchRun(object):
     """
 
     def __init__(
-        self, params, check_mode=False, client=None, driver_factory=make_driver, log=None, on_result=None, progress=None
+        self,
+        params,
+        check_mode=False,
+        client=None,
+        driver_factory=make_driver,
+        log=None,
+        on_result=None,
+        progress=None,
+        lifeline=None,
     ):
         self.params = params
+        self.lifeline = lifeline or Lifeline()
         self.check_mode = check_mode
         self.driver_factory = driver_factory
         self.log = log or (lambda _msg: None)
@@ -518,6 +545,7 @@ class BatchRun(object):
         """The background note writer, unless notes are off or in check mode."""
         if self.params.get("notes", True) and not self.check_mode:
             self.notes = NoteWriter(self.client)
+            self.lifeline.waits.append(self.notes.idle)  # a stopped run ends once its notes are written
 
     def announce(self):
         """The progress line on what was read and how the intents come, before the first result."""
@@ -563,6 +591,17 @@ class BatchRun(object):
                 "msg": verdict.message,
                 "reasons": list(verdict.reasons),
             }
+        if not self.lifeline.begin():
+            # Not begun: its session never opened, so nothing on it changed; devices in a session finish.
+            return outcome_of(
+                error=RunStopped(
+                    "Not provisioned: {0}; its session never began, nothing on it changed: run it again".format(
+                        self.lifeline.reason
+                    ),
+                    device=str(device.get("name") or device_id),
+                    device_id=device_id,
+                )
+            )
         try:
             result = provision_one(
                 device,
@@ -584,6 +623,8 @@ class BatchRun(object):
             return outcome_of(error=error)
         except ProvisionError as error:
             return outcome_of(error=error)
+        finally:
+            self.lifeline.end()
 
     def previous_hosts(self, device, host):
         """The management addresses ``device`` had before ``host`` (a re-addressed device is found there)."""
@@ -623,7 +664,16 @@ class BatchRun(object):
 
     # --- compliance, notes, summary ----------------------------------------------------------------------
     def update_compliance(self):
-        """After live commits, Golden Config's backup and compliance of the committed devices."""
+        """After live commits, Golden Config's backup and compliance of the committed devices (not once the
+        run is stopping: the next run's compliance, or Golden Config's schedule, brings it up to date)."""
+        if self.lifeline.stopping:
+            if any(outcome_kind(r) == "committed" for r in self.results) and self.params.get("update_compliance"):
+                self.warnings.append(
+                    "Golden Config's compliance was not brought up to date after the commits: {0}".format(
+                        self.lifeline.reason
+                    )
+                )
+            return
         began = time.monotonic()
         # the intended repository holds what was deployed when the intents came from Golden Config's job
         self.after = compliance.after_commit(

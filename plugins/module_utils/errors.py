@@ -145,3 +145,11 @@ class NoRollbackPoint(ProvisionError):
 
 class RollbackRefused(ProvisionError):
     code = "rollback_refused"
+
+
+# --- the run ---------------------------------------------------------------------------------------
+class RunStopped(ProvisionError):
+    """The run stopped before this device's session began (a signal, or the daemon that started it is
+    gone); devices already in their session finished. Nothing was changed on it: run it again."""
+
+    code = "run_stopped"

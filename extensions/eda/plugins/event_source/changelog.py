@@ -141,10 +141,12 @@ runpy.run_path(_IMPORT_COLLECTION)["import_collection"](__file__)
 # pylint: disable=wrong-import-position
 from ansible_collections.sotsync.nautobot.plugins.plugin_utils import changelog as logic  # noqa: E402
 from ansible_collections.sotsync.nautobot.plugins.plugin_utils import nautobot_lookup as lookup_lib  # noqa: E402
+from ansible_collections.sotsync.nautobot.plugins.module_utils.lifeline import export_daemon  # noqa: E402
 
 
 async def main(queue, args):
     """Poll Nautobot's change log and put one normalised event per new device change on ``queue``."""
+    export_daemon()  # the runs this daemon starts end when it is gone (module_utils/lifeline.py)
     settings = logic.validate_args(dict(args or {}))
     client = logic.HttpClient(
         settings.nautobot_url,

@@ -193,6 +193,7 @@ from ansible_collections.sotsync.nautobot.plugins.plugin_utils.nautobot_lookup i
     NautobotLookupError,
 )
 from ansible_collections.sotsync.nautobot.plugins.plugin_utils.settings import validate_args  # noqa: E402
+from ansible_collections.sotsync.nautobot.plugins.module_utils.lifeline import export_daemon  # noqa: E402
 
 LOGGER = logging.getLogger("sotsync.nautobot.webhook")
 # Look-ups waiting or running at once; beyond this a request for one gets 503.
@@ -353,6 +354,7 @@ class _Receiver:
 
 async def main(queue, args):
     """Listen for Nautobot webhooks and put one normalised event per device change on ``queue``."""
+    export_daemon()  # the runs this daemon starts end when it is gone (module_utils/lifeline.py)
     settings = validate_args(dict(args or {}))
     ssl_context = _ssl_context(settings)
     if settings.secret is None:

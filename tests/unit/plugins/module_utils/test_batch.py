@@ -1284,3 +1284,62 @@ def test_step_summary_adds_the_timings_and_the_source(batch_fakes):
     summary = result["summary"]
     assert (summary["unchanged"], summary["lookup_seconds"], summary["total_seconds"]) == (1, 0.1, 0.5)
     assert summary["intent_source"] == "stored" and "compliance" not in summary
+
+
+# --- stopping ------------------------------------------------------------------------------------------
+def test_a_stopped_run_begins_no_further_device(batch_fakes):
+    """Once the lifeline stops (a signal, the daemon gone), devices not yet begun fail with run_stopped and
+    never open a session; the summary counts them as failed."""
+    from ansible_collections.sotsync.nautobot.plugins.module_utils.lifeline import Lifeline
+
+    f = batch_fakes
+    devices = [f.batch_device(i) for i in (1, 2, 3)]
+    factory = f.DriverFactory(diff="+hostname new\n")
+    line = Lifeline()
+    line.stop("the run was stopped (SIGTERM)")
+    batch_run = run_batch(
+        params(devices=["dev1", "dev2", "dev3"], dry_run=False, intent_source="regenerate"),
+        client=f.FakeBatchNautobot(inventory=devices),
+        driver_factory=factory,
+        lifeline=line,
+    )
+    results = by_device(batch_run["results"])
+    assert set(results) == {"dev1", "dev2", "dev3"}
+    for result in results.values():
+        assert result["failed"] and result["error"] == "run_stopped", result
+        assert "the run was stopped (SIGTERM)" in result["msg"] and "nothing on it changed" in result["msg"]
+    assert batch_run["summary"]["failed"] == 3
+    assert factory.drivers == {}, "a session was opened after the stop"
+
+
+def test_a_device_in_its_session_when_the_stop_comes_finishes_the_others_never_begin(batch_fakes):
+    from ansible_collections.sotsync.nautobot.plugins.module_utils.lifeline import Lifeline
+
+    f = batch_fakes
+    line = Lifeline()
+
+    class StopAtFirstCommit(f.DriverFactory):
+        def __call__(self, *args):
+            driver = super().__call__(*args)
+            commit = driver.commit_config
+
+            def stop_then_commit(*a, **k):
+                line.stop("the run was stopped (SIGTERM)")
+                return commit(*a, **k)
+
+            driver.commit_config = stop_then_commit
+            return driver
+
+    devices = [f.batch_device(i) for i in (1, 2, 3)]
+    factory = StopAtFirstCommit(diff="+hostname new\n")
+    batch_run = run_batch(
+        params(devices=["dev1", "dev2", "dev3"], dry_run=False, intent_source="regenerate", workers=1),
+        client=f.FakeBatchNautobot(inventory=devices),
+        driver_factory=factory,
+        lifeline=line,
+    )
+    results = by_device(batch_run["results"])
+    assert not results["dev1"]["failed"] and results["dev1"]["changed"], results["dev1"]
+    assert [results[n]["error"] for n in ("dev2", "dev3")] == ["run_stopped", "run_stopped"]
+    assert len(factory.drivers) == 1, "a session began after the stop"
+    assert line.idle()
