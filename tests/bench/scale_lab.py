@@ -289,8 +289,8 @@ def per_event_rulebook(directory: Path) -> Path:
     return path
 
 
-def manual_run(lab: dict, n: int) -> dict:
-    """``ansible-playbook provision_device`` by Nautobot filter over the fleet's site, dry run."""
+def playbook_env(lab: dict) -> dict:
+    """The environment of an ``ansible-playbook`` of the checkout's collection against the lab."""
     env = dict(os.environ)
     env.update(lab["env"])
     env.update(
@@ -298,6 +298,12 @@ def manual_run(lab: dict, n: int) -> dict:
         ANSIBLE_NOCOLOR="1",
         PATH=f"{ROOT / '.venv' / 'bin'}:{env['PATH']}",
     )
+    return env
+
+
+def manual_run(lab: dict, n: int) -> dict:
+    """``ansible-playbook provision_device`` by Nautobot filter over the fleet's site, dry run."""
+    env = playbook_env(lab)
     extra = json.dumps({"filter": {"location": seed.SITE_B}})  # the fleet is all of Lab Site B
     started = time.monotonic()
     proc = subprocess.run(

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import subprocess
 import sys
@@ -29,7 +28,7 @@ from pathlib import Path
 
 from lab import fleet, seed
 from lab import inventory as lab_inventory
-from tests.bench.scale_lab import ROOT, celery_idle, fmt, lab_facts
+from tests.bench.scale_lab import ROOT, celery_idle, fmt, lab_facts, playbook_env
 
 OUTCOME = re.compile(r"^(bench-[\w-]+): (.*)$", re.M)
 SUMMARY = re.compile(
@@ -37,17 +36,6 @@ SUMMARY = re.compile(
     r"(\d+) skipped \(not ready\), (\d+) failed",
     re.M,
 )
-
-
-def playbook_env(lab: dict) -> dict:
-    env = dict(os.environ)
-    env.update(lab["env"])
-    env.update(
-        ANSIBLE_COLLECTIONS_PATH=str(ROOT / ".build" / "collections"),
-        ANSIBLE_NOCOLOR="1",
-        PATH=f"{ROOT / '.venv' / 'bin'}:{env['PATH']}",
-    )
-    return env
 
 
 def rename_all(api, devices: list[dict], suffix: str) -> list[dict]:
