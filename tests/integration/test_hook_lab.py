@@ -227,8 +227,11 @@ def test_create_with_create_provisioning_off_is_provisioned_only_by_its_update(l
     dev, ip = _create_device(lab, "access9", "127.0.1.49")
     try:
         window.wait("Auto-provision on create is disabled")
-        text = window.wait_runs(1)
-        assert window.runs() == 1, text[-3000:]
+        text = window.wait_runs(1)  # then settled: what runs() counts is final
+        # One run as a rule (the batch window joins the update's decisions); on a loaded machine the
+        # second decision (the IP address's look-up, below) can come after the first one's run began and
+        # gives a run of its own, on the device's latest state: at least once, never more than twice.
+        assert 1 <= window.runs() <= 2, text[-3000:]
         assert "Device access9 was created" in text
         assert "Auto-provision on create is enabled" not in text
         assert "Device access9: Configuration-relevant fields changed: ['primary_ip4']" in text
