@@ -102,9 +102,3 @@ def test_device_still_wins_over_the_inventory(lab, trigger, inventory):
     run = run_playbook(lab, "access1", trigger=trigger, inventory=inventory)
     assert run.returncode == 0, run
     assert devices_with_outcome(run.stdout) == {"access1"}, run
-
-
-def test_nothing_named_and_no_inventory_says_what_to_give(lab):
-    run = run_playbook(lab, None)
-    assert run.returncode != 0, run
-    assert "Nothing to provision: name devices (-e device=NAME[,NAME])" in run.stdout, run

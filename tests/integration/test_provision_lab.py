@@ -347,8 +347,14 @@ def test_device_not_found(lab, trigger):
 
 
 def test_playbook_requires_a_device(lab):
+    """Nothing named, no filter and no inventory of devices: the playbook says what to give, before the module
+    (whose own message, for direct use, is unit-tested in test_batch.py)."""
     run = run_playbook(lab, "")
-    assert run.returncode != 0 and "Name the devices to provision" in run.stdout, run
+    assert run.returncode != 0, run
+    assert (
+        "Nothing to provision: name devices (-e device=NAME[,NAME]), select them with a Nautobot filter" in run.stdout
+    )
+    assert "or give an inventory of devices (-i INVENTORY, with --limit to choose)" in run.stdout, run
 
 
 def test_lab_json_shape_used_here(lab):
