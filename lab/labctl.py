@@ -1035,6 +1035,11 @@ def cmd_destroy(_args) -> None:
     """down, then remove the lab's database, role and folder: the next up starts from nothing."""
     started_pg = load_state().get("postgres_started")
     cmd_down(_args)
+    if not started_pg and not postgres_ready():
+        # Down, and not by this lab's state (e.g. another checkout's lab stopped the shared cluster):
+        # start it for the drop, and stop it again after, as found.
+        clusters = run(["pg_lsclusters", "-h"], capture_output=True, text=True).stdout.split()
+        started_pg = clusters[:2] if len(clusters) >= 2 else None
     if started_pg:
         run(["pg_ctlcluster", *started_pg, "start"])
     if postgres_ready() or wait_for("PostgreSQL", postgres_ready, 60, 1):

@@ -8,13 +8,13 @@ Ansible itself never connects to a device, whatever ``ansible_connection`` the i
 from __future__ import annotations
 
 import re
-import subprocess
 
 import pytest
 import yaml
 
 from lab import inventory as lab_inventory
-from tests.integration.provision_helpers import PLAYBOOK, ROOT, playbook_env, run_playbook
+from tests.bench.slicing_lab import run_slices
+from tests.integration.provision_helpers import run_playbook
 
 pytestmark = pytest.mark.lab
 
@@ -66,36 +66,16 @@ def test_limit_to_hosts_across_platforms(lab, trigger, inventory):
 
 
 def test_awx_slices_run_at_once_each_take_their_own_devices_once(lab, trigger, inventory):
-    """Two slice inventories, as AWX's sliced job template hands them to its two jobs, run at the same time."""
+    """Two slice inventories, as AWX's sliced job template hands them to its two jobs, run at the same time
+    (the job-slicing benchmark's runner)."""
     slices = [inventory.with_name("devices-1.yml"), inventory.with_name("devices-2.yml")]
-    env = playbook_env(lab)
-    procs = [
-        subprocess.Popen(
-            [
-                str(ROOT / ".venv" / "bin" / "ansible-playbook"),
-                PLAYBOOK,
-                "-i",
-                str(part),
-                "-e",
-                f'{{"dry_run": true, "trigger": "{trigger}"}}',
-            ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            env=env,
-            cwd="/",
-        )
-        for part in slices
-    ]
-    outputs = [proc.communicate(timeout=300)[0] for proc in procs]
-    assert [proc.returncode for proc in procs] == [0, 0], outputs
-    seen = []
-    for part, output in zip(slices, outputs, strict=True):
+    run = run_slices(lab, slices, dry_run=True, trigger=trigger)
+    assert [row["rc"] for row in run["slices"]] == [0, 0], run
+    assert run["failures"] == 0, run
+    for part, row in zip(slices, run["slices"], strict=True):
         hosts = set(yaml.safe_load(part.read_text())["all"]["hosts"])
-        printed = devices_with_outcome(output)
-        assert printed == hosts, (part.name, output)
-        seen.extend(printed)
-    assert sorted(seen) == sorted(DEVICES), "a device was provisioned by no slice or by two"
+        assert set(row["names"]) == hosts, (part.name, row)
+    assert sorted(run["names"]) == sorted(DEVICES), "a device was provisioned by no slice or by two"
 
 
 def test_device_still_wins_over_the_inventory(lab, trigger, inventory):
