@@ -14,6 +14,9 @@ parser, the commands, the answers and the refusals. This module holds the rest, 
   line (``main``);
 - ``HttpSimulator``: the listeners of the HTTP platforms (EOS eAPI, NX-API): one aiohttp application,
   one socket per device, HTTP Basic authentication, the ``unresponsive`` and ``delay`` faults.
+- ``SshSimulator``: the listeners of the SSH platforms (Junos NETCONF, IOS CLI): one socket per device
+  accepted in the loop, a thread per connection (paramiko's server side), connections held without an
+  SSH banner while the device is ``unresponsive``, the process's SSH host key (``host_key``).
 
 Control API (no authentication: keep it on loopback; JSON replies)::
 
@@ -40,6 +43,7 @@ import signal
 import socket
 import sys
 import threading
+import time
 from collections.abc import Callable
 from typing import Any, ClassVar
 
@@ -757,3 +761,150 @@ class HttpSimulator(Simulator):
             self.log.debug("%s: %s: 401 (bad or missing credentials)", dev.name, request.remote)
             return dev, self._auth_failed()
         return dev, None
+
+
+# ---------------------------------------------------------------------------------------------
+# SSH platforms: one listening socket per device, a thread per connection
+# ---------------------------------------------------------------------------------------------
+_HOST_KEY: list[Any] = []
+_HOST_KEY_LOCK = threading.Lock()
+
+
+def host_key():
+    """The simulators' SSH host key: ECDSA P-256, made in memory once per process (never written)."""
+    import paramiko  # only the SSH platforms need it
+
+    with _HOST_KEY_LOCK:
+        if not _HOST_KEY:
+            _HOST_KEY.append(paramiko.ECDSAKey.generate(bits=256))
+        return _HOST_KEY[0]
+
+
+class SshSimulator(Simulator):
+    """Devices answering SSH (Junos NETCONF, IOS CLI): one listening socket per device, accepted in the
+    simulator's loop; each connection is served by a thread of its own (plus paramiko's transport thread)
+    that ends with the connection. A connection for an ``unresponsive`` device is accepted by the kernel
+    and held without an SSH banner (a hung box) until the fault is lifted, then dropped.
+
+    A subclass implements ``_serve_transport`` (its server interface, its channels, its sessions) and
+    may set ``SSH_VERSION`` (the server's identification string) and ``THREAD_PREFIX``."""
+
+    SSH_VERSION: ClassVar[str] = "SSH-2.0-OpenSSH_8.6"
+    THREAD_PREFIX: ClassVar[str] = "ssh"
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self._listeners: dict[str, socket.socket] = {}
+        self._connections: dict[socket.socket, threading.Thread] = {}  # served connection -> its thread
+        self._connections_lock = threading.Lock()
+        self._parked: list[tuple[SimDevice, socket.socket]] = []  # accepted for an unresponsive device
+        self._release_pending = False
+        self._host_key: Any = None
+
+    @property
+    def open_connections(self) -> int:
+        """SSH connections being served (not counting those held for an unresponsive device)."""
+        with self._connections_lock:
+            return len(self._connections)
+
+    def _serve_transport(self, dev: SimDevice, transport: Any, local_address: str, peer: tuple) -> None:
+        """Serve one SSH connection (in its own thread): ``transport`` is a paramiko server-side
+        Transport with the host key and version set; start it, accept channels, run the session.
+        Return (or raise paramiko.SSHException/EOFError/OSError) when the connection is done."""
+        raise NotImplementedError
+
+    # -- listeners -------------------------------------------------------------------------
+    async def _setup(self) -> None:
+        self._host_key = host_key()
+
+    async def _listen(self, dev: SimDevice) -> None:
+        sock = bind_listener(dev)
+        try:
+            sock.listen(64)
+        except OSError:
+            sock.close()
+            raise
+        sock.setblocking(False)
+        loop = asyncio.get_running_loop()
+        dev._loop = loop
+        self._listeners[dev.name] = sock
+        loop.add_reader(sock.fileno(), self._accept, dev, sock)
+        self.log.debug("%s: listening on %s:%d", dev.name, dev.address, dev.port)
+
+    async def _unlisten(self, dev: SimDevice) -> None:
+        sock = self._listeners.pop(dev.name, None)
+        if sock is not None:
+            asyncio.get_running_loop().remove_reader(sock.fileno())
+            sock.close()
+
+    async def _teardown(self) -> None:
+        for dev in list(self._devices.values()):
+            await self._unlisten(dev)
+        for _, conn in self._parked:
+            conn.close()
+        self._parked.clear()
+        with self._connections_lock:
+            served = list(self._connections.items())
+        for conn, _ in served:  # wakes the transports reading them: their sessions end
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
+        deadline = time.monotonic() + 5
+        for _, thread in served:
+            await asyncio.get_running_loop().run_in_executor(None, thread.join, max(deadline - time.monotonic(), 0))
+
+    def _accept(self, dev: SimDevice, listener: socket.socket) -> None:
+        """A connection for ``dev`` (in the loop): served by a thread of its own."""
+        try:
+            conn, peer = listener.accept()
+        except OSError:  # nothing after all (another accept took it), or the listener closed
+            return
+        conn.setblocking(True)
+        if dev.unresponsive:  # a hung box: TCP accepted by the kernel, no SSH banner ever
+            self._parked.append((dev, conn))
+            self.log.debug("%s: unresponsive: holding a connection from %s", dev.name, peer[0])
+            self._release_parked_later()
+            return
+        thread = threading.Thread(
+            target=self._serve_connection,
+            args=(dev, conn, peer),
+            name=f"{self.THREAD_PREFIX}-{dev.name}",
+            daemon=True,
+        )
+        with self._connections_lock:
+            self._connections[conn] = thread
+        thread.start()
+
+    def _release_parked_later(self) -> None:
+        if not self._release_pending and self._loop is not None:
+            self._release_pending = True
+            self._loop.call_later(0.1, self._release_parked)
+
+    def _release_parked(self) -> None:
+        """Connections held for an unresponsive device are dropped once the fault is lifted."""
+        self._release_pending = False
+        keep = []
+        for dev, conn in self._parked:
+            if dev.unresponsive and not self._stopping:
+                keep.append((dev, conn))
+            else:
+                conn.close()
+        self._parked = keep
+        if keep:
+            self._release_parked_later()
+
+    def _serve_connection(self, dev: SimDevice, conn: socket.socket, peer: tuple) -> None:
+        import paramiko  # only the SSH platforms need it
+
+        local_address = conn.getsockname()[0]
+        transport = paramiko.Transport(conn)
+        try:
+            transport.local_version = self.SSH_VERSION
+            transport.add_server_key(self._host_key)
+            self._serve_transport(dev, transport, local_address, peer)
+        except (paramiko.SSHException, EOFError, OSError) as exc:
+            self.log.debug("%s: connection from %s ended: %s", dev.name, peer[0], exc)
+        finally:
+            transport.close()
+            conn.close()
+            with self._connections_lock:
+                self._connections.pop(conn, None)

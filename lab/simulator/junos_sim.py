@@ -14,13 +14,11 @@ junos.md. Registry, listeners, control API and command line: common.py.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import datetime
 import hashlib
 import logging
 import re
-import socket
 import sys
 import threading
 import time
@@ -30,7 +28,7 @@ from xml.sax.saxutils import escape
 import paramiko
 from lxml import etree
 
-from lab.simulator.common import SimDevice, Simulator, bind_listener
+from lab.simulator.common import SimDevice, SshSimulator, host_key  # noqa: F401 - host_key: re-exported
 
 LOG = logging.getLogger("junos_sim")
 
@@ -1769,7 +1767,7 @@ class _SshServer(paramiko.ServerInterface):
         return False
 
 
-class JunosSimulator(Simulator):
+class JunosSimulator(SshSimulator):
     """Many devices in one process: one listening socket per device, accepted in the simulator's
     loop (a background thread, with the control API), one thread per SSH connection (paramiko adds
     its own transport thread). Registry, lifecycle, control API and CLI: lab/simulator/common.py.
@@ -1794,6 +1792,8 @@ class JunosSimulator(Simulator):
         "username, password, port, minute_seconds, management_interface, follow_management_address, netconf_11"
     )
     MOVE_DELAY = 0.0  # the session that committed has sent its reply already
+    SSH_VERSION = "SSH-2.0-OpenSSH_8.6"
+    THREAD_PREFIX = "junos"
     log = LOG
 
     def __init__(
@@ -1810,18 +1810,6 @@ class JunosSimulator(Simulator):
         self.minute_seconds = minute_seconds
         self.management_interface = management_interface
         self.capabilities = CAPABILITIES + ([BASE_11] if netconf_11 else [])
-        self._listeners: dict[str, socket.socket] = {}
-        self._connections: dict[socket.socket, threading.Thread] = {}  # served connection -> its thread
-        self._connections_lock = threading.Lock()
-        self._parked: list[tuple[Device, socket.socket]] = []  # accepted for an unresponsive device
-        self._release_pending = False
-        self._host_key: paramiko.PKey | None = None
-
-    @property
-    def open_connections(self) -> int:
-        """SSH connections being served (not counting those held for an unresponsive device)."""
-        with self._connections_lock:
-            return len(self._connections)
 
     @classmethod
     def _from_config(cls, cfg: dict, password: str) -> JunosSimulator:
@@ -1864,113 +1852,14 @@ class JunosSimulator(Simulator):
         await super().async_remove_device(name)
         dev.address = "0.0.0.0-removed"  # sessions notice and drop
 
-    # -- listeners -------------------------------------------------------------------------
-    async def _setup(self) -> None:
-        self._host_key = host_key()
-
-    async def _listen(self, dev: Device) -> None:
-        sock = bind_listener(dev)
-        try:
-            sock.listen(64)
-        except OSError:
-            sock.close()
-            raise
-        sock.setblocking(False)
-        loop = asyncio.get_running_loop()
-        dev._loop = loop
-        self._listeners[dev.name] = sock
-        loop.add_reader(sock.fileno(), self._accept, dev, sock)
-        LOG.debug("%s: listening on %s:%d", dev.name, dev.address, dev.port)
-
-    async def _unlisten(self, dev: Device) -> None:
-        sock = self._listeners.pop(dev.name, None)
-        if sock is not None:
-            asyncio.get_running_loop().remove_reader(sock.fileno())
-            sock.close()
-
-    async def _teardown(self) -> None:
-        for dev in list(self._devices.values()):
-            await self._unlisten(dev)
-        for _, conn in self._parked:
-            conn.close()
-        self._parked.clear()
-        with self._connections_lock:
-            served = list(self._connections.items())
-        for conn, _ in served:  # wakes the transports reading them: their sessions end
-            with contextlib.suppress(OSError):
-                conn.shutdown(socket.SHUT_RDWR)
-        deadline = time.monotonic() + 5
-        for _, thread in served:
-            await asyncio.get_running_loop().run_in_executor(None, thread.join, max(deadline - time.monotonic(), 0))
-
-    def _accept(self, dev: Device, listener: socket.socket) -> None:
-        """A connection for ``dev`` (in the loop): served by a thread of its own."""
-        try:
-            conn, peer = listener.accept()
-        except OSError:  # nothing after all (another accept took it), or the listener closed
+    # -- connections (listeners and threads: SshSimulator) ---------------------------------
+    def _serve_transport(self, dev: Device, transport: paramiko.Transport, local_address: str, peer: tuple) -> None:
+        server = _SshServer(self, dev)
+        transport.start_server(server=server)
+        channel = transport.accept(timeout=30)
+        if channel is None or not server.netconf.wait(10) or server.user is None:
             return
-        conn.setblocking(True)
-        if dev.unresponsive:  # a hung box: TCP accepted by the kernel, no SSH banner ever
-            self._parked.append((dev, conn))
-            LOG.debug("%s: unresponsive: holding a connection from %s", dev.name, peer[0])
-            self._release_parked_later()
-            return
-        thread = threading.Thread(
-            target=self._serve_connection, args=(dev, conn, peer), name=f"junos-{dev.name}", daemon=True
-        )
-        with self._connections_lock:
-            self._connections[conn] = thread
-        thread.start()
-
-    def _release_parked_later(self) -> None:
-        if not self._release_pending and self._loop is not None:
-            self._release_pending = True
-            self._loop.call_later(0.1, self._release_parked)
-
-    def _release_parked(self) -> None:
-        """Connections held for an unresponsive device are dropped once the fault is lifted."""
-        self._release_pending = False
-        keep = []
-        for dev, conn in self._parked:
-            if dev.unresponsive and not self._stopping:
-                keep.append((dev, conn))
-            else:
-                conn.close()
-        self._parked = keep
-        if keep:
-            self._release_parked_later()
-
-    def _serve_connection(self, dev: Device, conn: socket.socket, peer: tuple) -> None:
-        local_address = conn.getsockname()[0]
-        transport = paramiko.Transport(conn)
-        try:
-            transport.local_version = "SSH-2.0-OpenSSH_8.6"
-            transport.add_server_key(self._host_key)
-            server = _SshServer(self, dev)
-            transport.start_server(server=server)
-            channel = transport.accept(timeout=30)
-            if channel is None or not server.netconf.wait(10) or server.user is None:
-                return
-            NetconfSession(self, dev, channel, server.user, local_address).run()
-        except (paramiko.SSHException, EOFError, OSError) as exc:
-            LOG.debug("%s: connection from %s ended: %s", dev.name, peer[0], exc)
-        finally:
-            transport.close()
-            conn.close()
-            with self._connections_lock:
-                self._connections.pop(conn, None)
-
-
-_HOST_KEY: list[paramiko.PKey] = []
-_HOST_KEY_LOCK = threading.Lock()
-
-
-def host_key() -> paramiko.PKey:
-    """The simulators' SSH host key: ECDSA P-256, made in memory once per process (never written)."""
-    with _HOST_KEY_LOCK:
-        if not _HOST_KEY:
-            _HOST_KEY.append(paramiko.ECDSAKey.generate(bits=256))
-        return _HOST_KEY[0]
+        NetconfSession(self, dev, channel, server.user, local_address).run()
 
 
 def main(argv: list[str] | None = None) -> int:

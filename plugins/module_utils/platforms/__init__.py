@@ -23,14 +23,15 @@ __metaclass__ = type
 
 from ansible_collections.sotsync.nautobot.plugins.module_utils.platforms.base import Platform
 from ansible_collections.sotsync.nautobot.plugins.module_utils.platforms.eos import Eos
+from ansible_collections.sotsync.nautobot.plugins.module_utils.platforms.ios import Ios
 from ansible_collections.sotsync.nautobot.plugins.module_utils.platforms.junos import Junos
 from ansible_collections.sotsync.nautobot.plugins.module_utils.platforms.nxos import Nxos
 
-_KNOWN = dict((p.napalm_driver, p) for p in (Eos(), Junos(), Nxos()))
+_KNOWN = dict((p.napalm_driver, p) for p in (Eos(), Ios(), Junos(), Nxos()))
 
 
 def for_driver(napalm_driver):
-    """The platform of a NAPALM driver name (``eos``, ``junos``, ``nxos``...); generic when unknown."""
+    """The platform of a NAPALM driver name (``eos``, ``ios``, ``junos``, ``nxos``...); generic when unknown."""
     name = str(napalm_driver or "").strip().lower()
     if name.startswith("napalm_"):  # napalm's community drivers use the prefix; ours never do
         name = name[len("napalm_") :]

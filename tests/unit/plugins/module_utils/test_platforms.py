@@ -54,13 +54,13 @@ def test_platforms_by_napalm_driver(name, label, confirm):
 
 
 def test_unknown_driver_is_the_generic_platform():
-    platform = platforms.for_driver("ios")
+    platform = platforms.for_driver("iosxr")
     assert platform.__class__ is platforms.Platform  # not one of the known platforms' subclasses
-    assert platform.napalm_driver == "ios" and platform.commit_confirm is True and platform.parser is None
+    assert platform.napalm_driver == "iosxr" and platform.commit_confirm is True and platform.parser is None
     assert platforms.for_driver(None).napalm_driver == "unknown"
 
 
-@pytest.mark.parametrize("name", ["eos", "junos", "nxos"])
+@pytest.mark.parametrize("name", ["eos", "ios", "junos", "nxos"])
 def test_platform_of_a_real_napalm_driver_object(name):
     driver = get_network_driver(name)("127.0.0.1", "u", "p", timeout=1)  # not opened
     assert platforms.for_driver_object(driver).napalm_driver == name
