@@ -96,10 +96,12 @@ class ActionModule(ActionBase):
                 "brought up to date".format(
                     checked["updated"], len(checked["noncompliant"]), len(checked["not_updated"])
                 )
-                if checked
+                if checked and "msg" not in checked
                 else "",
             )
         )
+        if checked and "msg" in checked:  # a drift check (compliance_drift): its own line
+            display.display(checked["msg"])
         if self._task.diff and single and task_result.get("config_diff"):
             task_result["diff"] = {"prepared": task_result["config_diff"]}
         task_result["check_mode"] = check_mode

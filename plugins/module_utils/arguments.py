@@ -70,6 +70,9 @@ GOLDEN_CONFIG_DEPLOY_ARGUMENT_SPEC = {
     "notes_unchanged": {"type": "bool", "default": True},
     "trigger": {"type": "str", "default": "manual"},
     "plan": {"type": "bool", "default": False},
+    # A drift check beyond the merge (module_utils/drift.py): Golden Config's compliance of every device compared.
+    "compliance_drift": {"type": "bool", "default": False},
+    "compliance_max_age": {"type": "int", "default": 0},
 }
 GOLDEN_CONFIG_DEPLOY_ARGUMENT_SPEC.update(NAUTOBOT_ARGUMENT_SPEC)
 GOLDEN_CONFIG_DEPLOY_ARGUMENT_SPEC.update(NAPALM_ARGUMENT_SPEC)

@@ -15,7 +15,12 @@
    in a few requests (``intent.render_by_job``), the next chunk rendering while the previous one deploys;
 4. NAPALM: ``provision.provision_one`` on a bounded pool of threads (one session per device, never
    more than ``workers`` at once), results handed to ``on_result`` as each device finishes;
-5. notes: queued and written in bulk by a background thread, never holding up a device.
+5. notes: queued and written in bulk by a background thread, never holding up a device;
+6. Golden Config's compliance: after live commits, of the committed devices (``compliance.after_commit``);
+   with ``compliance_drift`` (a drift check), of every device compared, fresh enough, with the lines each
+   has that its intent does not, by compliance feature and outside them (``check_drift``; the running
+   configuration is the one its NAPALM session read, ``drift.remember_running``). The notes then wait
+   for it, so that each device's note says it too.
 
 A failing device fails only itself; Nautobot being unreachable or refusing the token fails the run.
 
@@ -63,7 +68,7 @@ from ansible_collections.sotsync.nautobot.plugins.module_utils.provision import 
     note_text,
     provision_one,
 )
-from ansible_collections.sotsync.nautobot.plugins.module_utils import compliance, messages
+from ansible_collections.sotsync.nautobot.plugins.module_utils import compliance, drift, messages, platforms
 from ansible_collections.sotsync.nautobot.plugins.module_utils.nautobot import canonical_uuid, is_uuid
 from ansible_collections.sotsync.nautobot.plugins.module_utils.readdress import previous_hosts_from
 from ansible_collections.sotsync.nautobot.plugins.module_utils.readiness import check_readiness
@@ -122,6 +127,11 @@ def check_batch_parameters(params):
     workers = 8 if params.get("workers") is None else params.get("workers")
     if not 1 <= workers <= 64:
         raise InvalidParameter("workers must be 1 to 64")
+    if (params.get("compliance_max_age") or 0) < 0:
+        raise InvalidParameter(
+            "compliance_max_age must be 0 (always run Golden Config's jobs) or a number of seconds (reuse its stored "
+            "compliance when at most that old)"
+        )
     if params.get("plan") and not params.get("dry_run", True):
         raise InvalidParameter(
             "plan files Golden Config config plans from a dry run, to be approved in Nautobot and deployed by "
@@ -372,9 +382,16 @@ class BatchRun(object):
         self.used_intents = {}  # device id -> the Intent its session loaded (filed as its config plan)
         self.fatal = []  # errors that concern the whole run (Nautobot unreachable or refusing the token)
         self.results = []
-        # update_compliance, close_notes
+        # update_compliance (check_drift), close_notes
         self.after = None
         self.warnings = []
+        # compliance_drift: the running configuration each session read (device id -> text or the exception
+        # reading it), the notes held until the drift check (device id -> (kind, comments)), whether it ran
+        self.drift_on = bool(params.get("compliance_drift"))
+        self.running = {}
+        self.held_notes = {}
+        self.held_lock = threading.Lock()
+        self.drift_checked = False
 
     def run(self):
         """Every step in order; the batch's result (see ``run_batch``)."""
@@ -546,6 +563,32 @@ class BatchRun(object):
         if self.params.get("notes", True) and not self.check_mode:
             self.notes = NoteWriter(self.client)
             self.lifeline.waits.append(self.notes.idle)  # a stopped run ends once its notes are written
+            if self.drift_on:
+                self.lifeline.waits.append(lambda: not self.held_notes)
+
+    def note_writer(self):
+        """What a device's session writes its note with: the note writer's ``submit``; with ``compliance_drift``
+        ``hold_note``, so that the note says what the drift check finds too (``flush_notes``)."""
+        if self.notes is None:
+            return lambda *_a: None
+        return self.hold_note if self.drift_on else self.notes.submit
+
+    def hold_note(self, device_id, kind, comments):
+        with self.held_lock:
+            self.held_notes[str(device_id)] = (kind, comments)
+        return None  # the id is known once written: see ``close_notes``
+
+    def factory_for(self, device_id):
+        """The driver factory of a device's session; with ``compliance_drift`` its drivers keep the running
+        configuration they read (``drift.remember_running``) in ``running``."""
+        if not self.drift_on:
+            return self.driver_factory
+
+        def make(*args, **kwargs):
+            driver = self.driver_factory(*args, **kwargs)
+            return drift.remember_running(driver, lambda running: self.running.__setitem__(device_id, running))
+
+        return make
 
     def announce(self):
         """The progress line on what was read and how the intents come, before the first result."""
@@ -608,8 +651,8 @@ class BatchRun(object):
                 self.device_params,
                 self.check_mode,
                 self.record_intent,
-                self.notes.submit if self.notes else (lambda *_a: None),
-                self.driver_factory,
+                self.note_writer(),
+                self.factory_for(device_id),
                 self.log,
                 previous_hosts=self.previous_hosts,
                 login=self.logins.get(device_id),
@@ -665,7 +708,11 @@ class BatchRun(object):
     # --- compliance, notes, summary ----------------------------------------------------------------------
     def update_compliance(self):
         """After live commits, Golden Config's backup and compliance of the committed devices (not once the
-        run is stopping: the next run's compliance, or Golden Config's schedule, brings it up to date)."""
+        run is stopping: the next run's compliance, or Golden Config's schedule, brings it up to date); with
+        ``compliance_drift``, the drift check of every compared device instead (``check_drift``)."""
+        if self.drift_on:
+            self.check_drift()
+            return
         if self.lifeline.stopping:
             if any(outcome_kind(r) == "committed" for r in self.results) and self.params.get("update_compliance"):
                 self.warnings.append(
@@ -681,6 +728,96 @@ class BatchRun(object):
         )
         if self.after:
             self.timings["compliance_seconds"] = round(time.monotonic() - began, 3)
+
+    def check_drift(self):
+        """``compliance_drift``: what each compared device has that its intent does not, in ``drift`` on its result.
+
+        Golden Config's compliance of every device compared (committed or not; ``compliance.for_drift``: its
+        jobs run, or its stored compliance when at most ``compliance_max_age`` seconds old; in check mode the
+        stored one), each feature's extra lines; and the lines in no compliance feature, from the running
+        configuration the session read and the compliance rules Golden Config checks the device with (those
+        of its platform's network driver; ``drift.device_drift``). The committed devices' ``compliance`` too
+        (``update_compliance``). Then the held notes are written (``flush_notes``), whatever happens. Not once
+        the run is stopping.
+        """
+        try:
+            if self.lifeline.stopping:
+                self.warnings.append("The drift check beyond the merge did not run: {0}".format(self.lifeline.reason))
+                return
+            compared = [r for r in self.results if r.get("device_id") and not r.get("failed") and not r.get("skipped")]
+            if not compared:
+                return
+            began = time.monotonic()
+            states, reports = compliance.for_drift(
+                self.client,
+                [(str(r["device_id"]), str(r.get("device") or r["device_id"])) for r in compared],
+                max_age=self.params.get("compliance_max_age") or 0,
+                check_mode=self.check_mode,
+                must_refresh=set(str(r["device_id"]) for r in compared if r.get("committed")),
+                job_queue=self.params.get("job_queue") or None,
+                # the intended repository holds the intents when they came from Golden Config's job
+                intended_fresh=self.source in ("job", "stored"),
+                progress=self.progress,
+            )
+            driver_of = dict((str(d.get("id")), (d.get("platform") or {}).get("network_driver")) for d in self.devices)
+            try:
+                rules = compliance.rules_by_driver(compliance.read_rules(self.client))
+            except ProvisionError as error:
+                rules = error
+            # why Golden Config could not check every device (not set up...) was said once, by for_drift
+            said = set(s.get("error") for s in states.values()) if len(states) > 1 else set()
+            said = said if len(said) == 1 else set()
+            for result in compared:
+                device_id = str(result["device_id"])
+                intent = self.used_intents.get(device_id)
+                report = drift.device_drift(
+                    states[device_id],
+                    platforms.for_driver(result.get("napalm_driver")),
+                    intent=intent.config if intent is not None else None,
+                    running=self.running.get(device_id),
+                    rules=rules if isinstance(rules, ProvisionError) else rules.get(str(driver_of.get(device_id)), []),
+                    masked_as=result.get("napalm_driver"),
+                )
+                result["drift"] = self.scrubber.result(report)
+                if drift.findings(report) or states[device_id].get("error") not in said | {None}:
+                    for line in drift.printed_lines(result.get("device") or device_id, result["drift"]):
+                        self.progress(line)
+            if self.params.get("update_compliance", True):
+                compliance.attach([r for r in compared if r.get("committed")], reports)
+            self.drift_checked = True
+            self.timings["compliance_seconds"] = round(time.monotonic() - began, 3)
+        finally:
+            self.flush_notes()
+
+    def flush_notes(self):
+        """Write the notes held for the drift check, each with what it found, and a note on each device with
+        extra lines that had none (in sync with its intent, ``notes_unchanged`` false)."""
+        with self.held_lock:
+            held, self.held_notes = self.held_notes, {}
+        if self.notes is None:
+            return
+        compared = dict((str(r.get("device_id")), r) for r in self.results if r.get("device_id"))
+        for device_id, (kind, comments) in held.items():
+            report = (compared.get(device_id) or {}).get("drift")
+            if report:
+                comments += "\n\n" + self.scrubber.text(drift.note_section(report), usernames=False)
+            self.notes.submit(device_id, kind, comments)
+        for device_id, result in compared.items():
+            report = result.get("drift")
+            if device_id in held or not report or not report.get("extra"):
+                continue
+            text = note_text(
+                result.get("device") or device_id,
+                "dry run" if result.get("dry_run", True) else "commit",
+                "The merge would add nothing (the device has every intended line), but the device has lines its "
+                "intent does not: below.",
+                self.params.get("trigger") or "manual",
+                result.get("intent_source"),
+                None,
+                appendix=drift.note_section(report),
+                platform=result.get("napalm_driver"),
+            )
+            self.notes.submit(device_id, "info", self.scrubber.text(text, usernames=False))
 
     def close_notes(self):
         """Wait for the notes; their failures as warnings, each written note's id in its device's outcome."""
@@ -698,7 +835,9 @@ class BatchRun(object):
             raise self.fatal[0]
         summary = summarise(self.results)
         summary.update(self.timings)
-        if self.after:
+        if self.drift_checked:
+            summary["compliance"] = drift.summary(self.results)
+        elif self.after:
             summary["compliance"] = compliance.summary(self.results)
         summary["intent_source"] = self.source
         return {"results": self.results, "summary": summary, "warnings": self.warnings}

@@ -16,15 +16,22 @@ Each device is judged by its own Golden Config record (the job marks each device
 date of its last success only when it succeeds), then its features' compliance is read. A device whose
 compliance could not be brought up to date is reported with why; its commit stands (it was verified).
 The report functions take decoded bodies so they are tested without HTTP.
+
+A drift check (``compliance_drift``, the reconcile playbook) asks the same of every device it compared,
+committed or not: ``for_drift`` reuses Golden Config's stored compliance of a device when it is fresh
+enough (``compliance_max_age``), runs its jobs for the others, then reads each feature's ``missing``,
+``extra`` and ``remediation`` (``read_compliance``); the compliance rules (``read_rules``) say which lines
+no feature covers; ``drift`` makes the report.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import datetime
 import time
 
-from ansible_collections.sotsync.nautobot.plugins.module_utils.errors import ProvisionError
+from ansible_collections.sotsync.nautobot.plugins.module_utils.errors import NautobotError, ProvisionError
 from ansible_collections.sotsync.nautobot.plugins.module_utils.intent import parse_timestamp, read_stored_records
 
 ALL_JOBS = "Execute All Golden Configuration Jobs - Multiple Device"
@@ -134,7 +141,9 @@ def read_features(client, device_ids, chunk=100):
     return features
 
 
-def refresh(client, devices, job_queue=None, intended_fresh=False, clock=time.monotonic, progress=None):
+def refresh(
+    client, devices, job_queue=None, intended_fresh=False, clock=time.monotonic, progress=None, what="committed"
+):
     """Bring Golden Config's compliance of ``devices`` (``(device_id, name)``) up to date; ``{device_id: report}``.
 
     ``intended_fresh``: Golden Config's intended repository already holds what was deployed (the run's
@@ -143,7 +152,8 @@ def refresh(client, devices, job_queue=None, intended_fresh=False, clock=time.mo
     them too, so that compliance compares the device with its intent now.
 
     Never raises for what Nautobot answers: a job that cannot run, fails or cannot be read makes the
-    report of each of its devices say why (the commits stand).
+    report of each of its devices say why (the commits stand). ``what`` says which devices in the progress
+    line (``committed``, ``compared``).
     """
     progress = progress or (lambda _line: None)
     jobs = (BACKUP_JOB, COMPLIANCE_JOB) if intended_fresh else (ALL_JOBS,)
@@ -174,12 +184,12 @@ def refresh(client, devices, job_queue=None, intended_fresh=False, clock=time.mo
         for device_id, name in part:
             reports[device_id] = device_report(records.get(device_id), features.get(device_id), runs, name)
         progress(
-            "Golden Config compliance of {0} committed device(s) brought up to date in {1:.1f} s ({2} updated; "
-            "{3})".format(
+            "Golden Config compliance of {0} {4} device(s) brought up to date in {1:.1f} s ({2} updated; {3})".format(
                 len(part),
                 clock() - began,
                 sum(1 for d, _n in part if reports[d].get("updated")),
                 ", ".join("'{0}' {1}".format(job, _state(result)) for job, result in runs),
+                what,
             )
         )
     return reports
@@ -266,3 +276,187 @@ def after_commit(client, params, check_mode, results, progress=None, intended_fr
         for device_id, name in done:
             progress("{0}: {1}".format(name, summary_line(reports[device_id])))
     return done
+
+
+# --- a drift check: every compared device's compliance, fresh enough, feature by feature -------------
+# Golden Config's ConfigCompliance (nautobot_golden_config/models.py): ``missing``, ``extra`` and
+# ``remediation`` are JSON fields, text for a CLI rule, a list of paths for a JSON or XML one; Nautobot's
+# GraphQL gives JSON fields as they are (a generic scalar).
+COMPLIANCE_QUERY = """
+query ($devices: [String]) {
+  config_compliances(device: $devices) {
+    compliance ordered missing extra remediation device { id } rule { feature { name } }
+  }
+}
+"""
+CHECK_MODE_STORED = "check mode runs no Golden Config job"
+
+
+def read_compliance(client, device_ids, chunk=50):
+    """``{device_id: {feature name: record}}``: each feature's ``compliance``, ``ordered``, ``missing``,
+    ``extra`` and ``remediation`` as Golden Config stored them (by GraphQL, ``chunk`` devices a query)."""
+    rows = {}
+    device_ids = [str(d) for d in device_ids]
+    for start in range(0, len(device_ids), chunk):
+        data = client.graphql(
+            COMPLIANCE_QUERY,
+            {"devices": device_ids[start : start + chunk]},
+            what="reading Golden Config's compliance details",
+        )
+        for row in (data or {}).get("config_compliances") or []:
+            device_id = str((row.get("device") or {}).get("id"))
+            feature = ((row.get("rule") or {}).get("feature") or {}).get("name")
+            rows.setdefault(device_id, {})[str(feature)] = row
+    return rows
+
+
+def read_rules(client, limit=1000):
+    """Golden Config's compliance rules, every page: dicts with ``feature`` (its ``name``) and ``platform`` (its
+    ``network_driver``) at depth 1, ``match_config``, ``config_type``, ``config_ordered``. Raises
+    ``NautobotError`` when Nautobot does not answer with the list."""
+    rules = []
+    while True:
+        status, body = client.get_json(RULES_PATH, {"limit": limit, "offset": len(rules), "depth": 1})
+        if status != 200 or not isinstance(body, dict):
+            raise NautobotError(
+                "Nautobot answered {0} reading Golden Config's compliance rules: {1}".format(status, str(body)[:200]),
+                status_code=status,
+            )
+        page = list(body.get("results") or [])
+        rules.extend(page)
+        if not page or not body.get("next") or len(rules) >= (body.get("count") or 0):
+            return rules
+
+
+def rules_by_driver(rules):
+    """``{network_driver: [rule]}``: Golden Config's compliance job checks a device with the rules of every
+    platform that has its platform's network driver (``nornir_plays/config_compliance.py``, ``get_rules``)."""
+    by_driver = {}
+    for rule in rules or []:
+        platform = rule.get("platform")
+        driver = platform.get("network_driver") if isinstance(platform, dict) else None
+        by_driver.setdefault(str(driver), []).append(rule)
+    return by_driver
+
+
+def stored_age(record, now):
+    """Age in seconds of Golden Config's stored compliance of a device (``now`` an aware datetime): since
+    the backup its last successful compliance check compared. None when it has none to reuse (never
+    backed up or checked, or a newer backup not checked yet)."""
+    backup = parse_timestamp((record or {}).get("backup_last_success_date"))
+    checked = parse_timestamp((record or {}).get("compliance_last_success_date"))
+    if backup is None or checked is None or checked < backup:
+        return None
+    return max(0, int((now - backup).total_seconds()))
+
+
+def _stored_state(record, age, why):
+    return {
+        "golden_config": "stored",
+        "checked_at": record.get("compliance_last_success_date"),
+        "backed_up_at": record.get("backup_last_success_date"),
+        "age_seconds": age,
+        "why_stored": why,
+    }
+
+
+def for_drift(
+    client,
+    devices,
+    max_age=0,
+    check_mode=False,
+    must_refresh=(),
+    job_queue=None,
+    intended_fresh=False,
+    progress=None,
+    now=None,
+):
+    """Golden Config's compliance of the devices a drift check compared (``(device_id, name)``), as fresh as
+    asked; returns ``(states, reports)``.
+
+    A device's stored compliance is reused when it is at most ``max_age`` seconds old (since the backup it
+    compared; 0: never), unless it is in ``must_refresh`` (committed: what is stored predates the commit);
+    in check mode it is always reused, whatever its age (no job runs), and its age said. For the others
+    Golden Config's jobs run (``refresh``; ``reports`` holds their reports).
+
+    ``states``: ``{device_id: state}``, a state being ``{"golden_config": "fresh" or "stored", "checked_at",
+    "rows": {feature: record}...}`` (``stored`` adds ``backed_up_at``, ``age_seconds``) or ``{"error": why}``
+    when Golden Config could not back the device up or check it (not set up, no record, its job failed,
+    no compliance record, Nautobot's error): never a device without extra lines.
+    """
+    progress = progress or (lambda _line: None)
+    now = now or datetime.datetime.now(datetime.timezone.utc)
+    devices = [(str(device_id), name) for device_id, name in devices]
+    states, reports = {}, {}
+    if not devices:
+        return states, reports
+    line, records = None, {}
+    try:
+        problem = setup_problem(_list_body(client, SETTINGS_PATH, 100), _list_body(client, RULES_PATH, 1))
+        if problem:
+            line = "Golden Config is not set up to back the devices up and check their compliance ({0})".format(problem)
+        else:
+            records = read_stored_records(client, [device_id for device_id, _name in devices])
+    except ProvisionError as error:
+        line = "Golden Config's settings or records could not be read: {0}".format(error.message)
+    if line:
+        progress("Drift check: {0}: the lines the devices have beyond their intent are not known".format(line))
+        return dict((device_id, {"error": line}) for device_id, _name in devices), reports
+    run = []
+    for device_id, name in devices:
+        record = records.get(device_id) or {}
+        age = stored_age(record, now)
+        if check_mode:
+            if age is None:
+                states[device_id] = {
+                    "error": "{0} and Golden Config has no stored compliance of {1} to show (never backed up and "
+                    "checked, or its newest backup not checked yet)".format(CHECK_MODE_STORED, name)
+                }
+            else:
+                states[device_id] = _stored_state(record, age, CHECK_MODE_STORED)
+        elif device_id not in must_refresh and max_age > 0 and age is not None and age <= max_age:
+            states[device_id] = _stored_state(record, age, "compliance_max_age {0} s".format(max_age))
+        else:
+            run.append((device_id, name))
+    if run:
+        progress(
+            "Drift check: bringing the Golden Config compliance of {0} device(s) up to date (Golden Config's "
+            "{1}){2}".format(
+                len(run),
+                "backup and compliance jobs" if intended_fresh else "intended, backup and compliance job",
+                "; {0} reuse their stored compliance".format(len(devices) - len(run))
+                if len(run) < len(devices)
+                else "",
+            )
+        )
+        reports = refresh(client, run, job_queue, intended_fresh, progress=progress, what="compared")
+        for device_id, _name in run:
+            report = reports[device_id]
+            if report.get("updated"):
+                states[device_id] = {
+                    "golden_config": "fresh",
+                    "checked_at": report.get("checked_at"),
+                    "job_results": report.get("job_results"),
+                }
+            else:
+                states[device_id] = {"error": report.get("error"), "job_results": report.get("job_results")}
+    usable = [device_id for device_id, _name in devices if "error" not in states[device_id]]
+    try:
+        rows = read_compliance(client, usable) if usable else {}
+    except ProvisionError as error:
+        for device_id in usable:
+            states[device_id] = {"error": "Golden Config's compliance could not be read: " + error.message}
+        return states, reports
+    for device_id, name in devices:
+        state = states[device_id]
+        if "error" in state:
+            continue
+        if not rows.get(device_id):
+            states[device_id] = {
+                "error": "Golden Config has no compliance record of {0} (no compliance rule for its platform?)".format(
+                    name
+                )
+            }
+            continue
+        state["rows"] = rows[device_id]
+    return states, reports

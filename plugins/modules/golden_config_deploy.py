@@ -175,6 +175,38 @@ options:
       - Cannot be combined with O(dry_run=false) (the task fails with C(invalid_parameter)).
     type: bool
     default: false
+  compliance_drift:
+    description:
+      - A drift check beyond the merge. A merge shows only what the intent would B(add); this also reports, for each
+        device compared (dry run or committed), the lines it has that its intent does not, in RV(drift).
+      - B(extra), per Golden Config compliance feature. Golden Config's "Backup Configurations" then "Perform
+        Configuration Compliance" jobs (its "Execute All Golden Configuration Jobs - Multiple Device" job when the
+        intents were rendered on demand) run once for all the compared devices, then each feature's C(extra) and
+        C(missing) lines and C(remediation) are read from Golden Config's compliance records. See
+        O(compliance_max_age) to reuse its stored compliance instead.
+      - B(not covered), the lines Golden Config cannot see. The running configuration's lines (as the device's NAPALM
+        session reads it, once the candidate is compared) that are not in the intent and fall under no
+        C(match_config) section of the compliance rules Golden Config checks the device with (those of its platform's
+        network driver). Never reported as compliant.
+      - A device Golden Config cannot back up or check (no backup repository, no compliance rule for its platform,
+        its job failed) is reported with why, never as a device without extra lines.
+      - Merge only, whatever this says. Extra lines are reported, never removed; removing them needs an approval.
+      - Each device's note then waits for the check and says what it found. A device with extra lines gets a note
+        even when the merge would add nothing.
+      - In check mode no job runs and Golden Config's stored compliance is shown, whatever its age.
+      - Replaces the compliance step after live commits (O(update_compliance)) for the run. The committed devices'
+        compliance is brought up to date by the same jobs.
+      - Every line shown is masked like the diffs. The run's figures are in RV(summary.compliance).
+      - The token needs permission to run the jobs and to read Golden Config's settings, records and rules.
+    type: bool
+    default: false
+  compliance_max_age:
+    description:
+      - With O(compliance_drift), reuse Golden Config's stored compliance of a device, instead of running its jobs,
+        when the backup that compliance compared is at most this many seconds old. Its age is shown.
+      - V(0) always runs the jobs. A committed device's compliance is always brought up to date.
+    type: int
+    default: 0
 notes:
   - Failures carry a machine-readable RV(error) code, for example C(device_not_ready),
     C(render_failed), C(device_unreachable), C(device_authentication), C(config_rejected),
@@ -246,6 +278,20 @@ EXAMPLES = r"""
 - name: Name the devices Golden Config finds not compliant after the commits
   ansible.builtin.debug:
     msg: "{{ site.summary.compliance.noncompliant | default([]) }}"
+
+- name: A drift check both ways, reusing Golden Config's compliance of the last hour
+  sotsync.nautobot.golden_config_deploy:
+    device_filter:
+      location: Lab Site A
+    compliance_drift: true
+    compliance_max_age: 3600
+    notes_unchanged: false
+  delegate_to: localhost
+  register: drift_check
+
+- name: Name the devices with lines their intent does not have
+  ansible.builtin.debug:
+    msg: "{{ drift_check.summary.compliance.extra | default({}) }}"
 """
 
 RETURN = r"""
@@ -296,6 +342,34 @@ compliance:
     noncompliant_features: [system]
     checked_at: "2026-12-06T22:10:04.123456Z"
     job_results: [0b6f3e0c-8f59-4d4a-9d3f-6b1f5a2b7c10]
+drift:
+  description:
+    - With O(compliance_drift), what the device has that its intent does not (every line masked). In each device's
+      entry of RV(results), and at the top level for one device.
+    - C(golden_config) says where its compliance came from. V(fresh) means Golden Config's jobs ran now. V(stored)
+      adds C(age_seconds), the age of the backup it compared, and C(why_stored). V(not checked) comes with
+      C(error), why.
+    - C(features) maps each compliance feature to C(compliant) and C(ordered). A feature that is not compliant
+      adds its C(extra) and C(missing) lines and, when its rule has one, Golden Config's C(remediation).
+    - C(extra) maps each feature with extra lines to its lines. C(compliant), C(noncompliant_features),
+      C(checked_at), C(backed_up_at) and C(job_results) say the rest of the check.
+    - C(not_covered) is C({count, lines, more}), the lines in no compliance feature (the first 20), or C({error}).
+    - C(msg) is the line that says it.
+  returned: with O(compliance_drift), for a device compared
+  type: dict
+  sample:
+    golden_config: fresh
+    checked_at: "2026-12-06T22:10:04.123456Z"
+    compliant: false
+    noncompliant_features: [system]
+    features:
+      interfaces: {compliant: true, ordered: true}
+      system: {compliant: false, ordered: false, extra: [ip host drift-probe 192.0.2.77], missing: []}
+    extra: {system: [ip host drift-probe 192.0.2.77]}
+    not_covered: {count: 1, lines: ["daemon probe > exec /usr/bin/probe"], more: 0}
+    job_results: [0b6f3e0c-8f59-4d4a-9d3f-6b1f5a2b7c10]
+    msg: "Golden Config compliance (fresh): extra lines in system (1 line(s)); 1 line(s) not covered by any Golden
+      Config compliance feature"
 results:
   description:
     - One entry per device, in the order they finished, with the keys below (RV(device), RV(msg),
@@ -364,16 +438,26 @@ summary:
       description: Time for the whole batch.
       type: float
     compliance_seconds:
-      description: Time to bring the committed devices' Golden Config compliance up to date.
+      description:
+        - Time to bring the committed devices' Golden Config compliance up to date (with O(compliance_drift), the
+          drift check's).
       type: float
-      returned: when devices were committed and O(update_compliance) is true
+      returned: when devices were committed and O(update_compliance) is true, or with O(compliance_drift)
     compliance:
       description:
         - The committed devices' Golden Config compliance after the run (O(update_compliance)).
         - C(updated), the count of devices brought up to date; C(not_updated) and C(noncompliant), the names
           of those that were not and of those not compliant.
+        - With O(compliance_drift), the drift check of every compared device. C(updated), C(not_updated) and
+          C(noncompliant) as above. C(stored) maps the name of each device whose stored compliance was reused to its
+          age in seconds.
+        - "C(extra) maps each device with extra lines to C({feature: [lines]}), the first 20 lines of each feature,
+          then C(... N more line(s))."
+        - C(not_covered) maps each device with lines in no compliance feature to C({count, lines, more}), the first
+          20 lines. C(not_checked) maps each device Golden Config could not check, or whose lines outside its
+          features are not known, to why. C(msg) is the line that says it.
       type: dict
-      returned: when devices were committed and O(update_compliance) is true
+      returned: when devices were committed and O(update_compliance) is true, or with O(compliance_drift)
   sample:
     devices: 4
     committed: 0

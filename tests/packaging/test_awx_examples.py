@@ -232,10 +232,26 @@ def reconcile_variables(installed):
 
 def test_reconcile_reads_these_extra_vars(installed):
     (play,) = installed.yaml("playbooks/reconcile.yml")
-    assert set(play["vars"]) == {"remediate", "fail_on_drift"}  # a dry run, no failure on drift, by default
-    assert play["vars"] == {"remediate": False, "fail_on_drift": False}
+    # a dry run, both ways (extra lines too), no failure on drift, by default
+    assert play["vars"] == {
+        "remediate": False,
+        "fail_on_drift": False,
+        "extra_lines": True,
+        "fail_on_not_covered": False,
+    }
     read = reconcile_variables(installed)
-    assert read == {"device", "filter", "remediate", "fail_on_drift", "ready_statuses", "trigger", "dry_run"}
+    assert read == {
+        "device",
+        "filter",
+        "remediate",
+        "fail_on_drift",
+        "extra_lines",
+        "fail_on_not_covered",
+        "compliance_max_age",
+        "ready_statuses",
+        "trigger",
+        "dry_run",
+    }
 
 
 def test_reconcile_job_template_runs_the_reconcile_playbook_like_the_provisioning_one(installed):

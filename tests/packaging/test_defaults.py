@@ -18,6 +18,8 @@ SHARED_WITH_THE_MODULE = {
     "provision_ready_statuses": "ready_statuses",
     "provision_job_queue": "job_queue",
     "provision_update_compliance": "update_compliance",
+    "provision_compliance_drift": "compliance_drift",
+    "provision_compliance_max_age": "compliance_max_age",
     "provision_napalm_timeout": "timeout",
     "provision_commit_confirm_seconds": "commit_confirm_seconds",
     "provision_readdress_without_confirm": "readdress_without_confirm",

@@ -168,28 +168,57 @@ def test_a_dry_run_reports_the_drifted_device_and_notes_it_only(installed, world
     assert nautobot.queries == [{"status": ["Active", "Planned", "Staged"]}]  # every device with a ready status
     assert f"{names['sw1']}: DRY RUN mode: Discarding configuration changes" in out
     assert f"-{BY_HAND}" in out.splitlines() and "+   description uplink" in out.splitlines()
+    # this Nautobot has no Golden Config: the lines beyond the merge are said not checked by it, never "none";
+    # the line changed by hand is in no compliance feature (there is none), read from the NAPALM session
+    not_set_up = (
+        "Golden Config is not set up to back the devices up and check their compliance (no Golden Config settings)"
+    )
+    compliance = result.pop("compliance")
+    assert compliance["updated"] == 0 and compliance["msg"].startswith("Drift beyond the merge, 2 device(s)")
     assert result == {
         "remediate": False,
         "dry_run": True,
         "devices": 3,
         "drifted": [names["sw1"]],
+        "extra": {},
+        "not_covered": {
+            names["sw1"]: {"count": 1, "lines": ["interface Ethernet1 > description changed by hand"], "more": 0}
+        },
+        "not_checked": {names["sw1"]: not_set_up, names["sw2"]: not_set_up},
         "committed": 0,
         "in_sync": 1,
         "skipped": [names["noplatform"]],
         "failed": [],
-        "compliance": None,  # a dry run commits nothing: no Golden Config compliance step
         "error": None,
         "msg": "3 device(s): 0 committed, 1 with differences (dry run), 1 already as intended, "
         "1 skipped (not ready), 0 failed",
     }
     assert f'"drifted: {names["sw1"]}"' in out and '"failed: none"' in out
     assert "Drift check (dry run) of 3 device(s): 1 differ from their intent, 1 in sync" in out
+    assert "; 0 with extra lines, 1 with lines in no compliance feature, 2 not checked by Golden Config" in out
+    assert f'"not covered (lines in no Golden Config compliance feature): {names["sw1"]} (1 line(s))"' in out
+    assert f'"not checked by Golden Config: {names["sw1"]}, {names["sw2"]}"' in out
+    assert f"{names['sw1']}:   not covered: interface Ethernet1 > description changed by hand" in out
     assert names["offline"] not in out
     assert running(world, "sw1") == before
     (note,) = nautobot.notes
     assert note["assigned_object_id"] == nautobot.devices[0]["id"]
     assert note["note"].startswith("[info]") and "- trigger: drift check: nightly" in note["note"]
     assert f"-{BY_HAND}" in note["note"]
+    assert "**Beyond the merge**" in note["note"] and "Golden Config could NOT check it" in note["note"]
+
+
+def test_extra_lines_false_is_the_merge_only_check_and_fail_on_not_covered_fails(installed, world):
+    names = world["names"]
+    code, out, result = reconcile(installed, world, "-e", "extra_lines=false")
+    assert code == 0, out
+    assert (result["extra"], result["not_covered"], result["not_checked"], result["compliance"]) == (None,) * 4
+    assert "Drift check (dry run) of 3 device(s): 1 differ from their intent, 1 in sync, 1 skipped (not ready), " in out
+    assert "not covered" not in out and "Beyond the merge" not in world["nautobot"].notes[0]["note"]
+
+    code, out, result = reconcile(installed, world, "-e", "fail_on_not_covered=true")
+    assert code == 2, out
+    assert f"Drift: 1 device(s) have lines in no Golden Config compliance feature: {names['sw1']}" in out
 
 
 def test_fail_on_drift_fails_the_run_and_check_mode_writes_nothing(installed, world):
@@ -202,7 +231,9 @@ def test_fail_on_drift_fails_the_run_and_check_mode_writes_nothing(installed, wo
 
 def test_remediate_commits_the_difference_then_nothing_differs(installed, world):
     names, nautobot = world["names"], world["nautobot"]
-    code, out, result = reconcile(installed, world, "-e", "remediate=true", "-e", "fail_on_drift=true")
+    code, out, result = reconcile(
+        installed, world, "-e", "remediate=true", "-e", "fail_on_drift=true", "-e", "extra_lines=false"
+    )
     assert code == 0, out  # nothing left differing
     assert f"{names['sw1']}: Configuration committed successfully" in out
     assert (result["remediate"], result["dry_run"], result["committed"]) == (True, False, 1)
@@ -221,6 +252,7 @@ def test_remediate_commits_the_difference_then_nothing_differs(installed, world)
     code, out, result = reconcile(installed, world, "-e", "fail_on_drift=true")
     assert code == 0, out
     assert result["drifted"] == [] and result["in_sync"] == 2 and '"drifted: none"' in out
+    assert result["extra"] == {} and result["not_covered"] == {}  # the line changed by hand is gone
     assert len(nautobot.notes) == 1  # no note for devices in sync
 
 
@@ -240,7 +272,7 @@ def test_a_filter_selects_and_a_failed_device_fails_the_run(installed, world):
     ("extra", "words"),
     [
         ("dry_run=false", "reconcile is a dry run unless -e remediate=true; it takes no dry_run"),
-        ("remediate=ture", "remediate and fail_on_drift take true or false (got remediate=ture"),
+        ("remediate=ture", "remediate, fail_on_drift, extra_lines and fail_on_not_covered take true or false (got "),
     ],
 )
 def test_a_wrong_switch_is_refused_before_anything_runs(installed, world, extra, words):

@@ -41,6 +41,8 @@ from ansible_collections.sotsync.nautobot.plugins.module_utils.intent import (
     render_by_job,
 )
 
+from tests.unit.plugins.module_utils.conftest import FakeBatchNautobot
+
 PASSWORD = "s3cr3t-device-password"
 TOKEN = "0123456789abcdef0123456789abcdef01234567"
 
@@ -1343,3 +1345,258 @@ def test_a_device_in_its_session_when_the_stop_comes_finishes_the_others_never_b
     assert [results[n]["error"] for n in ("dev2", "dev3")] == ["run_stopped", "run_stopped"]
     assert len(factory.drivers) == 1, "a session began after the stop"
     assert line.idle()
+
+
+# --- a drift check beyond the merge (compliance_drift) -------------------------------------------------
+COMMUNITY = "s3cret-community"
+PROBE = "ip host drift-probe 192.0.2.77"
+EOS = {"name": "Arista EOS 4.30", "network_driver": "arista_eos"}  # another platform, the same network driver
+DRIFT_RULES = [
+    {"feature": {"name": "system"}, "platform": EOS, "config_type": "cli", "match_config": "hostname\nsnmp-server"},
+    {"feature": {"name": "interfaces"}, "platform": EOS, "config_type": "cli", "match_config": "interface "},
+    {"feature": {"name": "all"}, "platform": {"network_driver": "cisco_nxos"}, "match_config": "ip host"},
+]
+
+
+class DriftNautobot(FakeBatchNautobot):
+    """The batch's Nautobot double, with Golden Config's compliance details and rules: ``extra`` gives a
+    device's ``system`` feature its extra lines (Golden Config's text) once a job checked it, or when its
+    stored record says it was checked; ``settings`` replaces Golden Config's settings list."""
+
+    def __init__(self, *args, extra=None, rules=None, settings=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.extra = dict(extra or {})
+        self.rules = DRIFT_RULES if rules is None else rules
+        self.settings = settings
+
+    def get_json(self, path, params=None):
+        if path == compliance.RULES_PATH and "depth" in (params or {}):
+            self._record("get_json", path, params)
+            return 200, {"count": len(self.rules), "next": None, "results": self.rules}
+        if path == compliance.SETTINGS_PATH and self.settings is not None:
+            return 200, {"count": len(self.settings), "results": self.settings}
+        return super().get_json(path, params)
+
+    def graphql(self, query, variables=None, what=""):
+        if query != compliance.COMPLIANCE_QUERY:
+            return super().graphql(query, variables, what)
+        with self.lock:
+            checked = [d for d in variables["devices"] if "compliance_last_success_date" in self.stored.get(d, {})]
+        return {
+            "config_compliances": [
+                {
+                    "device": {"id": d},
+                    "rule": {"feature": {"name": "system"}},
+                    "compliance": not self.extra.get(d),
+                    "ordered": not self.extra.get(d),
+                    "missing": "",
+                    "extra": self.extra.get(d, ""),
+                    "remediation": "",
+                }
+                for d in checked
+            ]
+        }
+
+
+def drift_world(f, **nautobot_kwargs):
+    """dev1 differs (the merge would change its hostname: Golden Config's system feature shows the old one as
+    extra); dev2 is in sync but has a community (in a feature) and a host entry (in none) added by hand; dev3
+    is in sync; dev4 is not ready."""
+    devices = [f.batch_device(i) for i in (1, 2, 3)] + [unready(f.batch_device(4))]
+    by_hand = f.INTENT.replace("end\n", f"{PROBE}\n!\nsnmp-server community {COMMUNITY} ro\n!\nend\n")
+    factory = f.DriverFactory(
+        per_host={"127.0.2.2": {"diff": "", "running": by_hand}, "127.0.2.3": {"diff": "", "running": f.INTENT}}
+    )
+    extra = {devices[0]["id"]: "hostname old-name", devices[1]["id"]: f"snmp-server community {COMMUNITY} ro"}
+    nautobot = DriftNautobot(selection=devices, extra=extra, **nautobot_kwargs)
+    return devices, factory, nautobot
+
+
+def drift_params(**overrides):
+    return params(
+        **dict(
+            {
+                "device_filter": {"location": "Site A"},
+                "intent_source": "regenerate",
+                "notes_unchanged": False,
+                "trigger": "drift check: nightly",
+                "compliance_drift": True,
+            },
+            **overrides,
+        )
+    )
+
+
+def test_a_drift_check_reports_extra_lines_by_feature_and_lines_in_no_feature(batch_fakes):
+    f = batch_fakes
+    devices, factory, nautobot = drift_world(f)
+    lines = []
+    batch_run = run_batch(drift_params(), client=nautobot, driver_factory=factory, progress=lines.append)
+    ids = sorted(d["id"] for d in devices[:3])
+    assert [(j["name"], sorted(j["devices"])) for j in nautobot.jobs] == [(compliance.ALL_JOBS, ids)]  # one run
+    results = by_device(batch_run["results"])
+    assert "drift" not in results["dev4"]  # skipped: not compared
+    dev1, dev2, dev3 = (results[n]["drift"] for n in ("dev1", "dev2", "dev3"))
+    assert dev1["golden_config"] == "fresh" and dev1["extra"] == {"system": ["hostname old-name"]}
+    assert dev1["not_covered"] == {"count": 0, "lines": [], "more": 0}  # its old hostname is in a feature
+    assert dev2["extra"] == {"system": ["snmp-server community <removed> ro"]}
+    assert dev2["not_covered"] == {"count": 1, "lines": [PROBE], "more": 0}
+    assert dev3["extra"] == {} and dev3["compliant"] is True and not drift_findings(dev3)
+    assert all(any(c == "get_config" for c in d.calls) for d in factory.drivers.values() if d.candidate is None)
+
+    summary = batch_run["summary"]
+    assert summary["drifted"] == ["dev1"]  # what a merge would add: its meaning unchanged
+    assert summary["compliance"]["extra"] == {
+        "dev1": {"system": ["hostname old-name"]},
+        "dev2": {"system": ["snmp-server community <removed> ro"]},
+    }
+    assert summary["compliance"]["not_covered"] == {"dev2": {"count": 1, "lines": [PROBE], "more": 0}}
+    assert summary["compliance"]["not_checked"] == {} and summary["compliance"]["updated"] == 3
+    assert "compliance_seconds" in summary
+    assert (
+        f"dev2:   not covered: {PROBE}" in lines
+        and "dev2:   extra [system] snmp-server community <removed> ro" in lines
+    )
+    assert not any(line.startswith("dev3:") for line in lines)  # nothing to say beyond the merge
+    assert COMMUNITY not in str(batch_run) and COMMUNITY not in str(lines)
+
+    # the notes wait for the check: dev1's says both; dev2, in sync, gets one for its extra lines; dev3 none
+    notes = {device_id: (kind, text) for device_id, kind, text in nautobot.note_entries()}
+    assert set(notes) == {devices[0]["id"], devices[1]["id"]}
+    kind, text = notes[devices[0]["id"]]
+    assert kind == "info" and f.DIFF in text and "**Beyond the merge**" in text and "hostname old-name" in text
+    kind, text = notes[devices[1]["id"]]
+    assert kind == "info" and "The merge would add nothing" in text and "- trigger: drift check: nightly" in text
+    assert "snmp-server community <removed> ro" in text and PROBE in text and COMMUNITY not in text
+    assert results["dev1"]["note_id"] and results["dev2"]["note_id"] and results["dev3"]["note_id"] is None
+
+
+def drift_findings(report):
+    return bool(report.get("extra")) or bool(report["not_covered"].get("count"))
+
+
+def test_a_remediation_merges_only_and_one_job_run_checks_the_committed_and_the_others(batch_fakes):
+    f = batch_fakes
+    devices, factory, nautobot = drift_world(f)
+    batch_run = run_batch(drift_params(dry_run=False), client=nautobot, driver_factory=factory)
+    assert [j["name"] for j in nautobot.jobs] == [compliance.ALL_JOBS]  # no second run after the commits
+    results = by_device(batch_run["results"])
+    assert results["dev1"]["committed"] and not results["dev2"]["committed"]
+    assert results["dev1"]["compliance"]["updated"] and "compliance" not in results["dev2"]
+    # dev2's extra lines are reported, not removed: nothing was committed to it
+    assert not any(c.startswith("commit") for c in factory.drivers["127.0.2.2"].calls)
+    assert batch_run["summary"]["compliance"]["extra"]["dev2"] == {"system": ["snmp-server community <removed> ro"]}
+    # the running configuration dev1's verification read after its commit: its intent, nothing outside
+    assert results["dev1"]["drift"]["not_covered"]["count"] == 0
+    notes = {device_id: kind for device_id, kind, _text in nautobot.note_entries()}
+    assert notes == {devices[0]["id"]: "success", devices[1]["id"]: "info"}
+
+
+def recent(seconds):
+    stamp = datetime.datetime.now(datetime.UTC) - datetime.timedelta(seconds=seconds)
+    return stamp.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def checked_record(device_id, seconds):
+    at = recent(seconds)
+    return {
+        "device": {"id": device_id},
+        "backup_last_attempt_date": at,
+        "backup_last_success_date": at,
+        "compliance_last_attempt_date": at,
+        "compliance_last_success_date": at,
+    }
+
+
+def test_compliance_max_age_reuses_what_golden_config_stored_and_says_its_age(batch_fakes):
+    f = batch_fakes
+    devices, factory, nautobot = drift_world(f)
+    nautobot.stored = {devices[0]["id"]: checked_record(devices[0]["id"], 60)}
+    nautobot.stored[devices[1]["id"]] = checked_record(devices[1]["id"], 7200)  # older than allowed
+    batch_run = run_batch(drift_params(compliance_max_age=3600), client=nautobot, driver_factory=factory)
+    assert [sorted(j["devices"]) for j in nautobot.jobs] == [sorted(d["id"] for d in devices[1:3])]
+    drift = by_device(batch_run["results"])["dev1"]["drift"]
+    assert drift["golden_config"] == "stored" and 60 <= drift["age_seconds"] < 120
+    assert drift["msg"].startswith("Golden Config compliance (stored, 6")
+    assert "s old (compliance_max_age 3600 s)): extra lines in system (1 line(s))" in drift["msg"]
+    assert list(batch_run["summary"]["compliance"]["stored"]) == ["dev1"]
+
+
+def test_check_mode_runs_no_job_writes_no_note_and_says_what_it_could_not_check(batch_fakes):
+    f = batch_fakes
+    devices, factory, nautobot = drift_world(f)
+    nautobot.stored = {devices[0]["id"]: checked_record(devices[0]["id"], 86400)}
+    batch_run = run_batch(drift_params(dry_run=False), check_mode=True, client=nautobot, driver_factory=factory)
+    assert nautobot.jobs == [] and nautobot.note_calls == []
+    results = by_device(batch_run["results"])
+    assert results["dev1"]["drift"]["golden_config"] == "stored" and results["dev1"]["drift"]["age_seconds"] >= 86400
+    assert results["dev2"]["drift"]["golden_config"] == "not checked"
+    assert results["dev2"]["drift"]["error"].startswith("check mode runs no Golden Config job")
+    assert results["dev2"]["drift"]["not_covered"]["count"] == 1  # from the session: known without Golden Config
+    assert set(batch_run["summary"]["compliance"]["not_checked"]) == {"dev2", "dev3"}
+
+
+def test_golden_config_not_set_up_is_said_once_and_every_device_is_not_checked(batch_fakes):
+    f = batch_fakes
+    devices, factory, nautobot = drift_world(f, settings=[])
+    lines = []
+    batch_run = run_batch(drift_params(), client=nautobot, driver_factory=factory, progress=lines.append)
+    assert nautobot.jobs == []
+    not_checked = batch_run["summary"]["compliance"]["not_checked"]
+    assert set(not_checked) == {"dev1", "dev2", "dev3"}
+    assert all("not set up to back the devices up" in why for why in not_checked.values())
+    assert len([line for line in lines if "not set up to back the devices up" in line]) == 2  # once, and dev2's
+    assert [line for line in lines if line.startswith("dev2:")][0].startswith("dev2: Golden Config could NOT check it")
+    assert batch_run["summary"]["compliance"]["extra"] == {}  # not known: never "no extra lines"
+
+
+def test_a_stopping_run_writes_the_held_notes_without_the_check(batch_fakes):
+    from ansible_collections.sotsync.nautobot.plugins.module_utils.lifeline import Lifeline
+
+    f = batch_fakes
+    line = Lifeline()
+
+    class StopAfterFirstCompare(f.DriverFactory):
+        def __call__(self, *args):
+            driver = super().__call__(*args)
+            compare = driver.compare_config
+
+            def compare_then_stop(*a, **k):
+                line.stop("the run was stopped (SIGTERM)")
+                return compare(*a, **k)
+
+            driver.compare_config = compare_then_stop
+            return driver
+
+    devices = [f.batch_device(i) for i in (1, 2)]
+    nautobot = DriftNautobot(inventory=devices)
+    batch_run = run_batch(
+        params(devices=["dev1", "dev2"], intent_source="regenerate", workers=1, compliance_drift=True),
+        client=nautobot,
+        driver_factory=StopAfterFirstCompare(),
+        lifeline=line,
+    )
+    assert nautobot.jobs == [] and "compliance" not in batch_run["summary"]
+    assert batch_run["warnings"] == ["The drift check beyond the merge did not run: the run was stopped (SIGTERM)"]
+    ((device_id, kind, text),) = nautobot.note_entries()
+    assert device_id == devices[0]["id"] and kind == "info" and "Beyond the merge" not in text
+    assert line.idle()
+
+
+def test_a_negative_compliance_max_age_is_refused():
+    with pytest.raises(InvalidParameter, match="compliance_max_age must be 0"):
+        check_batch_parameters(params(devices=["dev1"], compliance_max_age=-1))
+
+
+def test_step_check_drift_with_nothing_compared_writes_the_held_notes(batch_fakes):
+    f = batch_fakes
+    device = f.batch_device(1)
+    run = steps(f, [device], compliance_drift=True)
+    read_and_check(run)
+    run.start_notes()
+    run.hold_note(device["id"], "warning", "FAILED")
+    run.results = [{"device": "dev1", "device_id": device["id"], "failed": True}]
+    run.update_compliance()
+    run.close_notes()
+    assert run.client.note_entries() == [(device["id"], "warning", "FAILED")]
+    assert not run.drift_checked and run.client.jobs == [] and run.held_notes == {}

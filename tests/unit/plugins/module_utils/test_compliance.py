@@ -90,8 +90,10 @@ def test_a_failed_compliance_check_is_not_up_to_date():
 class Client:
     """Nautobot as the compliance step sees it: the job, the stored records, the compliance rows."""
 
-    def __init__(self, records, rows, job_error=None, state="SUCCESS", settings=None, rules=1):
+    def __init__(self, records, rows, job_error=None, state="SUCCESS", settings=None, rules=1, checks=None):
         self.records, self.rows, self.job_error, self.state = records, rows, job_error, state
+        # what the jobs leave: {device_id: record} written into ``records`` by each run
+        self.checks = dict(checks or {})
         # Golden Config's settings and compliance rules: set up for backup and compliance by default
         self.settings = [{"backup_repository": {"id": "r"}, "backup_path_template": "{{obj.name}}.cfg"}]
         if settings is not None:
@@ -104,6 +106,9 @@ class Client:
         self.jobs.append((name, data, job_queue))
         if self.job_error:
             raise self.job_error
+        for device_id in data["device"]:
+            if device_id in self.checks:
+                self.records[device_id] = self.checks[device_id]
         return {"id": f"job-{len(self.jobs)}", "status": {"value": self.state}, "date_created": STARTED}
 
     def get_json(self, path, params=None):
@@ -118,7 +123,7 @@ class Client:
         }
 
     def graphql(self, query, variables=None, what=""):
-        assert query == compliance.FEATURES_QUERY and what
+        assert query in (compliance.FEATURES_QUERY, compliance.COMPLIANCE_QUERY) and what
         self.asked.append(("graphql", variables))
         return {"config_compliances": [r for r in self.rows if r["device"]["id"] in variables["devices"]]}
 
@@ -229,3 +234,164 @@ def test_setup_problem_reads_settings_and_rules():
     assert compliance.setup_problem(ready, {"count": 3}) is None
     assert compliance.setup_problem(None, {"count": 3}) == "no Golden Config settings"
     assert compliance.setup_problem(ready, None) == "no compliance rule"
+
+
+# --- a drift check: every compared device, fresh enough, feature by feature ---------------------------
+NOW = compliance.parse_timestamp("2026-12-06T10:10:00Z")
+
+
+def detail(device_id, feature, ok, extra=""):
+    return dict(row(device_id, feature, ok), ordered=ok, missing="", extra=extra, remediation="")
+
+
+def test_read_compliance_reads_each_features_lines_in_chunks():
+    rows = [detail("1", "system", False, "ip host x 192.0.2.1"), detail("1", "vlans", True), detail("2", "vlans", True)]
+    client = Client({}, rows)
+    found = compliance.read_compliance(client, ["1", "2", "3"], chunk=2)
+    assert found == {"1": {"system": rows[0], "vlans": rows[1]}, "2": {"vlans": rows[2]}}
+    assert [v["devices"] for _what, v in client.asked] == [["1", "2"], ["3"]]
+    for field in ("compliance", "ordered", "missing", "extra", "remediation", "device { id }", "feature { name }"):
+        assert field in compliance.COMPLIANCE_QUERY
+
+
+class Rules:
+    """Golden Config's compliance rules over REST, ``page`` a request."""
+
+    def __init__(self, rules, page=2, status=200):
+        self.rules, self.page, self.status = rules, page, status
+        self.asked = []
+
+    def get_json(self, path, params=None):
+        assert path == compliance.RULES_PATH
+        self.asked.append(params)
+        if self.status != 200:
+            return self.status, {"detail": "Not found."}
+        chunk = self.rules[params["offset"] : params["offset"] + self.page]
+        more = params["offset"] + len(chunk) < len(self.rules)
+        return 200, {"count": len(self.rules), "next": "next" if more else None, "results": chunk}
+
+
+def test_read_rules_reads_every_page_and_groups_the_rules_as_golden_configs_job_does():
+    rules = [{"feature": {"name": f"f{i}"}, "platform": {"network_driver": "arista_eos"}} for i in range(4)]
+    rules.append({"feature": {"name": "f4"}, "platform": {"network_driver": "cisco_nxos"}})
+    client = Rules(rules)
+    assert compliance.read_rules(client, limit=2) == rules
+    assert [p["offset"] for p in client.asked] == [0, 2, 4]
+    assert client.asked[0] == {"limit": 2, "offset": 0, "depth": 1}
+    assert (
+        compliance.rules_by_driver(rules + [{"platform": {"id": "p"}}])
+        == {
+            "arista_eos": rules[:4],  # every platform with the network driver: Golden Config's get_rules()
+            "cisco_nxos": rules[4:],
+            "None": [{"platform": {"id": "p"}}],
+        }
+    )
+    with pytest.raises(NautobotError, match="answered 404 reading Golden Config's compliance rules"):
+        compliance.read_rules(Rules([], status=404))
+
+
+@pytest.mark.parametrize(
+    ("rec", "age"),
+    [
+        (record(backup=(BEFORE, BEFORE), check=(AFTER, AFTER)), 4200),  # the age of the backup it compared
+        (record(backup=(AFTER, AFTER), check=(BEFORE, BEFORE)), None),  # a newer backup not checked yet
+        (record(backup=(AFTER, None), check=(LATER, LATER)), None),
+        ({}, None),
+        (None, None),
+    ],
+)
+def test_stored_age(rec, age):
+    assert compliance.stored_age(rec, NOW) == age
+
+
+def drift_client(**kwargs):
+    """Devices 1 and 2, both with a stored compliance of 10 minutes ago; the jobs check them again."""
+    stored = record(backup=(AFTER, AFTER), check=(LATER, LATER))
+    fresh = record(backup=("2026-12-06T10:09:00Z",) * 2, check=("2026-12-06T10:09:01Z",) * 2)
+    rows = [detail("1", "system", False, "ip host x 192.0.2.1"), detail("2", "system", True)]
+    return Client({"1": dict(stored), "2": dict(stored)}, rows, checks={"1": fresh, "2": fresh}, **kwargs)
+
+
+def test_for_drift_runs_the_jobs_for_every_compared_device_and_reads_their_lines():
+    client = drift_client()
+    lines = []
+    states, reports = compliance.for_drift(
+        client, [("1", "a"), ("2", "b")], job_queue="q", intended_fresh=True, progress=lines.append, now=NOW
+    )
+    assert [(name, data["device"], queue) for name, data, queue in client.jobs] == [
+        (compliance.BACKUP_JOB, ["1", "2"], "q"),
+        (compliance.COMPLIANCE_JOB, ["1", "2"], "q"),
+    ]
+    assert states["1"]["golden_config"] == "fresh" and states["1"]["job_results"] == ["job-1", "job-2"]
+    assert states["1"]["rows"]["system"]["extra"] == "ip host x 192.0.2.1"
+    assert set(reports) == {"1", "2"} and reports["1"]["updated"]
+    assert lines[0].startswith("Drift check: bringing the Golden Config compliance of 2 device(s) up to date")
+    assert "2 compared device(s) brought up to date" in lines[1]
+
+
+def test_for_drift_reuses_what_is_fresh_enough_unless_committed():
+    client = drift_client()
+    states, reports = compliance.for_drift(client, [("1", "a"), ("2", "b")], max_age=900, must_refresh={"2"}, now=NOW)
+    assert [data["device"] for _name, data, _q in client.jobs] == [["2"]]  # committed: its stored one predates it
+    assert states["1"]["golden_config"] == "stored" and states["1"]["age_seconds"] == 595
+    assert states["1"]["why_stored"] == "compliance_max_age 900 s" and states["1"]["rows"]
+    assert states["2"]["golden_config"] == "fresh" and set(reports) == {"2"}
+    too_old = drift_client()
+    states, _reports = compliance.for_drift(too_old, [("1", "a")], max_age=300, now=NOW)
+    assert states["1"]["golden_config"] == "fresh" and too_old.jobs
+
+
+def test_check_mode_runs_no_job_and_shows_the_stored_compliance_whatever_its_age():
+    client = drift_client()
+    client.records["2"] = record(backup=(LATER, LATER), check=(AFTER, AFTER))  # its newest backup not checked
+    states, reports = compliance.for_drift(client, [("1", "a"), ("2", "b")], check_mode=True, now=NOW)
+    assert client.jobs == [] and reports == {}
+    assert states["1"]["golden_config"] == "stored" and states["1"]["why_stored"] == compliance.CHECK_MODE_STORED
+    assert states["2"] == {
+        "error": "check mode runs no Golden Config job and Golden Config has no stored compliance of b to show "
+        "(never backed up and checked, or its newest backup not checked yet)"
+    }
+
+
+def test_a_device_golden_config_could_not_check_says_why():
+    client = drift_client()
+    client.checks["2"] = record(backup=("2026-12-06T10:09:00Z", BEFORE))  # its backup failed
+    client.rows = [detail("1", "system", True)]
+    client.checks["3"] = client.checks["1"]
+    states, _reports = compliance.for_drift(client, [("1", "a"), ("2", "b"), ("3", "c")], now=NOW)
+    assert "could not back up b's running configuration" in states["2"]["error"] and states["2"]["job_results"]
+    assert states["3"] == {
+        "error": "Golden Config has no compliance record of c (no compliance rule for its platform?)"
+    }
+    assert states["1"]["rows"] == {"system": client.rows[0]}
+
+
+@pytest.mark.parametrize(
+    ("settings", "rules", "why"),
+    [([], 1, "no Golden Config settings"), (None, 0, "no compliance rule")],
+)
+def test_golden_config_not_set_up_makes_every_device_not_checked_and_runs_no_job(settings, rules, why):
+    client = drift_client(settings=settings, rules=rules)
+    lines = []
+    states, reports = compliance.for_drift(client, [("1", "a"), ("2", "b")], progress=lines.append, now=NOW)
+    assert client.jobs == [] and reports == {}
+    line = f"Golden Config is not set up to back the devices up and check their compliance ({why})"
+    assert states == {"1": {"error": line}, "2": {"error": line}}
+    assert len(lines) == 1 and line in lines[0]
+
+
+def test_nautobot_errors_are_each_devices_reason_not_an_exception():
+    class Broken(Client):
+        def graphql(self, query, variables=None, what=""):
+            raise NautobotError("Nautobot refused the query")
+
+    states, _reports = compliance.for_drift(Broken({}, [], checks={"1": record()}), [("1", "a")], now=NOW)
+    assert states["1"]["error"].startswith("Golden Config's compliance of a was not brought up to date")
+
+    class Unreachable(Client):
+        def get_json(self, path, params=None):
+            raise NautobotError("Nautobot is unreachable")
+
+    states, _reports = compliance.for_drift(Unreachable({}, []), [("1", "a")], now=NOW)
+    assert states["1"]["error"] == "Golden Config's settings or records could not be read: Nautobot is unreachable"
+    assert compliance.for_drift(Client({}, []), [], now=NOW) == ({}, {})
