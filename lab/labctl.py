@@ -45,11 +45,17 @@ SECRETS = LAB / "secrets.json"
 # Each platform of the lab has its own device login (the same username, another password), kept the way
 # teams keep them and read through each device's Nautobot secrets group, by Golden Config's nornir and by
 # the collection alike: EOS from the environment (NAPALM_USERNAME / NAPALM_PASSWORD, also the global
-# login), NX-OS from a text file, Junos from an environment variable of its own.
+# login), NX-OS and IOS each from a text file of its own, Junos from an environment variable of its own.
 NXOS_PASSWORD_FILE = LAB / "device-secrets" / "nxos-password"
+IOS_PASSWORD_FILE = LAB / "device-secrets" / "ios-password"
 JUNOS_PASSWORD_VAR = "LAB_JUNOS_PASSWORD"  # noqa: S105 - the name of a variable, not a value
 # simulator service -> its key in secrets.json
-SIM_PASSWORD_KEY = {"eos-sim": "device_password", "nxos-sim": "nxos_password", "junos-sim": "junos_password"}
+SIM_PASSWORD_KEY = {
+    "eos-sim": "device_password",
+    "nxos-sim": "nxos_password",
+    "junos-sim": "junos_password",
+    "ios-sim": "ios_password",
+}
 STATE = LAB / "state.json"
 
 NAUTOBOT_HOST, NAUTOBOT_PORT = "127.0.0.1", 8080
@@ -64,6 +70,8 @@ SIMULATORS = {
     # A Junos "minute" of commit confirmed lasts JUNOS_MINUTE seconds in the lab (a real box: 60), so
     # that a commit left unconfirmed reverts within a test's patience; napalm still asks in minutes.
     "junos-sim": ("juniper_junos", "lab.simulator.junos_sim", "JUNOS_SIM_PASSWORD", 9077, {"minute_seconds": 10}),
+    # the same for the minutes of IOS's revert timer (configure terminal revert timer N)
+    "ios-sim": ("cisco_ios", "lab.simulator.ios_sim", "IOS_SIM_PASSWORD", 9076, {"minute_seconds": 10}),
 }
 # The Nautobot job queue the lab's daemon runs Golden Config's job on, served by a Celery worker of its own.
 RENDER_QUEUE = "sotsync-render"
@@ -226,7 +234,8 @@ def load_secrets() -> dict:
     existed is given it."""
     if SECRETS.exists():
         data = json.loads(SECRETS.read_text())
-        missing = {k: secrets.token_urlsafe(12) for k in ("nxos_password", "junos_password") if k not in data}
+        keys = ("nxos_password", "junos_password", "ios_password")
+        missing = {k: secrets.token_urlsafe(12) for k in keys if k not in data}
         if missing:
             data.update(missing)
             SECRETS.write_text(json.dumps(data, indent=2))
@@ -241,6 +250,7 @@ def load_secrets() -> dict:
         "device_password": secrets.token_urlsafe(12),
         "nxos_password": secrets.token_urlsafe(12),
         "junos_password": secrets.token_urlsafe(12),
+        "ios_password": secrets.token_urlsafe(12),
         "webhook_secret": secrets.token_hex(24),
     }
     SECRETS.write_text(json.dumps(data, indent=2))
@@ -260,6 +270,7 @@ SIGNATURES = {
     "eos-sim": "eos_sim",
     "nxos-sim": "nxos_sim",
     "junos-sim": "junos_sim",
+    "ios-sim": "ios_sim",
     "webhook-relay": "ns_relay",
 }
 
@@ -479,7 +490,11 @@ PLUGINS_CONFIG = {
         "use_config_context": {"secrets": False, "connection_options": False},
         # Golden Config's backup job reads each device's running configuration with NAPALM (below):
         # the simulated devices answer eAPI over HTTP on the simulator's port.
-        "connection_options": {"napalm": {"extras": {"optional_args": {"transport": "http", "port": %(sim_port)s}}}},
+        # IOS is backed up over SSH with netmiko (below), at the same port.
+        "connection_options": {
+            "napalm": {"extras": {"optional_args": {"transport": "http", "port": %(sim_port)s}}},
+            "netmiko": {"port": %(sim_port)s},
+        },
         "nornir_settings": {
             # each device's login from its secrets group (lab/seed.py gives every simulated device one)
             "credentials": "nautobot_plugin_nornir.plugins.credentials.nautobot_secrets.CredentialsNautobotSecrets",
@@ -492,7 +507,9 @@ PLUGINS_CONFIG = {
         "enable_backup": True, "enable_compliance": True, "enable_intended": True,
         "enable_sotagg": True, "enable_plan": False, "enable_deploy": False,
         "enable_postprocessing": False,
-        "get_config_framework": {"arista_eos": "napalm", "cisco_nxos": "napalm", "juniper_junos": "napalm"},
+        "get_config_framework": {
+            "arista_eos": "napalm", "cisco_nxos": "napalm", "juniper_junos": "napalm", "cisco_ios": "netmiko",
+        },
     },
 }
 """
@@ -780,10 +797,18 @@ def simulator_ready(devices: dict[str, str], control_port: int = SIM_CONTROL_POR
     return set(devices) <= names
 
 
-def _initial_config(driver: str, name: str) -> str:
+def _initial_config(driver: str, name: str) -> str | None:
     if driver == "juniper_junos":
         return f"system {{\n    host-name {name};\n}}\n"
+    if driver == "cisco_ios":
+        return None  # the simulator's own: a switch prepared for NAPALM (archive, SCP server), named after it
     return f"hostname {name}\n"
+
+
+def _sim_device(driver: str, name: str, address: str) -> dict:
+    """A simulated device as its simulator takes it (no running configuration: the simulator's own)."""
+    config = _initial_config(driver, name)
+    return {"name": name, "address": address, **({"running_config": config} if config is not None else {})}
 
 
 def simulator_add_missing(devices: dict[str, str], driver: str, control_port: int) -> list[str]:
@@ -796,7 +821,7 @@ def simulator_add_missing(devices: dict[str, str], driver: str, control_port: in
     for name, address in devices.items():
         if name in served:
             continue
-        body = {"name": name, "address": address, "port": SIM_PORT, "running_config": _initial_config(driver, name)}
+        body = {"port": SIM_PORT, **_sim_device(driver, name, address)}
         r = requests.post(f"{base}/devices", json=body, timeout=10)
         if r.status_code not in (201, 409):
             sys.exit(f"ERROR: the simulator on {base} refused to add {name}: {r.status_code} {r.text[:300]}")
@@ -835,9 +860,7 @@ def simulators_up(sec: dict, devices: dict[str, str], drivers: dict[str, str]) -
                     # A device answers on its configured management address, as a real one does.
                     "follow_management_address": True,
                     **extra,
-                    "devices": [
-                        {"name": n, "address": a, "running_config": _initial_config(driver, n)} for n, a in mine.items()
-                    ],
+                    "devices": [_sim_device(driver, n, a) for n, a in mine.items()],
                 },
                 indent=2,
             )
@@ -927,6 +950,7 @@ def write_env(sec: dict, devices: dict[str, str], drivers: dict[str, str]) -> No
         "EOS_SIM_CONTROL_URL": f"http://127.0.0.1:{SIM_CONTROL_PORT}",
         "NXOS_SIM_CONTROL_URL": sim_controls()["cisco_nxos"],
         "JUNOS_SIM_CONTROL_URL": sim_controls()["juniper_junos"],
+        "IOS_SIM_CONTROL_URL": sim_controls()["cisco_ios"],
         "SOTSYNC_WEBHOOK_SECRET": sec["webhook_secret"],
         "SOTSYNC_LAB_NETNS": NETNS,
         "SOTSYNC_LAB_SOURCE_URL": f"http://{NS_ADDR}:{SOURCE_PORT}/",
@@ -947,11 +971,13 @@ def write_env(sec: dict, devices: dict[str, str], drivers: dict[str, str]) -> No
             "arista_eos": sec["device_password"],
             "cisco_nxos": sec["nxos_password"],
             "juniper_junos": sec["junos_password"],
+            "cisco_ios": sec["ios_password"],
         },
         "device_logins": {
             "arista_eos": "environment variable NAPALM_PASSWORD",
             "cisco_nxos": f"text file {NXOS_PASSWORD_FILE}",
             "juniper_junos": f"environment variable {JUNOS_PASSWORD_VAR}",
+            "cisco_ios": f"text file {IOS_PASSWORD_FILE}",
         },
         "sim_control_url": values["EOS_SIM_CONTROL_URL"],
         # the mixed fleet: each device's platform and the control API of the simulator serving it
@@ -1031,12 +1057,14 @@ def cmd_up(_args) -> None:
 
     api = seed.connect(f"http://{NAUTOBOT_HOST}:{NAUTOBOT_PORT}", sec["token"])
     NXOS_PASSWORD_FILE.parent.mkdir(mode=0o700, exist_ok=True)
-    NXOS_PASSWORD_FILE.write_text(sec["nxos_password"] + "\n")
-    NXOS_PASSWORD_FILE.chmod(0o600)
+    for path, key in ((NXOS_PASSWORD_FILE, "nxos_password"), (IOS_PASSWORD_FILE, "ios_password")):
+        path.write_text(sec[key] + "\n")
+        path.chmod(0o600)
     logins = {
         seed.PLATFORM_EOS: ("environment-variable", {"variable": "NAPALM_PASSWORD"}),
         seed.PLATFORM_NXOS: ("text-file", {"path": str(NXOS_PASSWORD_FILE)}),
         seed.PLATFORM_JUNOS: ("environment-variable", {"variable": JUNOS_PASSWORD_VAR}),
+        seed.PLATFORM_IOS: ("text-file", {"path": str(IOS_PASSWORD_FILE)}),
     }
     devices = seed.seed(api, log=log, logins=logins)
     drivers = {name: seed.network_driver(name) for name in devices}

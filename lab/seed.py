@@ -16,7 +16,7 @@ import requests
 SITE_A, SITE_B = "Lab Site A", "Lab Site B"
 ACCESS, DIST = "Access Switch", "Distribution Switch"
 PLATFORM_EOS, PLATFORM_NODRIVER = "Arista EOS", "Generic (no NAPALM driver)"
-PLATFORM_NXOS, PLATFORM_JUNOS = "Cisco NX-OS", "Juniper Junos"
+PLATFORM_NXOS, PLATFORM_JUNOS, PLATFORM_IOS = "Cisco NX-OS", "Juniper Junos", "Cisco IOS"
 PREFIX = "127.0.1.0/24"  # simulated devices: one loopback address each, served by lab/simulator
 SIM_PORT = 9080  # every simulated device answers on its own address at this port (eAPI, NX-API, NETCONF)
 
@@ -25,6 +25,7 @@ PLATFORMS: dict[str, tuple[str | None, str | None, str, str]] = {
     PLATFORM_EOS: ("Arista", "vEOS-lab", "arista_eos", "Management1"),
     PLATFORM_NXOS: ("Cisco", "N9K-C9300v", "cisco_nxos", "mgmt0"),
     PLATFORM_JUNOS: ("Juniper", "vSRX", "juniper_junos", "fxp0"),
+    PLATFORM_IOS: ("Cisco", "C9300-24T", "cisco_ios", "GigabitEthernet0/0"),
     PLATFORM_NODRIVER: (None, None, "", "Management1"),
 }
 
@@ -36,13 +37,14 @@ DEVICES: dict[str, tuple[str, str, str | None, str, str | None]] = {
     # the mixed fleet: one device of each other platform, each served by its own simulator
     "nxos1": (ACCESS, SITE_B, PLATFORM_NXOS, "Active", "127.0.1.51/24"),
     "junos1": (ACCESS, SITE_B, PLATFORM_JUNOS, "Active", "127.0.1.41/24"),
+    "ios1": (ACCESS, SITE_B, PLATFORM_IOS, "Active", "127.0.1.61/24"),
     # deliberately not ready for provisioning, one reason each
     "unready-no-platform": (ACCESS, SITE_A, None, "Active", "127.0.1.31/24"),
     "unready-no-driver": (ACCESS, SITE_A, PLATFORM_NODRIVER, "Active", "127.0.1.32/24"),
     "unready-no-ip": (ACCESS, SITE_A, PLATFORM_EOS, "Active", None),
     "unready-offline": (ACCESS, SITE_A, PLATFORM_EOS, "Offline", "127.0.1.34/24"),
 }
-READY_DEVICES = ("access1", "access2", "dist1", "nxos1", "junos1")
+READY_DEVICES = ("access1", "access2", "dist1", "nxos1", "junos1", "ios1")
 
 
 def network_driver(name: str) -> str:
@@ -182,6 +184,16 @@ def seed(api: pynautobot.api, log: Log = print, logins: dict[str, tuple[str, dic
         update={
             "weight": 1000,
             "data": {"napalm": {"optional_args": {"transport": "http", "port": SIM_PORT}}, "tcp_port": SIM_PORT},
+        },
+    )
+    # NAPALM's ios driver speaks SSH (netmiko); "http" is no transport it knows (eAPI's, above)
+    _ensure(
+        api.extras.config_contexts,
+        {"name": "sotsync lab: NAPALM connection (Cisco IOS)"},
+        update={
+            "weight": 1100,
+            "platforms": [platforms[PLATFORM_IOS].id],
+            "data": {"napalm": {"optional_args": {"transport": "ssh"}}},
         },
     )
     for site in (SITE_A, SITE_B):
@@ -333,6 +345,18 @@ COMPLIANCE_RULES = {
         "system": ["system"],
         "interfaces": ["interfaces"],
         "vlans": ["vlans"],
+    },
+    # IOS shows every port of the switch (GigabitEthernet1/0/1... with nothing set): the rules name the
+    # interfaces the template sets, none a prefix of another port's name (Golden Config matches the section's
+    # first line by its beginning: "interface GigabitEthernet1/0/1" would take 1/0/10-1/0/19 too)
+    PLATFORM_IOS: {
+        "system": ["hostname", "ip domain name", "ntp server", "archive", "ip scp server enable"],
+        "interfaces": [
+            "interface GigabitEthernet0/0",
+            "interface GigabitEthernet1/0/9",
+            "interface TenGigabitEthernet1/1/1",
+        ],
+        "vlans": ["vlan 10", "vlan 20"],
     },
 }
 

@@ -60,14 +60,21 @@ DRY_RUN_HOW = (
 )
 
 
+# The lines a NAPALM driver adds for its session only (IOS "file prompt quiet"): a push's fingerprints are
+# read within its session, a rollback's check after it; the lines are each platform's own, so dropping them
+# for every platform changes nothing elsewhere.
+SESSION_LINES = frozenset(line for rules in platforms.known_platforms().values() for line in rules.session_lines)
+
+
 def config_lines(text):
     """The lines that make up a configuration: stripped, whitespace collapsed, comments dropped (``!``
     lines, NX-OS ``!Time:`` among them; Junos ``#`` lines such as ``## Last changed:``, which every commit,
-    the confirming one too, rewrites)."""
+    the confirming one too, rewrites) and the lines a NAPALM driver keeps only for its session
+    (``SESSION_LINES``)."""
     lines = []
     for line in (text or "").splitlines():
         collapsed = " ".join(line.split())
-        if collapsed and not collapsed.startswith(("!", "#")) and collapsed != "end":
+        if collapsed and not collapsed.startswith(("!", "#")) and collapsed != "end" and collapsed not in SESSION_LINES:
             lines.append(line.rstrip())
     return lines
 

@@ -1,11 +1,14 @@
-"""The mixed fleet on the lab: NX-OS (NX-API) and Junos (NETCONF) beside EOS, through their real
-NAPALM drivers against the lab's simulators, each pushed as safely as its platform allows.
+"""The mixed fleet on the lab: NX-OS (NX-API), Junos (NETCONF) and IOS (SSH CLI, SCP to flash) beside
+EOS, through their real NAPALM drivers against the lab's simulators, each pushed as safely as its platform
+allows.
 
 - Junos: commit confirmed (whole minutes; the lab's Junos "minute" lasts 10 s), verified, confirmed;
   a device silent after the commit reverts by its own timer.
 - NX-OS: no commit-confirm: a checkpoint, the commit, verification; a failed verification rolls back
   to the checkpoint; a device silent after the commit keeps the change and the run says so; management
   re-addressing is refused.
+- IOS: the archive's revert timer (``configure terminal revert timer``, whole minutes; the lab's IOS
+  "minute" lasts 10 s), verified, ``configure confirm``; a device silent after the commit reverts by it.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ pytestmark = pytest.mark.lab
 PLATFORMS = {
     "nxos1": ("hostname {}", "mgmt0"),
     "junos1": ("host-name {};", "fxp0"),
+    "ios1": ("hostname {}", "GigabitEthernet0/0"),
 }
 
 
@@ -71,10 +75,14 @@ def test_rename_dry_run_then_live_commit_verified_then_back(lab, trigger, name):
         assert f"{new}: Configuration committed successfully" in live.stdout, live
         state = sim_device(lab, name)
         assert state["hostname"] == new and hostname_line(name, new) in state["running_config"]
-        assert state["pending_commit"] is None and state.get("open_sessions", []) == []
+        assert state["pending_commit"] is None and not state.get("open_sessions"), state  # IOS: a count
         if name == "nxos1":
             assert "NX-OS has no commit-confirm" in live.stdout, live
             assert any("rollback_config.txt" in f for f in state["files"]), state["files"]
+        elif name == "ios1":
+            assert "NX-OS has no commit-confirm" not in live.stdout
+            assert "flash:/rollback_config.txt" in state["files"], state["files"]
+            assert hostname_line(name, new) in state["startup_config"], "not saved (write memory)"
         else:
             assert "NX-OS has no commit-confirm" not in live.stdout
             assert state["lock"] is None and state["candidate_modified"] is False
@@ -92,7 +100,7 @@ def test_rename_dry_run_then_live_commit_verified_then_back(lab, trigger, name):
 
 
 # the role's block each platform's template adds for a Distribution Switch (lab/templates)
-VLAN_20 = {"nxos1": "vlan 20", "junos1": "vlan-id 20;"}
+VLAN_20 = {"nxos1": "vlan 20", "junos1": "vlan-id 20;", "ios1": "vlan 20"}
 
 
 @pytest.mark.parametrize("name", sorted(PLATFORMS))
@@ -120,7 +128,11 @@ def test_role_change_compliance_after_the_commit_then_the_rollback_playbook(lab,
         assert f"{name}: Golden Config compliance brought up to date: compliant (3 feature(s))" in live.stdout, live
         pushed = running(lab, name)
         assert any(VLAN_20[name] in line for line in pushed)
-        restore = {"nxos1": "checkpoint file rollback_config.txt", "junos1": "rollback 2"}[name]
+        restore = {
+            "nxos1": "checkpoint file rollback_config.txt",
+            "junos1": "rollback 2",
+            "ios1": "flash:rollback_config.txt",
+        }[name]
         notes = [n.note for n in notes_with(lab["api"], trigger)]
         assert any(f"- device restore point: {restore}" in n for n in notes), notes
 
@@ -142,20 +154,27 @@ def test_role_change_compliance_after_the_commit_then_the_rollback_playbook(lab,
 @pytest.mark.parametrize("name", sorted(PLATFORMS))
 def test_rejected_line_leaves_the_device_as_it_was(lab, trigger, name):
     # A config context value with a newline makes the template emit a line the platform refuses.
-    bad = {"nxos1": "site-b.lab\nfrobnicate everything", "junos1": "site-b.lab;\n    frobnicate everything"}[name]
+    bad = {
+        "nxos1": "site-b.lab\nfrobnicate everything",
+        "junos1": "site-b.lab;\n    frobnicate everything",
+        "ios1": "site-b.lab\nfrobnicate everything",
+    }[name]
     with restored(lab, name) as ctx:
         ctx["device"].update({"local_config_context_data": {"domain_name": bad}})
         before = running(lab, name)
         run = run_playbook(lab, name, dry_run=False, trigger=trigger)
         assert_failed(run, name, "config_rejected")
-        assert "frobnicate" in run.stdout, run
         state = sim_device(lab, name)
         assert body(state["running_config"]) == before, "a refused configuration changed the device"
         assert state["pending_commit"] is None
         if name == "junos1":
             assert state["lock"] is None and state["candidate_modified"] is False
-            assert "syntax error" in run.stdout, run
+            assert "syntax error" in run.stdout and "frobnicate" in run.stdout, run
+        elif name == "ios1":
+            # IOS does not repeat the refused line: its caret and message are what the device says
+            assert "% Invalid input detected at '^' marker." in run.stdout, run
         else:
+            assert "frobnicate" in run.stdout, run
             assert "Invalid command" in run.stdout and "rolled back to the checkpoint" in run.stdout, run
 
 
@@ -187,6 +206,28 @@ def test_junos_timer_is_rounded_up_to_whole_minutes_and_the_run_says_so(lab, tri
         assert assert_ok(run, "junos1-renamed")["changed"] == 1
         assert "commit_confirm_seconds 90 was rounded up to 120 s (2 min)" in run.stdout, run
         assert sim_device(lab, "junos1")["pending_commit"] is None
+
+
+def test_ios_device_silent_after_the_commit_reverts_by_its_revert_timer(lab, trigger):
+    with restored(lab, "ios1") as ctx:
+        ctx["device"].update({"name": "ios1-renamed"})
+        before = running(lab, "ios1")
+        sim_faults(lab, "ios1", fail_after_commit=True)
+        run = run_playbook(
+            lab,
+            "ios1-renamed",
+            dry_run=False,
+            trigger=trigger,
+            extra={"provision_commit_confirm_seconds": 60, "provision_napalm_timeout": 3},
+        )
+        assert run.recap("ios1-renamed")["failed"] == 1, run
+        assert "commit-confirm timer" in run.stdout, run
+        # the lab's IOS minute is 10 s: the archive's revert timer ends within about that
+        assert wait_for(lambda: sim_device(lab, "ios1")["pending_commit"] is None, timeout=40)
+        # IOS archived the configuration when the timer started, after NAPALM's own "file prompt quiet"
+        # (its file copies): the revert restores that line too, as a real IOS does
+        after = running(lab, "ios1")
+        assert [ln for ln in after if ln != "file prompt quiet"] == before, "the revert timer did not restore it"
 
 
 def test_nxos_device_silent_after_the_commit_is_reported_not_rolled_back(lab, trigger):
@@ -283,11 +324,13 @@ SEEDED_SECRET = {
     "access1": ("Lab-Seed-C0mm", "Other-C0mm"),
     "nxos1": ("Lab-Seed-NxC0mm", "Other-NxC0mm"),
     "junos1": ("Lab-Seed-JunC0mm", "Other-JunC0mm"),
+    "ios1": ("Lab-Seed-IosC0mm", "Other-IosC0mm"),
 }
 
 
 @pytest.mark.parametrize(
-    ("name", "diff_line"), [("access1", "+hostname {}"), ("nxos1", "hostname {}"), ("junos1", "+  host-name {};")]
+    ("name", "diff_line"),
+    [("access1", "+hostname {}"), ("nxos1", "hostname {}"), ("junos1", "+  host-name {};"), ("ios1", "+hostname {}")],
 )
 def test_rename_through_the_daemon_shows_the_platforms_diff_and_no_secret(lab, hook, name, diff_line):
     new = f"{name}-renamed"

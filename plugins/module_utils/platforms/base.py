@@ -54,6 +54,9 @@ class Platform(object):
     confirm_granularity = 1
     #: what a live commit leaves on the device to go back to (for results and notes)
     rollback_point = "the driver's rollback()"
+    #: configuration lines the NAPALM driver itself adds for the length of its session (removed when it
+    #: closes): a configuration read within the session shows them, one read after it does not
+    session_lines = ()
     #: what became of the device when it refused a line (the candidate is refused as a whole)
     rejection_outcome = "nothing was applied"
     #: why a restore point may not hold the configuration before a push (None: no known reason)

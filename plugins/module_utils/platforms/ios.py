@@ -67,6 +67,9 @@ class Ios(Platform):
     #: IOS's revert timers last 1 to 120 minutes
     max_confirm_seconds = 7200
     rollback_point = "flash:rollback_config.txt (the running configuration copied before the commit)"
+    # napalm's ios driver sets "file prompt quiet" for its file copies (and its "write mem" saves it) and
+    # takes it out of the running configuration when it closes
+    session_lines = ("file prompt quiet",)
     # "copy <file> running-config" is not atomic: IOS applies the lines one by one, prints the caret and its
     # message for a refused one (not the line itself) and goes on. NAPALM then rolls back: "configure revert now"
     # under a revert timer, else "configure replace flash:rollback_config.txt force".

@@ -25,6 +25,14 @@ def test_fingerprint_ignores_the_junos_commit_stamp_that_the_confirming_commit_r
     assert rb.fingerprint(pushed) != rb.fingerprint(pushed.replace("r1", "r2"))
 
 
+def test_fingerprint_ignores_the_line_napalms_ios_driver_keeps_for_its_session_only():
+    # read within the push's session (verification) and after it closed (a rollback's check)
+    in_session = "hostname r1\n!\nfile prompt quiet\n!\nvlan 20\n name servers\n"
+    after_close = "hostname r1\n!\nvlan 20\n name servers\n"
+    assert rb.fingerprint(in_session) == rb.fingerprint(after_close)
+    assert rb.fingerprint(in_session) != rb.fingerprint(after_close.replace("vlan 20", "vlan 30"))
+
+
 def test_the_point_is_read_back_from_the_note_it_is_written_in():
     note = note_text(
         "access1",
