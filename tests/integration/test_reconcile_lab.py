@@ -157,3 +157,40 @@ def test_reconcile_without_a_filter_compares_the_devices_with_a_ready_status(lab
     assert {"unready-no-platform", "unready-no-driver", "unready-no-ip"} <= set(lists["skipped"]), run
     assert "unready-offline" not in run.stdout, run
     assert notes_with(lab["api"], trigger) == []
+
+
+# Lines added on the device out of band, which a merge dry run cannot see: one inside a Golden Config
+# compliance feature ("system": its rule covers "ntp server"), one in no feature (no rule covers "ip host").
+EXTRA_NTP = "ntp server 192.0.2.99"
+PROBE = "ip host drift-probe 192.0.2.77"
+
+
+def test_lines_the_intent_does_not_have_are_reported_by_feature_or_as_not_covered_never_removed(lab, trigger):
+    api = lab["api"]
+    with restored(lab, "access2") as ctx:
+        sim_set_running(lab, "access2", ctx["running"].replace("ntp server", f"{PROBE}\n{EXTRA_NTP}\nntp server", 1))
+        drifted = running(lab, "access2")
+
+        check = reconcile(lab, trigger, "-e", "device=access2")
+        assert check.returncode == 0, check
+        # the merge would add nothing: access2 has every intended line
+        assert check.recap("access2") == {"failed": 0, "changed": 0} and check.shows("(no differences)"), check
+        assert check.shows(f"access2:   extra [system] {EXTRA_NTP}"), check
+        assert check.shows(f"access2:   not covered: {PROBE}"), check
+        assert "Golden Config compliance of 1 compared device(s) brought up to date" in check.stdout, check
+        summary, lists = report(check)
+        assert lists["drifted"] == [] and "1 with extra lines, 1 with lines in no compliance feature" in summary
+        assert "extra lines are reported, never removed" in check.stdout, check
+        assert running(lab, "access2") == drifted
+
+        # its note says both, a device in sync with its intent otherwise
+        (note,) = notes_with(api, trigger)
+        assert note.note.startswith("[info]") and EXTRA_NTP in note.note and PROBE in note.note, note.note
+
+        # fail_on_drift counts extra lines; lines in no feature only with fail_on_not_covered
+        strict = reconcile(lab, trigger, "-e", "device=access2", "-e", "fail_on_drift=true")
+        assert strict.returncode != 0, strict
+        # remediate merges what is missing (nothing here) and never removes a line
+        fix = reconcile(lab, trigger, "-e", "device=access2", "-e", "remediate=true")
+        assert fix.returncode == 0 and fix.recap("access2") == {"failed": 0, "changed": 0}, fix
+        assert running(lab, "access2") == drifted, "a remediation removed a line"
