@@ -197,13 +197,14 @@ def body(config):
 
 
 # the platform's hostname line for a name (lab/templates)
-HOSTNAME_LINE = {"nxos1": "hostname {}", "junos1": "host-name {};"}
+HOSTNAME_LINE = {"nxos1": "hostname {}", "junos1": "host-name {};", "ios1": "hostname {}"}
 
 
 @pytest.mark.parametrize("name", sorted(HOSTNAME_LINE))
 def test_an_approved_plan_is_deployed_on_the_other_platforms(lab, approval_hook, name):
-    """The same gate on NX-OS (checkpoint, commit, verification) and Junos (commit confirmed, verified,
-    confirmed): the plan shows the platform's own diff; once Approved it is deployed, Completed, the
+    """The same gate on NX-OS (checkpoint, commit, verification), Junos (commit confirmed, verified,
+    confirmed) and IOS (the archive's revert timer, verified, configure confirm): the plan shows the
+    platform's own diff; once Approved it is deployed, Completed, the
     device renamed, its compliance brought up to date, a rollback point noted."""
     new_name = f"{name}-approved"
     with approval_scenario(lab, approval_hook, name) as ctx:
@@ -212,7 +213,7 @@ def test_an_approved_plan_is_deployed_on_the_other_platforms(lab, approval_hook,
         assert made["status"]["name"] == cp.NOT_APPROVED
         (note,) = notes_on(lab, plan_id)
         assert HOSTNAME_LINE[name].format(new_name) in note["note"], note["note"]
-        # nothing deployed yet (NX-OS and Junos stamp each read with the time: compared without it)
+        # nothing deployed yet (NX-OS, Junos and IOS stamp each read with the time: compared without it)
         assert body(sim_device(lab, name)["running_config"]) == body(ctx["running"])
 
         window = Window(approval_hook)

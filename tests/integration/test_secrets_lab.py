@@ -121,6 +121,10 @@ MIXED = {
         ("Jn0sQ8v2Wm4pX7rT1yK9bL3dF6hG0zC5aE2uI8oP4sR7tY1wV3xN6mB9qZ0jH5kL2", "Ot0hQ8v2Wm4pX7rT1yK9bL3dF6hG0zC5aE2"),
         ("Lab-Seed-JunC0mm", "Other-JunC0mm"),
     ],
+    "ios1": [
+        ("Lab-Seed-IosC0mm", "Other-IosC0mm"),
+        ("$9$LabSeedIos1$Yq4dT0sJrQ3uXQ8o1n0Wq9m3S0QZy0Xw1p6HkM9Fq0T", "$9$OtherIos1$Yq4dT0sJrQ3uXQ8o1n0Wq9m3S0QZ"),
+    ],
 }
 
 
