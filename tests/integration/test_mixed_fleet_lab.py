@@ -275,6 +275,22 @@ def test_junos_management_readdressing_confirms_at_the_new_address(lab, trigger)
     assert wait_for(lambda: sim_device(lab, "junos1")["address"] == "127.0.1.41", timeout=10)
 
 
+def test_ios_management_readdressing_confirms_at_the_new_address(lab, trigger):
+    """The revert timer is the device's, not the session's: committed under it at the old address, the
+    change is verified and confirmed (configure confirm) by a session at the new one."""
+    with restored(lab, "ios1") as ctx:
+        change_primary_ip(
+            ctx["api"], ctx["device"], "127.0.1.62/24", ctx["created_ips"], interface="GigabitEthernet0/0"
+        )
+        run = run_playbook(lab, "ios1", dry_run=False, trigger=trigger)
+        assert assert_ok(run, "ios1")["changed"] == 1
+        assert "moved to its new management address 127.0.1.62" in run.stdout, run
+        state = sim_device(lab, "ios1")
+        assert state["address"] == "127.0.1.62" and state["pending_commit"] is None, state
+        assert "ip address 127.0.1.62 255.255.255.0" in state["startup_config"], "not saved at the new address"
+    assert wait_for(lambda: sim_device(lab, "ios1")["address"] == "127.0.1.61", timeout=10)
+
+
 # --- each platform its own login ------------------------------------------------------------------------
 def test_each_platform_logs_in_with_its_own_login(lab, trigger, tmp_path):
     """The lab's platforms have different passwords, each kept where its Nautobot secrets group says (EOS
