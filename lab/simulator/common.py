@@ -801,6 +801,11 @@ class SshSimulator(Simulator):
         self._release_pending = False
         self._host_key: Any = None
 
+    async def async_remove_device(self, name: str) -> None:
+        dev = self._devices[name]
+        await super().async_remove_device(name)
+        dev.address = "0.0.0.0-removed"  # its sessions (threads of their own) notice and drop
+
     @property
     def open_connections(self) -> int:
         """SSH connections being served (not counting those held for an unresponsive device)."""

@@ -2956,11 +2956,6 @@ class IosSimulator(SshSimulator):
         except ValueError as exc:
             raise ValueError(f"device {name}: running_config: {exc}") from exc
 
-    async def async_remove_device(self, name: str) -> None:
-        dev = self._devices[name]
-        await super().async_remove_device(name)
-        dev.address = "0.0.0.0-removed"  # sessions notice and drop
-
     def _serve_transport(self, dev: Device, transport: paramiko.Transport, local_address: str, peer: tuple) -> None:
         server = _SshServer(self, dev)
         transport.start_server(server=server)

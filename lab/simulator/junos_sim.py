@@ -1847,11 +1847,6 @@ class JunosSimulator(SshSimulator):
         except LoadError as err:
             raise ValueError(f"device {name}: running_config: {self._config_error(err)}") from err
 
-    async def async_remove_device(self, name: str) -> None:
-        dev = self._devices[name]
-        await super().async_remove_device(name)
-        dev.address = "0.0.0.0-removed"  # sessions notice and drop
-
     # -- connections (listeners and threads: SshSimulator) ---------------------------------
     def _serve_transport(self, dev: Device, transport: paramiko.Transport, local_address: str, peer: tuple) -> None:
         server = _SshServer(self, dev)

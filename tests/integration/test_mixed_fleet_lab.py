@@ -178,23 +178,29 @@ def test_rejected_line_leaves_the_device_as_it_was(lab, trigger, name):
             assert "Invalid command" in run.stdout and "rolled back to the checkpoint" in run.stdout, run
 
 
-def test_junos_device_silent_after_the_commit_reverts_by_its_timer(lab, trigger):
-    with restored(lab, "junos1") as ctx:
-        ctx["device"].update({"name": "junos1-renamed"})
-        before = running(lab, "junos1")
-        sim_faults(lab, "junos1", fail_after_commit=True)
+@pytest.mark.parametrize("name", ["ios1", "junos1"])
+def test_device_silent_after_the_commit_reverts_by_its_timer(lab, trigger, name):
+    """Junos's commit confirmed and IOS's revert timer: the lab's minute lasts 10 s, so the device, silent
+    after the commit, goes back to its configuration by itself within about that."""
+    new = f"{name}-renamed"
+    with restored(lab, name) as ctx:
+        ctx["device"].update({"name": new})
+        before = running(lab, name)
+        sim_faults(lab, name, fail_after_commit=True)
         run = run_playbook(
             lab,
-            "junos1-renamed",
+            new,
             dry_run=False,
             trigger=trigger,
             extra={"provision_commit_confirm_seconds": 60, "provision_napalm_timeout": 3},
         )
-        assert run.recap("junos1-renamed")["failed"] == 1, run
+        assert run.recap(new)["failed"] == 1, run
         assert "commit-confirm timer" in run.stdout, run
-        # the lab's Junos minute is 10 s: the timer ends within about that
-        assert wait_for(lambda: sim_device(lab, "junos1")["pending_commit"] is None, timeout=40)
-        assert running(lab, "junos1") == before, "the commit confirmed timer did not revert"
+        assert wait_for(lambda: sim_device(lab, name)["pending_commit"] is None, timeout=40)
+        # IOS archived the configuration when its timer started, after NAPALM's own "file prompt quiet"
+        # (for its file copies): the revert restores that line too, as a real IOS does
+        after = [line for line in running(lab, name) if not (name == "ios1" and line == "file prompt quiet")]
+        assert after == before, "the timer did not revert the commit"
 
 
 def test_junos_timer_is_rounded_up_to_whole_minutes_and_the_run_says_so(lab, trigger):
@@ -206,28 +212,6 @@ def test_junos_timer_is_rounded_up_to_whole_minutes_and_the_run_says_so(lab, tri
         assert assert_ok(run, "junos1-renamed")["changed"] == 1
         assert "commit_confirm_seconds 90 was rounded up to 120 s (2 min)" in run.stdout, run
         assert sim_device(lab, "junos1")["pending_commit"] is None
-
-
-def test_ios_device_silent_after_the_commit_reverts_by_its_revert_timer(lab, trigger):
-    with restored(lab, "ios1") as ctx:
-        ctx["device"].update({"name": "ios1-renamed"})
-        before = running(lab, "ios1")
-        sim_faults(lab, "ios1", fail_after_commit=True)
-        run = run_playbook(
-            lab,
-            "ios1-renamed",
-            dry_run=False,
-            trigger=trigger,
-            extra={"provision_commit_confirm_seconds": 60, "provision_napalm_timeout": 3},
-        )
-        assert run.recap("ios1-renamed")["failed"] == 1, run
-        assert "commit-confirm timer" in run.stdout, run
-        # the lab's IOS minute is 10 s: the archive's revert timer ends within about that
-        assert wait_for(lambda: sim_device(lab, "ios1")["pending_commit"] is None, timeout=40)
-        # IOS archived the configuration when the timer started, after NAPALM's own "file prompt quiet"
-        # (its file copies): the revert restores that line too, as a real IOS does
-        after = running(lab, "ios1")
-        assert [ln for ln in after if ln != "file prompt quiet"] == before, "the revert timer did not restore it"
 
 
 def test_nxos_device_silent_after_the_commit_is_reported_not_rolled_back(lab, trigger):
@@ -264,31 +248,23 @@ def test_nxos_management_readdressing_is_refused_unless_the_user_opts_in(lab, tr
     assert wait_for(lambda: sim_device(lab, "nxos1")["address"] == "127.0.1.51", timeout=10)
 
 
-def test_junos_management_readdressing_confirms_at_the_new_address(lab, trigger):
-    with restored(lab, "junos1") as ctx:
-        change_primary_ip(ctx["api"], ctx["device"], "127.0.1.42/24", ctx["created_ips"], interface="fxp0")
-        run = run_playbook(lab, "junos1", dry_run=False, trigger=trigger)
-        assert assert_ok(run, "junos1")["changed"] == 1
-        assert "moved to its new management address 127.0.1.42" in run.stdout, run
-        state = sim_device(lab, "junos1")
-        assert state["address"] == "127.0.1.42" and state["pending_commit"] is None
-    assert wait_for(lambda: sim_device(lab, "junos1")["address"] == "127.0.1.41", timeout=10)
-
-
-def test_ios_management_readdressing_confirms_at_the_new_address(lab, trigger):
-    """The revert timer is the device's, not the session's: committed under it at the old address, the
-    change is verified and confirmed (configure confirm) by a session at the new one."""
-    with restored(lab, "ios1") as ctx:
-        change_primary_ip(
-            ctx["api"], ctx["device"], "127.0.1.62/24", ctx["created_ips"], interface="GigabitEthernet0/0"
-        )
-        run = run_playbook(lab, "ios1", dry_run=False, trigger=trigger)
-        assert assert_ok(run, "ios1")["changed"] == 1
-        assert "moved to its new management address 127.0.1.62" in run.stdout, run
-        state = sim_device(lab, "ios1")
-        assert state["address"] == "127.0.1.62" and state["pending_commit"] is None, state
-        assert "ip address 127.0.1.62 255.255.255.0" in state["startup_config"], "not saved at the new address"
-    assert wait_for(lambda: sim_device(lab, "ios1")["address"] == "127.0.1.61", timeout=10)
+@pytest.mark.parametrize(
+    ("name", "old", "new"), [("ios1", "127.0.1.61", "127.0.1.62"), ("junos1", "127.0.1.41", "127.0.1.42")]
+)
+def test_management_readdressing_confirms_at_the_new_address(lab, trigger, name, old, new):
+    """Committed under commit-confirm at the old address, verified and confirmed by a session at the new
+    one: Junos after the old session drops with the commit; IOS's revert timer is the device's, not the
+    session's (configure confirm from the new session), and the configuration is saved there."""
+    with restored(lab, name) as ctx:
+        change_primary_ip(ctx["api"], ctx["device"], f"{new}/24", ctx["created_ips"], interface=PLATFORMS[name][1])
+        run = run_playbook(lab, name, dry_run=False, trigger=trigger)
+        assert assert_ok(run, name)["changed"] == 1
+        assert f"moved to its new management address {new}" in run.stdout, run
+        state = sim_device(lab, name)
+        assert state["address"] == new and state["pending_commit"] is None, state
+        if name == "ios1":
+            assert f"ip address {new} 255.255.255.0" in state["startup_config"], "not saved at the new address"
+    assert wait_for(lambda: sim_device(lab, name)["address"] == old, timeout=10)
 
 
 # --- each platform its own login ------------------------------------------------------------------------
