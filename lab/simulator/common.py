@@ -47,6 +47,7 @@ import time
 from collections.abc import Callable
 from typing import Any, ClassVar
 
+import paramiko
 from aiohttp import web
 
 LOG = logging.getLogger("sim")
@@ -772,12 +773,36 @@ _HOST_KEY_LOCK = threading.Lock()
 
 def host_key():
     """The simulators' SSH host key: ECDSA P-256, made in memory once per process (never written)."""
-    import paramiko  # only the SSH platforms need it
-
     with _HOST_KEY_LOCK:
         if not _HOST_KEY:
             _HOST_KEY.append(paramiko.ECDSAKey.generate(bits=256))
         return _HOST_KEY[0]
+
+
+class SshLogin(paramiko.ServerInterface):
+    """The server side of an SSH platform's connection: password login against the simulator's one
+    account (a failure is logged, never the password), session channels only. A platform's subclass says
+    which channel requests it takes (a subsystem, a shell, an exec) and what they start."""
+
+    def __init__(self, sim: Simulator, dev: SimDevice):
+        self.sim = sim
+        self.dev = dev
+        self.user: str | None = None
+
+    def get_allowed_auths(self, username: str) -> str:
+        return "password"
+
+    def check_auth_password(self, username: str, password: str) -> int:
+        if self.sim.authorized(username, password):
+            self.user = username
+            return paramiko.AUTH_SUCCESSFUL
+        self.dev.log.info("%s: SSH authentication failed for user %s", self.dev.name, username[:32])
+        return paramiko.AUTH_FAILED
+
+    def check_channel_request(self, kind: str, chanid: int) -> int:
+        if kind == "session":
+            return paramiko.OPEN_SUCCEEDED
+        return paramiko.OPEN_FAILED_ADMINISTRATIVELY_PROHIBITED
 
 
 class SshSimulator(Simulator):

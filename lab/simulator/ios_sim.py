@@ -32,7 +32,7 @@ from typing import Any, NamedTuple
 
 import paramiko
 
-from lab.simulator.common import SimDevice, SshSimulator
+from lab.simulator.common import SimDevice, SshLogin, SshSimulator
 
 LOG = logging.getLogger("ios_sim")
 
@@ -2841,29 +2841,12 @@ class ScpSession:
         return 0
 
 
-class _SshServer(paramiko.ServerInterface):
+class _SshServer(SshLogin):
     def __init__(self, sim: IosSimulator, dev: Device):
-        self.sim = sim
-        self.dev = dev
-        self.user: str | None = None
+        super().__init__(sim, dev)
         self.kind: str | None = None
         self.command = ""
         self.ready = threading.Event()
-
-    def get_allowed_auths(self, username: str) -> str:
-        return "password"
-
-    def check_auth_password(self, username: str, password: str) -> int:
-        if self.sim.authorized(username, password):
-            self.user = username
-            return paramiko.AUTH_SUCCESSFUL
-        LOG.info("%s: SSH authentication failed for user %s", self.dev.name, username[:32])
-        return paramiko.AUTH_FAILED
-
-    def check_channel_request(self, kind: str, chanid: int) -> int:
-        if kind == "session":
-            return paramiko.OPEN_SUCCEEDED
-        return paramiko.OPEN_FAILED_ADMINISTRATIVELY_PROHIBITED
 
     def check_channel_pty_request(self, *args: Any) -> bool:
         return True

@@ -28,7 +28,7 @@ from xml.sax.saxutils import escape
 import paramiko
 from lxml import etree
 
-from lab.simulator.common import SimDevice, SshSimulator, host_key  # noqa: F401 - host_key: re-exported
+from lab.simulator.common import SimDevice, SshLogin, SshSimulator, host_key  # noqa: F401 - host_key: re-exported
 
 LOG = logging.getLogger("junos_sim")
 
@@ -1727,28 +1727,11 @@ def _set_lines(nodes: list[Node], prefix: str = "set") -> str:
 # ---------------------------------------------------------------------------------------------
 # SSH server side
 # ---------------------------------------------------------------------------------------------
-class _SshServer(paramiko.ServerInterface):
+class _SshServer(SshLogin):
     def __init__(self, sim: JunosSimulator, dev: Device):
-        self.sim = sim
-        self.dev = dev
-        self.user: str | None = None
+        super().__init__(sim, dev)
         self.netconf = threading.Event()
         self.channel_id: int | None = None
-
-    def get_allowed_auths(self, username: str) -> str:
-        return "password"
-
-    def check_auth_password(self, username: str, password: str) -> int:
-        if self.sim.authorized(username, password):
-            self.user = username
-            return paramiko.AUTH_SUCCESSFUL
-        LOG.info("%s: authentication failed for user %s", self.dev.name, username[:32])
-        return paramiko.AUTH_FAILED
-
-    def check_channel_request(self, kind: str, chanid: int) -> int:
-        if kind == "session":
-            return paramiko.OPEN_SUCCEEDED
-        return paramiko.OPEN_FAILED_ADMINISTRATIVELY_PROHIBITED
 
     def check_channel_subsystem_request(self, channel: paramiko.Channel, name: str) -> bool:
         if name == "netconf":
