@@ -270,12 +270,12 @@ def test_management_readdressing_confirms_at_the_new_address(lab, trigger, name,
 # --- each platform its own login ------------------------------------------------------------------------
 def test_each_platform_logs_in_with_its_own_login(lab, trigger, tmp_path):
     """The lab's platforms have different passwords, each kept where its Nautobot secrets group says (EOS
-    the environment's NAPALM_PASSWORD, NX-OS a text file, Junos an environment variable of its own): one
-    run reaches all three. A wrong Junos password (the environment variable) fails Junos alone, naming
+    the environment's NAPALM_PASSWORD, NX-OS and IOS each a text file, Junos an environment variable of its
+    own): one run reaches all four. A wrong Junos password (the environment variable) fails Junos alone, naming
     where the login came from; an inventory password for nxos1 wins over its secrets group."""
-    names = ["access1", "nxos1", "junos1"]
+    names = ["access1", "nxos1", "junos1", "ios1"]
     passwords = lab["device_passwords"]
-    assert len(set(passwords.values())) == 3, "the lab's platforms share a password"
+    assert len(set(passwords.values())) == len(passwords) == 4, "the lab's platforms share a password"
 
     run = run_playbook(lab, names, trigger=trigger)
     for name in names:
@@ -287,7 +287,7 @@ def test_each_platform_logs_in_with_its_own_login(lab, trigger, tmp_path):
     assert_failed(bad_env, "junos1", "device_authentication")
     # (the lab's username is "sotsync", masked as a word wherever it shows, the group's name too)
     assert "lab Juniper Junos login' (access type Generic, environment-variable))" in bad_env.stdout, bad_env
-    assert bad_env.recap("access1")["failed"] == 0 and bad_env.recap("nxos1")["failed"] == 0, bad_env
+    assert [bad_env.recap(n)["failed"] for n in ("access1", "nxos1", "ios1")] == [0, 0, 0], bad_env
     assert wrong not in bad_env.stdout
 
     inventory = tmp_path / "inventory.yml"
