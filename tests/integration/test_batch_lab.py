@@ -46,11 +46,14 @@ def test_job_render_is_exactly_the_on_demand_render_for_every_lab_device(lab):
 
 
 def hostname_diff(driver, old, new):
-    """The lines a rename shows in each platform's diff (NX-OS: NAPALM lists the lines to add only)."""
+    """The lines a rename shows in each platform's diff (NX-OS: NAPALM lists the lines to add only; IOS: its
+    incremental diffs mark the lines to add, the replaced value is not shown)."""
     if driver == "juniper_junos":
         return [f"-  host-name {old};", f"+  host-name {new};"]
     if driver == "cisco_nxos":
         return [f"hostname {new}"]
+    if driver == "cisco_ios":
+        return [f"+hostname {new}"]
     return [f"-hostname {old}", f"+hostname {new}"]
 
 
@@ -69,7 +72,7 @@ def test_a_filter_selects_a_whole_site(lab):
 
 
 def test_a_bulk_edit_is_provisioned_once_per_device_in_few_runs(lab):
-    """One bulk PATCH renames the three ready devices: the first is provisioned at once (lone), the
+    """One bulk PATCH renames the ready devices (every platform's): the first is provisioned at once (lone), the
     others in one batch; every device exactly once, on its new name; nothing runs afterwards (counted
     at the daemon's definite end, ``settle``)."""
     api = lab["api"]
