@@ -779,6 +779,34 @@ def host_key():
         return _HOST_KEY[0]
 
 
+class SessionDropped(Exception):
+    """A session thread must end without an answer (the connection dropped)."""
+
+
+class SessionFaults:
+    """The faults as a session thread of an SSH platform meets them before it answers. A subclass has
+    ``sim``, ``dev`` and, when the session is bound to the address it was opened on, ``local_address``."""
+
+    local_address: str | None = None  # None: the session does not end when the device moves
+
+    def _hold(self) -> None:
+        """``unresponsive``: never answer (when the fault is lifted, drop the connection). A session on an
+        address the device left gets no answer either."""
+        dev = self.dev
+        if dev.unresponsive:
+            while dev.unresponsive and not self.sim.stopping:
+                time.sleep(0.05)
+            raise SessionDropped
+        if self.local_address is not None and self.local_address != dev.address:
+            raise SessionDropped
+
+    def _pause(self) -> None:
+        """Before an answer: ``unresponsive`` (hold) and ``delay`` (slow answers)."""
+        self._hold()
+        if self.dev.delay > 0:
+            time.sleep(self.dev.delay)
+
+
 class SshLogin(paramiko.ServerInterface):
     """The server side of an SSH platform's connection: password login against the simulator's one
     account (a failure is logged, never the password), session channels only. A platform's subclass says

@@ -32,7 +32,7 @@ from typing import Any, NamedTuple
 
 import paramiko
 
-from lab.simulator.common import SimDevice, SshLogin, SshSimulator
+from lab.simulator.common import SessionDropped, SessionFaults, SimDevice, SshLogin, SshSimulator
 
 LOG = logging.getLogger("ios_sim")
 
@@ -2641,11 +2641,10 @@ class Cli:
 # ---------------------------------------------------------------------------------------------
 # SSH: the shell session, the SCP sink/source, the server interface
 # ---------------------------------------------------------------------------------------------
-class _Dropped(Exception):
-    """The session must end without an answer (connection dropped)."""
+_Dropped = SessionDropped  # the session ends without an answer (connection dropped)
 
 
-class ShellSession:
+class ShellSession(SessionFaults):
     """An SSH shell channel with a pty: echo, line editing, the CLI, faults."""
 
     def __init__(self, sim: IosSimulator, dev: Device, channel: paramiko.Channel, user: str, local_address: str, peer):
@@ -2729,24 +2728,8 @@ class ShellSession:
             raise _Dropped
         self.dev.take_silence()
 
-    def _hold(self) -> None:
-        """``unresponsive``: never answer (when the fault is lifted, drop the connection). A session on an
-        address the device left gets no answer either."""
-        dev = self.dev
-        if dev.unresponsive:
-            while dev.unresponsive and not self.sim.stopping:
-                time.sleep(0.05)
-            raise _Dropped
-        if self.local_address != dev.address:
-            raise _Dropped
 
-    def _pause(self) -> None:
-        self._hold()
-        if self.dev.delay > 0:
-            time.sleep(self.dev.delay)
-
-
-class ScpSession:
+class ScpSession(SessionFaults):
     """``scp -t <path>`` (a file sent to the device) and ``scp -f <path>`` (a file read from it) on an
     SSH exec channel, writing to and reading from flash."""
 
@@ -2793,15 +2776,6 @@ class ScpSession:
             with contextlib.suppress(Exception):
                 self.chan.send_exit_status(status)
                 self.chan.close()
-
-    def _pause(self) -> None:
-        dev = self.dev
-        if dev.unresponsive:
-            while dev.unresponsive and not self.sim.stopping:
-                time.sleep(0.05)
-            raise _Dropped
-        if dev.delay > 0:
-            time.sleep(dev.delay)
 
     def _sink(self, target: Path) -> int:
         self.chan.sendall(b"\0")

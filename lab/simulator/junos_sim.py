@@ -28,7 +28,7 @@ from xml.sax.saxutils import escape
 import paramiko
 from lxml import etree
 
-from lab.simulator.common import SimDevice, SshLogin, SshSimulator, host_key  # noqa: F401 - host_key: re-exported
+from lab.simulator.common import SessionDropped, SessionFaults, SimDevice, SshLogin, SshSimulator, host_key  # noqa: F401 - host_key: re-exported
 
 LOG = logging.getLogger("junos_sim")
 
@@ -1275,8 +1275,7 @@ class Device(SimDevice):
 # ---------------------------------------------------------------------------------------------
 # NETCONF session (one SSH channel)
 # ---------------------------------------------------------------------------------------------
-class _Dropped(Exception):
-    """The session must end without an answer (connection dropped)."""
+_Dropped = SessionDropped  # the session ends without an answer (connection dropped)
 
 
 def _local(elem: etree._Element) -> str:
@@ -1303,7 +1302,7 @@ _CHUNK = re.compile(rb"\s*\n#(#|[1-9]\d{0,9})\n")
 _CHUNK_START = re.compile(rb"\s*\n#")
 
 
-class NetconfSession:
+class NetconfSession(SessionFaults):
     def __init__(self, sim: JunosSimulator, dev: Device, channel: paramiko.Channel, user: str, local_address: str):
         self.sim = sim
         self.dev = dev
@@ -1392,23 +1391,6 @@ class NetconfSession:
             with contextlib.suppress(Exception):
                 self.chan.close()
             LOG.debug("%s: session %d ended", dev.name, self.sid)
-
-    def _hold(self) -> None:
-        """``unresponsive``: never answer (when the fault is lifted, drop the connection). A session
-        on an address the device left gets no answer either."""
-        dev = self.dev
-        if dev.unresponsive:
-            while dev.unresponsive and not self.sim.stopping:
-                time.sleep(0.05)
-            raise _Dropped
-        if self.local_address != dev.address:
-            raise _Dropped
-
-    def _pause(self) -> None:
-        """Before an answer: faults ``unresponsive`` (hold) and ``delay`` (slow answers)."""
-        self._hold()
-        if self.dev.delay > 0:
-            time.sleep(self.dev.delay)
 
     def handle(self, raw: bytes) -> str | None:
         dev = self.dev
