@@ -102,12 +102,9 @@ class Ios(Platform):
         driver.device.save_config()
         return "saved to startup-config at its new address (the commit's own write memory went to the old one)"
 
-    # --- the device's own error messages ------------------------------------------------------
-    def rejected_line(self, message, intent=None):
-        """IOS does not repeat the refused line in the output of ``copy <file> running-config``: only a caret
-        under the column of the refused word and ``% Invalid input detected at '^' marker.``. Only a message that
-        quotes an intended line names it (the generic rule); otherwise None."""
-        return super(Ios, self).rejected_line(message, intent)
+    # The device's own error messages: IOS does not repeat the refused line in the output of "copy <file>
+    # running-config", only a caret under the refused word and "% Invalid input detected at '^' marker.", so
+    # the generic rejected_line applies (a message that quotes an intended line names it; otherwise None).
 
     # --- the driver's exceptions --------------------------------------------------------------
     def classify(self, exc, host, where, text):
