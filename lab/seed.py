@@ -377,16 +377,27 @@ CONFIG_REPLACES = {
 }
 
 
+# Golden Config remediation settings (hier_config makes the commands that bring a feature to its intent: the
+# "no ..." of each extra line): EOS only. The other platforms have none, so a remediation plan is not filed
+# for them and the run says why (a lab case of its own).
+REMEDIATION_PLATFORMS = (PLATFORM_EOS,)
+
+
 def compliance_rules(api: pynautobot.api, log: Log = print) -> None:
     """Golden Config compliance features and CLI rules for each lab platform (what its template sets),
-    and its config replace rules for the backups."""
+    its config replace rules for the backups, and its remediation settings (``REMEDIATION_PLATFORMS``, whose
+    rules have config remediation on)."""
     gc = api.plugins.golden_config
     for platform_name, replaces in CONFIG_REPLACES.items():
         platform = api.dcim.platforms.get(name=platform_name)
         for name, (regex, replace) in replaces.items():
             _ensure(gc.config_replace, {"name": name}, {"platform": platform.id}, {"regex": regex, "replace": replace})
+    for platform_name in REMEDIATION_PLATFORMS:
+        platform = api.dcim.platforms.get(name=platform_name)
+        _ensure(gc.remediation_setting, {"platform": platform.id}, {"remediation_type": "hierconfig"})
     for platform_name, rules in COMPLIANCE_RULES.items():
         platform = api.dcim.platforms.get(name=platform_name)
+        remediation = platform_name in REMEDIATION_PLATFORMS
         for name, sections in rules.items():
             feature = _ensure(gc.compliance_feature, {"name": name}, {"slug": name})
             rule = gc.compliance_rule.get(feature=feature.id, platform=platform.id)
@@ -398,10 +409,11 @@ def compliance_rules(api: pynautobot.api, log: Log = print) -> None:
                     config_type="cli",
                     config_ordered=False,
                     match_config=match,
+                    config_remediation=remediation,
                 )
                 log(f"compliance rule {name} ({platform_name}) created")
-            elif rule.match_config != match:
-                rule.update({"match_config": match})
+            elif rule.match_config != match or bool(rule.config_remediation) != remediation:
+                rule.update({"match_config": match, "config_remediation": remediation})
 
 
 def golden_config(

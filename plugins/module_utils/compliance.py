@@ -120,7 +120,7 @@ def summary_line(report):
 
 FEATURES_QUERY = """
 query ($devices: [String]) {
-  config_compliances(device: $devices) { compliance device { id } rule { feature { name } } }
+  config_compliances(device: $devices) { compliance device { id } rule { feature { id name } } }
 }
 """
 
@@ -285,7 +285,7 @@ def after_commit(client, params, check_mode, results, progress=None, intended_fr
 COMPLIANCE_QUERY = """
 query ($devices: [String]) {
   config_compliances(device: $devices) {
-    compliance ordered missing extra remediation device { id } rule { feature { name } }
+    compliance ordered missing extra remediation device { id } rule { feature { id name } }
   }
 }
 """

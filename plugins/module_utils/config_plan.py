@@ -9,6 +9,10 @@ intended configuration goes in between ``{% raw %}`` and ``{% endraw %}``, and w
 stored is compared with it line by line (``normalised_lines``: Jinja drops a trailing newline).
 The plan is found by its device and the job result that made it (``plan_result_id``).
 
+A ``remediation`` plan (``create_remediation_plan``) is Golden Config's own: the job joins the
+``remediation`` of the device's compliance records of the features it is given (the commands its
+remediation settings, hier_config, make from the ``extra`` and ``missing`` lines).
+
 Statuses (Golden Config creates them): Not Approved (a new plan), Approved, In Progress, Completed,
 Failed. An engineer approves a plan in Nautobot; ``plan_deploy`` deploys only an Approved one.
 """
@@ -37,6 +41,11 @@ IN_PROGRESS = "In Progress"
 COMPLETED = "Completed"
 FAILED = "Failed"
 STALE_NOTE = "stale: the device's intended configuration changed since this plan was made"
+REMEDIATION = "remediation"
+REMEDIATION_STALE_NOTE = (
+    "stale: Golden Config's remediation of the device's compliance features changed since this plan was made "
+    "(the device or its intent changed): file a fresh one (reconcile -e remediation_plans=true)"
+)
 _RAW_END = "{% endraw %}"
 
 
@@ -68,7 +77,8 @@ def _name_of(value):
 
 
 def plan_summary(plan):
-    """``{id, status, device: {id, name}, config_set, plan_type, change_control_id}`` of a plan read at depth 1."""
+    """``{id, status, device: {id, name}, config_set, plan_type, change_control_id, features}`` of a plan read at
+    depth 1 (``features``: the names of its compliance features, for a plan made from them)."""
     device = plan.get("device")
     if isinstance(device, dict):
         device_ref = {"id": str(device.get("id")), "name": device.get("name") or device.get("display")}
@@ -81,6 +91,7 @@ def plan_summary(plan):
         "config_set": plan.get("config_set") or "",
         "plan_type": plan.get("plan_type"),
         "change_control_id": plan.get("change_control_id"),
+        "features": sorted(str(_name_of(f)) for f in plan.get("feature") or []),
     }
 
 
@@ -130,24 +141,9 @@ def note_on_plan(client, plan_id, kind, text):
     return client.create_note(plan_id, kind, text, object_type=PLAN_OBJECT_TYPE)
 
 
-def create_plan(client, device_id, device_name, config, note=None, change_control_id=CHANGE_CONTROL_ID):
-    """File a manual config plan for the device whose config set is ``config``; return ``(plan_id, warnings)``.
-
-    Its status is Golden Config's default for a new plan (Not Approved). ``note`` (Markdown), when given,
-    is written on the plan; a note that cannot be written is a warning. A plan whose config set is not
-    ``config`` (Golden Config rendered the commands otherwise) is set Failed, so that nobody approves
-    it, and ``PlanError`` is raised.
-    """
-    result = client.run_job(
-        PLAN_JOB,
-        {
-            "plan_type": "manual",
-            "commands": manual_commands(config),
-            "device": [str(device_id)],
-            "change_control_id": change_control_id,
-            "change_control_url": "",
-        },
-    )
+def _run_plan_job(client, data, device_id, device_name):
+    """Golden Config's "Generate Config Plans" job for one device; the plan it filed (``plan_summary``)."""
+    result = client.run_job(PLAN_JOB, dict(data, device=[str(device_id)]))
     state = ((result or {}).get("status") or {}).get("value")
     job_id = (result or {}).get("id")
     if state != "SUCCESS":
@@ -166,21 +162,79 @@ def create_plan(client, device_id, device_name, config, note=None, change_contro
             ),
             job_result_id=job_id,
         )
-    plan = plan_summary(plans[0])
+    return plan_summary(plans[0])
+
+
+def _refuse_unlike(client, plan, device_name, why):
+    """A plan that does not hold what was asked for is set Failed, so that nobody approves it: ``PlanError``."""
+    try:
+        set_status(client, plan["id"], FAILED)
+    except ProvisionError:
+        pass  # the error below says it all
+    raise PlanError(
+        "Config plan {0} for {1} {2}; the plan was set Failed".format(plan["id"], device_name, why),
+        plan_id=plan["id"],
+    )
+
+
+def _note_warnings(client, plan_id, note):
+    if not note:
+        return []
+    try:
+        note_on_plan(client, plan_id, "info", note)
+    except ProvisionError as exc:
+        return ["Could not write the note on config plan {0}: {1}".format(plan_id, exc.message)]
+    return []
+
+
+def create_plan(client, device_id, device_name, config, note=None, change_control_id=CHANGE_CONTROL_ID):
+    """File a manual config plan for the device whose config set is ``config``; return ``(plan_id, warnings)``.
+
+    Its status is Golden Config's default for a new plan (Not Approved). ``note`` (Markdown), when given,
+    is written on the plan; a note that cannot be written is a warning. A plan whose config set is not
+    ``config`` (Golden Config rendered the commands otherwise) is set Failed, so that nobody approves
+    it, and ``PlanError`` is raised.
+    """
+    data = {
+        "plan_type": "manual",
+        "commands": manual_commands(config),
+        "change_control_id": change_control_id,
+        "change_control_url": "",
+    }
+    plan = _run_plan_job(client, data, device_id, device_name)
     if not same_config(plan["config_set"], config):
-        try:
-            set_status(client, plan["id"], FAILED)
-        except ProvisionError:
-            pass  # the error below says it all; the plan's config set differs from the intent anyway
-        raise PlanError(
-            "Config plan {0} for {1} does not hold the intended configuration Golden Config was given (its "
-            "rendering of the commands differs); the plan was set Failed".format(plan["id"], device_name),
-            plan_id=plan["id"],
+        _refuse_unlike(
+            client, plan, device_name, "does not hold the intended configuration Golden Config was given (its "
+            "rendering of the commands differs)"
         )
-    warnings = []
-    if note:
-        try:
-            note_on_plan(client, plan["id"], "info", note)
-        except ProvisionError as exc:
-            warnings.append("Could not write the note on config plan {0}: {1}".format(plan["id"], exc.message))
-    return plan["id"], warnings
+    return plan["id"], _note_warnings(client, plan["id"], note)
+
+
+def same_lines(one, other):
+    """Whether two configurations hold the same lines once normalised, in any order (a remediation plan joins
+    its features' remediation in Golden Config's order of the features)."""
+    return sorted(normalised_lines(one)) == sorted(normalised_lines(other))
+
+
+def create_remediation_plan(
+    client, device_id, device_name, feature_ids, expected, change_control_id=CHANGE_CONTROL_ID
+):
+    """File Golden Config's remediation plan of the device for the compliance features ``feature_ids``; return
+    its ``plan_summary`` (status Not Approved).
+
+    ``expected`` is the features' remediation as read from the device's compliance records: a plan holding
+    other lines (its compliance changed in between) is set Failed and ``PlanError`` is raised.
+    """
+    data = {
+        "plan_type": REMEDIATION,
+        "feature": [str(f) for f in feature_ids],
+        "change_control_id": change_control_id,
+        "change_control_url": "",
+    }
+    plan = _run_plan_job(client, data, device_id, device_name)
+    if not same_lines(plan["config_set"], expected):
+        _refuse_unlike(
+            client, plan, device_name, "does not hold the remediation read from its compliance (its compliance "
+            "changed meanwhile)"
+        )
+    return plan

@@ -615,18 +615,25 @@ def _verify(driver, intent, host, pending, seconds, result, platform):
         ) from exc
     result.after_running = running
     missing = platform.missing_lines(intent, running)
-    if missing:
+    present = platform.still_present(intent, running)
+    if missing or present:
         if _try_rollback(driver):
             how, rolled_back = "was rolled back to %s" % platform.rollback_point, "rollback"
         elif pending:
             how, rolled_back = "is left to the commit-confirm timer (rollback failed)", "timer"
         else:
             how, rolled_back = "was NOT rolled back (rollback failed): check the device", False
+        if missing:
+            lacks = "lacks {0} intended line(s), e.g. {1!r}".format(len(missing), missing[0])
+        else:
+            lacks = "still has {0} line(s) the config set removes (its \"no\" lines), e.g. {1!r}".format(
+                len(present), present[0]
+            )
         raise CommitVerificationFailed(
-            "After the commit the running configuration of {0} lacks {1} intended line(s), e.g. {2!r}; the "
-            "change {3}".format(host, len(missing), missing[0], how),
+            "After the commit the running configuration of {0} {1}; the change {2}".format(host, lacks, how),
             host=host,
             missing_lines=missing[:20],
+            still_present_lines=present[:20],
             rolled_back=rolled_back,
             config_diff=result.diff,
         )

@@ -21,7 +21,7 @@ playbook) reports those lines from two sources:
 
 A device Golden Config could not back up or check is reported with why, never as one without extra lines.
 Extra lines are reported, never removed: a merge only adds lines, and removing them needs an approval
-(remediation config plans, to come). Every configuration line here goes through ``masking.mask``.
+(``remediation.file_plans``: Golden Config remediation config plans). Every configuration line here goes through ``masking.mask``.
 Plain logic on decoded data; no Ansible import.
 """
 
@@ -36,8 +36,8 @@ from ansible_collections.sotsync.nautobot.plugins.module_utils import masking
 # Lines shown per feature and of the lines in no feature, in summaries, notes and printed lines.
 SHOWN = 20
 NOT_REMOVED = (
-    "extra lines are reported, never removed: a merge only adds lines, and removing them needs an approval "
-    "(remediation config plans, to come)"
+    "extra lines are reported, never removed by a merge: removing them needs an approval (reconcile -e "
+    "remediation_plans=true files Golden Config remediation config plans)"
 )
 NOT_COVERED = "not covered by any Golden Config compliance feature"
 

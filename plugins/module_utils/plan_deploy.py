@@ -14,7 +14,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.sotsync.nautobot.plugins.module_utils import compliance
+from ansible_collections.sotsync.nautobot.plugins.module_utils import compliance, drift
 from ansible_collections.sotsync.nautobot.plugins.module_utils import config_plan as plans
 from ansible_collections.sotsync.nautobot.plugins.module_utils.batch import run_batch
 from ansible_collections.sotsync.nautobot.plugins.module_utils.credentials import CredentialResolver, no_login_error
@@ -39,6 +39,39 @@ from ansible_collections.sotsync.nautobot.plugins.module_utils.provision import 
 )
 from ansible_collections.sotsync.nautobot.plugins.module_utils.readdress import previous_hosts_from
 from ansible_collections.sotsync.nautobot.plugins.module_utils.readiness import check_readiness
+
+
+def device_login(params, resolver, device):
+    """``(login, scrubber)`` of a device read from Nautobot: its NAPALM login (inventory, its secrets group, the
+    global options; None for an unready device: ``provision_one`` refuses it) and the run's scrubber. Raises
+    ``MissingCredentials`` for a ready device without one."""
+    verdict = check_readiness(device, params.get("ready_statuses") or DEFAULT_READY_STATUSES)
+    login = None
+    if verdict.ready:
+        resolution = resolver.resolve(
+            device, verdict.napalm_driver, merged_optional_args(device, params.get("optional_args"))
+        )
+        if resolution.login is None:
+            raise no_login_error([resolution], resolver)
+        login = resolution.login
+    return login, resolver.scrubber([params.get("nautobot_token")])
+
+
+def dry_run_config(params, client, device, intent, driver_factory=make_driver, log=None, login=None, scrubber=None):
+    """A dry run of ``intent`` (an ``Intent``) on the device, as ``provision_one`` makes it (no note written):
+    its result, or raises."""
+    return provision_one(
+        device,
+        dict(params, dry_run=True, notes=False),
+        True,
+        lambda _device_id, _name: intent,
+        lambda *_args: None,
+        driver_factory,
+        log,
+        previous_hosts=lambda dev, host: previous_hosts_from(client, dev, host),
+        login=login,
+        scrubber=scrubber,
+    )
 
 
 def fresh_plan(params, client, device_id, driver_factory=make_driver, log=None, trigger=None):
@@ -158,24 +191,20 @@ class PlanDeployment(object):
         self.base["device"] = self.label
 
     def resolve_login(self):
-        """The device's NAPALM login (inventory, its secrets group, the global options); an unready device
-        has none to look for: ``provision_one`` refuses it in ``deploy``, as before."""
-        params = self.params
-        verdict = check_readiness(self.device, params.get("ready_statuses") or DEFAULT_READY_STATUSES)
-        if verdict.ready:
-            resolution = self.resolver.resolve(
-                self.device, verdict.napalm_driver, merged_optional_args(self.device, params.get("optional_args"))
-            )
-            if resolution.login is None:
-                error = no_login_error([resolution], self.resolver)
-                error.details.update(self.base)
-                raise error
-            self.login = resolution.login
-        self.scrubber = self.resolver.scrubber([params.get("nautobot_token")])
+        """The device's NAPALM login (``device_login``); an unready device has none to look for:
+        ``provision_one`` refuses it in ``deploy``, as before."""
+        try:
+            self.login, self.scrubber = device_login(self.params, self.resolver, self.device)
+        except ProvisionError as error:
+            error.details.update(self.base)
+            raise
 
     def check_still_current(self):
         """The device's intent rendered now must be the plan's config set; else the plan is stale (live: set
         Failed with a note, and a fresh plan filed) and refused."""
+        if self.plan.get("plan_type") == plans.REMEDIATION:
+            self.check_remediation_current()
+            return
         now = fetch_intent(self.client, self.device_id, self.label, "regenerate")
         if plans.same_config(now.config, self.plan["config_set"]):
             return
@@ -204,6 +233,63 @@ class PlanDeployment(object):
             fresh_plan_id=fresh_id,
             warnings=warnings,
             **self.base,
+        )
+
+    def check_remediation_current(self):
+        """A remediation plan is current while Golden Config's remediation of its features is still its config set:
+        Golden Config's jobs check the device's compliance now (in check mode its stored compliance is read);
+        else the plan is stale (live: set Failed with a note) and refused, no fresh plan filed (reconcile files
+        one)."""
+        features = self.plan.get("features") or []
+        if not self.check_mode:
+            self.log("config plan {0}: Golden Config checks the compliance of {1} now".format(self.plan_id, self.label))
+            report = compliance.refresh(
+                self.client, [(self.device_id, self.label)], self.params.get("job_queue") or None, False, what="planned"
+            )[self.device_id]
+            if not report.get("updated"):
+                raise PlanStale(
+                    "Config plan {0} for {1} cannot be checked against the device: Golden Config could not bring its "
+                    "compliance up to date ({2}); the plan's status is unchanged.".format(
+                        self.plan_id, self.label, report.get("error")
+                    ),
+                    **self.base
+                )
+        rows = compliance.read_compliance(self.client, [self.device_id]).get(self.device_id) or {}
+        now = "\n".join(
+            "\n".join(drift.config_lines((rows.get(feature) or {}).get("remediation"))) for feature in features
+        )
+        if plans.same_lines(now, self.plan["config_set"]):
+            return
+        why = (
+            "the device no longer has the lines it removes"
+            if not plans.normalised_lines(now)
+            else "Golden Config's remediation of {0} is other commands now".format(", ".join(features))
+        )
+        if not self.dry_run:
+            client, plan_id, warnings = self.client, self.plan_id, self.warnings
+            _best_effort(warnings, "set the plan Failed", plans.set_status, client, plan_id, plans.FAILED)
+            _best_effort(
+                warnings,
+                "write the note on the plan",
+                plans.note_on_plan,
+                client,
+                plan_id,
+                "warning",
+                "{0} ({1})".format(plans.REMEDIATION_STALE_NOTE, why),
+            )
+            self.base["plan_status"] = plans.FAILED
+        raise PlanStale(
+            "Remediation config plan {0} for {1} is stale: {2}. {3}".format(
+                self.plan_id,
+                self.label,
+                why,
+                "The plan was set {0}; file a fresh one (reconcile -e remediation_plans=true).".format(plans.FAILED)
+                if not self.dry_run
+                else "Dry run: its status is unchanged.",
+            ),
+            fresh_plan_id=None,
+            warnings=self.warnings,
+            **self.base
         )
 
     def start(self):
@@ -292,9 +378,22 @@ class PlanDeployment(object):
         result.update(self.base)
         result["warnings"] = list(result.get("warnings") or []) + self.warnings
         compliance.after_commit(self.client, self.params, self.check_mode, [result], self.log)
-        result["msg"] = "Config plan {0} for {1}: {2}".format(
-            self.plan_id,
-            self.label,
-            result["msg"] if not self.dry_run else "DRY RUN (approved; nothing deployed): " + result["msg"],
-        )
+        msg = result["msg"] if not self.dry_run else "DRY RUN (approved; nothing deployed): " + result["msg"]
+        if self.plan.get("plan_type") == plans.REMEDIATION:
+            msg += self.remediated(result)
+        result["msg"] = "Config plan {0} for {1}: {2}".format(self.plan_id, self.label, msg)
         return self.scrubber.result(result)
+
+    def remediated(self, result):
+        """A remediation plan's features as Golden Config's compliance shows them after the commit, in
+        ``remediated_features`` (``{feature: compliant}``, when it was brought up to date); what to add to the
+        result's message."""
+        features = self.plan.get("features") or []
+        shown = ((result.get("compliance") or {}).get("features")) or {}
+        if not result.get("committed") or not shown:
+            return ""
+        result["remediated_features"] = dict((f, bool(shown.get(f))) for f in features)
+        still = [f for f in features if not shown.get(f)]
+        if still:
+            return "; Golden Config compliance still NOT compliant in {0}".format(", ".join(still))
+        return "; Golden Config compliance now compliant in {0}".format(", ".join(features))

@@ -154,6 +154,26 @@ class Platform(object):
             missing.append(" > ".join(path))
         return missing
 
+    def still_present(self, intent, running):
+        """The lines an intent's ``no ...`` lines remove that the running configuration still has, each as
+        ``parent > ... > line`` (``no ntp server 192.0.2.9`` removes ``ntp server 192.0.2.9``; a negation the
+        device shows as such, ``no aaa new-model``, is no line to remove)."""
+        if not any((normalise_line(line) or "").startswith("no ") for line in (intent or "").splitlines()):
+            return []
+        have = self.config_paths(running)
+        if self.parser is None or _netutils_parser is None:  # flat: config_paths leaves the "no" lines out
+            paths = set((line,) for line in (normalise_line(x) for x in (intent or "").splitlines()) if line)
+        else:
+            paths = self.config_paths(intent)
+        present = []
+        for path in sorted(paths, key=self._sort_key(intent)):
+            if not path[-1].startswith("no "):
+                continue
+            removed = path[:-1] + (path[-1][3:].strip(),)
+            if removed in have:
+                present.append(" > ".join(removed))
+        return present
+
     def _sort_key(self, intent):
         order = {}
         for index, line in enumerate((intent or "").splitlines()):

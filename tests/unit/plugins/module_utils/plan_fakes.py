@@ -7,6 +7,7 @@ import itertools
 
 import jinja2
 
+from ansible_collections.sotsync.nautobot.plugins.module_utils import compliance, remediation
 from ansible_collections.sotsync.nautobot.plugins.module_utils import config_plan as cp
 
 from tests.unit.plugins.module_utils.conftest import FakeBatchNautobot
@@ -61,23 +62,32 @@ class PlanNautobot(FakeBatchNautobot):
         with self.lock:
             self.jobs.append({"name": name, "devices": list(data["device"]), "data": data, "queue": job_queue})
             job_id = f"plan-job-{len(self.jobs)}"
-        assert data["plan_type"] == "manual" and data["change_control_id"] == cp.CHANGE_CONTROL_ID
+        assert data["plan_type"] in ("manual", cp.REMEDIATION) and data["change_control_id"] == cp.CHANGE_CONTROL_ID
         if self.plan_job_status == "SUCCESS":
             for device_id in data["device"]:
                 device = next(d for d in self.inventory if d["id"] == device_id)
-                # Golden Config: render_jinja2(commands, {"obj": device, ...}) (Jinja drops a final newline)
-                config_set = (self.render_plan or jinja2.Environment().from_string(data["commands"]).render)(obj=device)
+                features = []
+                if data["plan_type"] == "manual":
+                    # Golden Config: render_jinja2(commands, {"obj": device, ...}) (Jinja drops a final newline)
+                    render = self.render_plan or jinja2.Environment().from_string(data["commands"]).render
+                    config_set = render(obj=device)
+                else:
+                    config_set, features = self.remediation_set(device_id, data["feature"])
                 plan_id = next(PLAN_IDS)
                 self.plans[plan_id] = {
                     "id": plan_id,
                     "device": {"id": device_id, "name": device["name"]},
-                    "plan_type": "manual",
+                    "plan_type": data["plan_type"],
+                    "feature": features,
                     "config_set": config_set,
                     "change_control_id": data["change_control_id"],
                     "status": {"id": STATUSES[cp.NOT_APPROVED], "name": cp.NOT_APPROVED},
                     "plan_result": {"id": job_id},
                 }
         return {"id": job_id, "status": {"value": self.plan_job_status}}
+
+    def remediation_set(self, device_id, feature_ids):
+        raise AssertionError("this double has no compliance: RemediationNautobot has")
 
     def get_json(self, path, params=None):
         if path == cp.STATUS_PATH:
@@ -123,3 +133,75 @@ def approve(nautobot, plan_id):
 
 def deploy_params(plan_id, **overrides):
     return params(plan=plan_id, **overrides)
+
+
+# --- Golden Config's compliance, remediation settings and remediation plans --------------------------------
+EOS_PLATFORM = {"id": "platform-eos", "name": "Arista EOS", "network_driver": "arista_eos", "napalm_driver": "eos"}
+FEATURE_IDS = {"system": "feature-system", "interfaces": "feature-interfaces", "vlans": "feature-vlans"}
+
+
+def compliance_row(device_id, feature, extra="", missing="", remediation=""):
+    """One Golden Config compliance record as the compliance GraphQL query gives it."""
+    return {
+        "device": {"id": device_id},
+        "rule": {"feature": {"id": FEATURE_IDS[feature], "name": feature}},
+        "compliance": not (extra or missing),
+        "ordered": True,
+        "extra": extra,
+        "missing": missing,
+        "remediation": remediation,
+    }
+
+
+class RemediationNautobot(PlanNautobot):
+    """``PlanNautobot`` with Golden Config's compliance records (``rows``: device id -> [record]), its
+    remediation settings (``remediation_platforms``: platform ids) and compliance rules (``remediating``:
+    ``{(platform id, feature)}`` with config remediation on). Golden Config's jobs re-check a device's compliance
+    from ``after_jobs`` (device id -> [record]) when given, as its backup of the device now would."""
+
+    def __init__(self, *args, rows=None, remediation_platforms=(), remediating=(), after_jobs=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.rows = dict(rows or {})
+        self.remediation_platforms = list(remediation_platforms)
+        self.remediating = set(remediating)
+        self.after_jobs = dict(after_jobs or {})
+
+    def remediation_set(self, device_id, feature_ids):
+        rows = [r for r in self.rows.get(device_id, []) if r["rule"]["feature"]["id"] in feature_ids]
+        rows.sort(key=lambda r: r["rule"]["feature"]["name"])
+        features = [{"id": r["rule"]["feature"]["id"], "name": r["rule"]["feature"]["name"]} for r in rows]
+        return "\n".join(r["remediation"] for r in rows if r["remediation"]), features
+
+    def run_job(self, name, data, timeout=120, job_queue=None):
+        result = super().run_job(name, data, timeout=timeout, job_queue=job_queue)
+        if name != cp.PLAN_JOB:
+            for device_id in data["device"]:
+                if device_id in self.after_jobs:
+                    self.rows[device_id] = self.after_jobs.pop(device_id)
+        return result
+
+    def get_json(self, path, params=None):
+        if path == remediation.SETTINGS_PATH:
+            self._record("get_json", path, params)
+            found = [{"platform": {"id": p}, "remediation_type": "hierconfig"} for p in self.remediation_platforms]
+            return 200, {"count": len(found), "results": found}
+        if path == compliance.RULES_PATH and "depth" in (params or {}):
+            self._record("get_json", path, params)
+            rules = [
+                {
+                    "feature": {"id": FEATURE_IDS[feature], "name": feature},
+                    "platform": {"id": platform, "network_driver": "arista_eos"},
+                    "match_config": feature,
+                    "config_type": "cli",
+                    "config_remediation": (platform, feature) in self.remediating,
+                }
+                for platform in {EOS_PLATFORM["id"]}
+                for feature in FEATURE_IDS
+            ]
+            return 200, {"count": len(rules), "results": rules}
+        return super().get_json(path, params)
+
+    def graphql(self, query, variables=None, what=""):
+        if query == compliance.COMPLIANCE_QUERY:
+            return {"config_compliances": [r for d in variables["devices"] for r in self.rows.get(d, [])]}
+        return super().graphql(query, variables, what)

@@ -250,7 +250,7 @@ def test_read_compliance_reads_each_features_lines_in_chunks():
     found = compliance.read_compliance(client, ["1", "2", "3"], chunk=2)
     assert found == {"1": {"system": rows[0], "vlans": rows[1]}, "2": {"vlans": rows[2]}}
     assert [v["devices"] for _what, v in client.asked] == [["1", "2"], ["3"]]
-    for field in ("compliance", "ordered", "missing", "extra", "remediation", "device { id }", "feature { name }"):
+    for field in ("compliance", "ordered", "missing", "extra", "remediation", "device { id }", "feature { id name }"):
         assert field in compliance.COMPLIANCE_QUERY
 
 
