@@ -394,7 +394,10 @@ def compliance_rules(api: pynautobot.api, log: Log = print) -> None:
             _ensure(gc.config_replace, {"name": name}, {"platform": platform.id}, {"regex": regex, "replace": replace})
     for platform_name in REMEDIATION_PLATFORMS:
         platform = api.dcim.platforms.get(name=platform_name)
-        _ensure(gc.remediation_setting, {"platform": platform.id}, {"remediation_type": "hierconfig"})
+        # (its "platform" filter takes the platform's name)
+        if gc.remediation_setting.get(platform_id=platform.id) is None:
+            gc.remediation_setting.create(platform=platform.id, remediation_type="hierconfig")
+            log(f"remediation settings for {platform_name} created (hier_config)")
     for platform_name, rules in COMPLIANCE_RULES.items():
         platform = api.dcim.platforms.get(name=platform_name)
         remediation = platform_name in REMEDIATION_PLATFORMS

@@ -78,7 +78,8 @@ def _name_of(value):
 
 def plan_summary(plan):
     """``{id, status, device: {id, name}, config_set, plan_type, change_control_id, features}`` of a plan read at
-    depth 1 (``features``: the names of its compliance features, for a plan made from them)."""
+    depth 1. ``features`` (the names of its compliance features) is empty: the REST API does not give them
+    (``plan_features`` reads them)."""
     device = plan.get("device")
     if isinstance(device, dict):
         device_ref = {"id": str(device.get("id")), "name": device.get("name") or device.get("display")}
@@ -91,12 +92,28 @@ def plan_summary(plan):
         "config_set": plan.get("config_set") or "",
         "plan_type": plan.get("plan_type"),
         "change_control_id": plan.get("change_control_id"),
-        "features": sorted(str(_name_of(f)) for f in plan.get("feature") or []),
+        "features": [],
     }
 
 
+PLAN_FEATURES_QUERY = """
+query ($plans: [String]) {
+  config_plans(id: $plans) { id feature { id name } }
+}
+"""
+
+
+def plan_features(client, plan_id):
+    """The names of the compliance features of a plan made from them (a remediation plan), by GraphQL: Golden
+    Config's REST serializer of config plans leaves them out."""
+    data = client.graphql(PLAN_FEATURES_QUERY, {"plans": [str(plan_id)]}, what="reading the features of a config plan")
+    found = (data or {}).get("config_plans") or []
+    return sorted(str(f.get("name")) for plan in found for f in plan.get("feature") or [])
+
+
 def read_plan(client, plan_id):
-    """The plan ``plan_id`` (its ``plan_summary``); ``PlanNotFound`` when Nautobot has none by that id."""
+    """The plan ``plan_id`` (its ``plan_summary``, with the ``features`` of a remediation plan); ``PlanNotFound``
+    when Nautobot has none by that id."""
     if not is_uuid(plan_id):
         raise PlanNotFound("A config plan is named by its UUID; got {0!r}".format(plan_id), plan_id=str(plan_id))
     plan_id = canonical_uuid(plan_id)
@@ -109,7 +126,10 @@ def read_plan(client, plan_id):
             plan_id=plan_id,
             status_code=status,
         )
-    return plan_summary(body)
+    plan = plan_summary(body)
+    if str(plan["plan_type"]).lower() == REMEDIATION:
+        plan["features"] = plan_features(client, plan["id"])
+    return plan
 
 
 def status_id(client, name):
@@ -204,8 +224,10 @@ def create_plan(client, device_id, device_name, config, note=None, change_contro
     plan = _run_plan_job(client, data, device_id, device_name)
     if not same_config(plan["config_set"], config):
         _refuse_unlike(
-            client, plan, device_name, "does not hold the intended configuration Golden Config was given (its "
-            "rendering of the commands differs)"
+            client,
+            plan,
+            device_name,
+            "does not hold the intended configuration Golden Config was given (its rendering of the commands differs)",
         )
     return plan["id"], _note_warnings(client, plan["id"], note)
 
@@ -216,9 +238,7 @@ def same_lines(one, other):
     return sorted(normalised_lines(one)) == sorted(normalised_lines(other))
 
 
-def create_remediation_plan(
-    client, device_id, device_name, feature_ids, expected, change_control_id=CHANGE_CONTROL_ID
-):
+def create_remediation_plan(client, device_id, device_name, feature_ids, expected, change_control_id=CHANGE_CONTROL_ID):
     """File Golden Config's remediation plan of the device for the compliance features ``feature_ids``; return
     its ``plan_summary`` (status Not Approved).
 
@@ -234,7 +254,9 @@ def create_remediation_plan(
     plan = _run_plan_job(client, data, device_id, device_name)
     if not same_lines(plan["config_set"], expected):
         _refuse_unlike(
-            client, plan, device_name, "does not hold the remediation read from its compliance (its compliance "
-            "changed meanwhile)"
+            client,
+            plan,
+            device_name,
+            "does not hold the remediation read from its compliance (its compliance changed meanwhile)",
         )
     return plan

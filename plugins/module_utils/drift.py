@@ -21,7 +21,8 @@ playbook) reports those lines from two sources:
 
 A device Golden Config could not back up or check is reported with why, never as one without extra lines.
 Extra lines are reported, never removed: a merge only adds lines, and removing them needs an approval
-(``remediation.file_plans``: Golden Config remediation config plans). Every configuration line here goes through ``masking.mask``.
+(``remediation.file_plans``: Golden Config remediation config plans). Every configuration line here goes
+through ``masking.mask``.
 Plain logic on decoded data; no Ansible import.
 """
 

@@ -202,7 +202,7 @@ class PlanDeployment(object):
     def check_still_current(self):
         """The device's intent rendered now must be the plan's config set; else the plan is stale (live: set
         Failed with a note, and a fresh plan filed) and refused."""
-        if self.plan.get("plan_type") == plans.REMEDIATION:
+        if self.remediation:
             self.check_remediation_current()
             return
         now = fetch_intent(self.client, self.device_id, self.label, "regenerate")
@@ -235,6 +235,12 @@ class PlanDeployment(object):
             **self.base,
         )
 
+    @property
+    def remediation(self):
+        """Whether the plan is a remediation plan (Golden Config's plan types: intended, missing, remediation,
+        manual)."""
+        return str(self.plan.get("plan_type")).lower() == plans.REMEDIATION
+
     def check_remediation_current(self):
         """A remediation plan is current while Golden Config's remediation of its features is still its config set:
         Golden Config's jobs check the device's compliance now (in check mode its stored compliance is read);
@@ -252,7 +258,7 @@ class PlanDeployment(object):
                     "compliance up to date ({2}); the plan's status is unchanged.".format(
                         self.plan_id, self.label, report.get("error")
                     ),
-                    **self.base
+                    **self.base,
                 )
         rows = compliance.read_compliance(self.client, [self.device_id]).get(self.device_id) or {}
         now = "\n".join(
@@ -289,7 +295,7 @@ class PlanDeployment(object):
             ),
             fresh_plan_id=None,
             warnings=self.warnings,
-            **self.base
+            **self.base,
         )
 
     def start(self):
@@ -379,7 +385,7 @@ class PlanDeployment(object):
         result["warnings"] = list(result.get("warnings") or []) + self.warnings
         compliance.after_commit(self.client, self.params, self.check_mode, [result], self.log)
         msg = result["msg"] if not self.dry_run else "DRY RUN (approved; nothing deployed): " + result["msg"]
-        if self.plan.get("plan_type") == plans.REMEDIATION:
+        if self.remediation:
             msg += self.remediated(result)
         result["msg"] = "Config plan {0} for {1}: {2}".format(self.plan_id, self.label, msg)
         return self.scrubber.result(result)

@@ -45,8 +45,9 @@ NONE_MADE = "Golden Config made no remediation for it"
 
 
 def remediation_platforms(client, limit=1000):
-    """``{platform id: remediation type}`` of Golden Config's remediation settings."""
-    status, body = client.get_json(SETTINGS_PATH, {"limit": limit, "depth": 0})
+    """``{platform name: remediation type}`` of Golden Config's remediation settings (a device read from Nautobot
+    names its platform; platform names are unique)."""
+    status, body = client.get_json(SETTINGS_PATH, {"limit": limit, "depth": 1})
     if status != 200 or not isinstance(body, dict):
         raise NautobotError(
             "Nautobot answered {0} reading Golden Config's remediation settings: {1}".format(status, str(body)[:200]),
@@ -55,18 +56,18 @@ def remediation_platforms(client, limit=1000):
     found = {}
     for setting in body.get("results") or []:
         platform = setting.get("platform")
-        platform_id = platform.get("id") if isinstance(platform, dict) else platform
-        found[str(platform_id)] = setting.get("remediation_type") or "hierconfig"
+        name = platform.get("name") if isinstance(platform, dict) else platform
+        found[str(name)] = setting.get("remediation_type") or "hierconfig"
     return found
 
 
 def rules_remediating(rules):
-    """``{(platform id, feature name): config_remediation}`` of Golden Config's compliance rules (depth 1)."""
+    """``{(platform name, feature name): config_remediation}`` of Golden Config's compliance rules (depth 1)."""
     found = {}
     for rule in rules or []:
         platform = rule.get("platform") or {}
         feature = rule.get("feature") or {}
-        key = (str(platform.get("id") if isinstance(platform, dict) else platform), str(feature.get("name")))
+        key = (str(platform.get("name") if isinstance(platform, dict) else platform), str(feature.get("name")))
         found[key] = bool(rule.get("config_remediation"))
     return found
 
@@ -77,18 +78,18 @@ def plannable(rows, platform, settings, remediating):
     ``features``: ``[(name, feature id, remediation text)]`` of the features with extra lines that Golden
     Config made a remediation for; ``skipped``: ``{feature: why}`` of those with extra lines it did not.
     ``rows``: the device's compliance records ``{feature: record}`` (``compliance.read_compliance``);
-    ``platform``: the device's platform (``id``, ``name``).
+    ``platform``: the device's platform (its ``name``).
     """
-    platform_id = str((platform or {}).get("id"))
+    platform_name = str((platform or {}).get("name"))
     features, skipped = [], {}
     for name in sorted(rows or {}):
         row = rows[name] or {}
         if row.get("compliance") or not drift.config_lines(row.get("extra")):
             continue
-        if platform_id not in settings:
-            skipped[name] = NO_SETTINGS.format((platform or {}).get("name"))
+        if platform_name not in settings:
+            skipped[name] = NO_SETTINGS.format(platform_name)
             continue
-        if not remediating.get((platform_id, name), False):
+        if not remediating.get((platform_name, name), False):
             skipped[name] = RULE_OFF
             continue
         text = "\n".join(drift.config_lines(row.get("remediation")))
@@ -103,7 +104,9 @@ def plannable(rows, platform, settings, remediating):
 def plan_note(name, features, rows, diff, trigger, platform=None):
     """The remediation plan's note (markdown, every line masked): what it removes, by feature, its commands and
     the dry run's diff on the device."""
-    extra = dict((feature, drift.masked_lines((rows.get(feature) or {}).get("extra"), platform)) for feature, _i, _t in features)
+    extra = dict(
+        (feature, drift.masked_lines((rows.get(feature) or {}).get("extra"), platform)) for feature, _i, _t in features
+    )
     lines = ["Lines the device has that its intent does not (Golden Config compliance, by feature):", ""]
     for feature in sorted(extra):
         lines += ["- {0} ({1} line(s)):".format(feature, len(extra[feature])), "", "```text"]
@@ -168,7 +171,9 @@ def file_plans(params, check_mode, client, driver_factory=make_driver, log=None,
                     else "no extra lines in its compliance features"
                 )
             else:
-                _file_one(params, check_mode, client, driver_factory, log, resolver, device, features, device_rows, result)
+                _file_one(
+                    params, check_mode, client, driver_factory, log, resolver, device, features, device_rows, result
+                )
         result["msg"] = _line(result, masked_as)
         progress("{0}: {1}".format(name, result["msg"]))
     filed = [r for r in results if r.get("filed")]
@@ -189,8 +194,14 @@ def _file_one(params, check_mode, client, driver_factory, log, resolver, device,
     try:
         login, scrubber = device_login(params, resolver, device)
         dry = dry_run_config(
-            params, client, device, Intent(config_set, SOURCE.format(", ".join(result["features"]))),
-            driver_factory, log, login, scrubber,
+            params,
+            client,
+            device,
+            Intent(config_set, SOURCE.format(", ".join(result["features"]))),
+            driver_factory,
+            log,
+            login,
+            scrubber,
         )
     except ProvisionError as error:
         result.update(failed=True, error=error.code, why="the dry run of its remediation failed: " + error.message)
@@ -204,7 +215,9 @@ def _file_one(params, check_mode, client, driver_factory, log, resolver, device,
         result["why"] = "check mode files no plan"
         return
     try:
-        plan = plans.create_remediation_plan(client, result["device_id"], name, [i for _n, i, _t in features], config_set)
+        plan = plans.create_remediation_plan(
+            client, result["device_id"], name, [i for _n, i, _t in features], config_set
+        )
     except ProvisionError as error:
         result.update(failed=True, error=error.code, why=error.message)
         return
@@ -219,7 +232,9 @@ def _file_one(params, check_mode, client, driver_factory, log, resolver, device,
 def _line(result, platform=None):
     if result.get("filed"):
         return "remediation config plan {0} filed for {1} ({2}, waiting for approval): {3} command(s)".format(
-            result["plan_id"], ", ".join(result["features"]), result.get("plan_status") or plans.NOT_APPROVED,
+            result["plan_id"],
+            ", ".join(result["features"]),
+            result.get("plan_status") or plans.NOT_APPROVED,
             len(result.get("config_set") or []),
         )
     if result.get("would_file"):

@@ -183,8 +183,7 @@ def main():
     result["changed"] = result["filed"] > 0
     if failed:
         module.fail_json(
-            error="remediation_failed",
-            **dict(result, msg="{0}; failed: {1}".format(result["msg"], ", ".join(failed)))
+            error="remediation_failed", **dict(result, msg="{0}; failed: {1}".format(result["msg"], ", ".join(failed)))
         )
     module.exit_json(**result)
 

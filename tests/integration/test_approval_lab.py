@@ -22,49 +22,24 @@ from ansible_collections.sotsync.nautobot.plugins.module_utils import config_pla
 from lab import hookrun
 from tests.integration.provision_helpers import restored, run_playbook, seeded_device, sim_device, wait_for
 from tests.integration.hook_helpers import Window, save
+from tests.integration.plan_helpers import (
+    DEPLOY_PLAYBOOK,
+    PLAN_PATH,
+    delete_plans_since,
+    notes_on,
+    plans_of,
+    rest,
+    set_status,
+    status_of,
+)
 
 pytestmark = pytest.mark.lab
-PLAN_PATH = "plugins/golden-config/config-plan/"
-DEPLOY_PLAYBOOK = "sotsync.nautobot.deploy_config_plan"
 
 
 @pytest.fixture(scope="module")
 def approval_hook(lab):
     with hookrun.RulebookDaemon(lab, log_name="test-approval", approval=True) as daemon:
         yield daemon
-
-
-# --- Nautobot's REST API, as the UI uses it -----------------------------------------------------------
-def rest(lab, method, path, **kwargs):
-    api = lab["api"]
-    headers = {"Authorization": f"Token {api.token}", "Accept": "application/json"}
-    response = api.http_session.request(method, f"{api.base_url}/{path}", headers=headers, timeout=30, **kwargs)
-    response.raise_for_status()
-    return response.json() if response.content else None
-
-
-def plans_of(lab, device_id) -> dict[str, dict]:
-    """The device's config plans by id (depth 1: the status and device with their names)."""
-    body = rest(lab, "GET", PLAN_PATH, params={"device_id": device_id, "depth": 1, "limit": 1000})
-    return {plan["id"]: plan for plan in body["results"]}
-
-
-def plan(lab, plan_id) -> dict:
-    return rest(lab, "GET", f"{PLAN_PATH}{plan_id}/", params={"depth": 1})
-
-
-def status_of(lab, plan_id) -> str:
-    return plan(lab, plan_id)["status"]["name"]
-
-
-def set_status(lab, plan_id, name) -> None:
-    """What the UI's edit form does: PATCH the plan's status."""
-    (status,) = rest(lab, "GET", "extras/statuses/", params={"name": name})["results"]
-    rest(lab, "PATCH", f"{PLAN_PATH}{plan_id}/", json={"status": status["id"]})
-
-
-def notes_on(lab, object_id) -> list[dict]:
-    return rest(lab, "GET", "extras/notes/", params={"assigned_object_id": object_id, "limit": 1000})["results"]
 
 
 def intended(lab, device_id) -> str:
@@ -99,10 +74,7 @@ def approval_scenario(lab, daemon, name):
             yield dict(ctx, known=set(plans_before))
     finally:
         daemon.settle()
-        for plan_id in set(plans_of(lab, device.id)) - plans_before:
-            for note in notes_on(lab, plan_id):
-                rest(lab, "DELETE", f"extras/notes/{note['id']}/")
-            rest(lab, "DELETE", f"{PLAN_PATH}{plan_id}/")
+        delete_plans_since(lab, device.id, plans_before)
         for note in notes_on(lab, device.id):
             if note["id"] not in notes_before:
                 rest(lab, "DELETE", f"extras/notes/{note['id']}/")

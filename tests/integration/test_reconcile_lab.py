@@ -16,16 +16,28 @@ import time
 
 import pytest
 
+from ansible_collections.sotsync.nautobot.plugins.module_utils import config_plan as cp
 from lab import seed
 from tests.integration.provision_helpers import (
     ROOT,
     PlaybookRun,
+    delete_notes,
     notes_with,
     playbook_env,
     restored,
+    run_playbook,
     seeded_device,
     sim_device,
     sim_set_running,
+)
+from tests.integration.plan_helpers import (
+    DEPLOY_PLAYBOOK,
+    delete_plans_since,
+    notes_on,
+    plan,
+    plans_of,
+    set_status,
+    status_of,
 )
 
 pytestmark = pytest.mark.lab
@@ -194,3 +206,69 @@ def test_lines_the_intent_does_not_have_are_reported_by_feature_or_as_not_covere
         fix = reconcile(lab, trigger, "-e", "device=access2", "-e", "remediate=true")
         assert fix.returncode == 0 and fix.recap("access2") == {"failed": 0, "changed": 0}, fix
         assert running(lab, "access2") == drifted, "a remediation removed a line"
+
+
+REMEDIATION_FILED = re.compile(r"(\w[\w-]*): remediation config plan ([0-9a-f-]{36}) filed for (\S+) \(Not Approved")
+
+
+def line_counts(config):
+    counts = {}
+    for line in config.splitlines():
+        if line.strip():
+            counts[line] = counts.get(line, 0) + 1
+    return counts
+
+
+def test_extra_lines_are_removed_only_through_an_approved_remediation_plan(lab, trigger):
+    """access2 (EOS: Golden Config has remediation settings for it) gets a remediation plan removing its extra
+    ntp server line; ios1 (IOS: none) gets none, and the run says why. The plan removes nothing until it is
+    approved; deployed, the line is gone and nothing else changed."""
+    api = lab["api"]
+    access2, ios1 = seeded_device(api, "access2"), seeded_device(api, "ios1")
+    before = {d.id: set(plans_of(lab, d.id)) for d in (access2, ios1)}
+    try:
+        with restored(lab, "access2") as eos, restored(lab, "ios1") as ios:
+            sim_set_running(
+                lab, "access2", eos["running"].replace("ntp server", f"{PROBE}\n{EXTRA_NTP}\nntp server", 1)
+            )
+            sim_set_running(lab, "ios1", ios["running"].replace("ntp server", f"{EXTRA_NTP}\nntp server", 1))
+            drifted = running(lab, "access2")
+
+            run = reconcile(lab, trigger, "-e", "device=access2,ios1", "-e", "remediation_plans=true")
+            assert run.returncode == 0, run
+            assert run.shows(f"ios1:   extra [system] {EXTRA_NTP}"), run
+            assert (
+                "ios1: no remediation config plan filed: system: Golden Config has no remediation settings for its "
+                "platform Cisco IOS" in run.stdout
+            ), run
+            ((name, plan_id, features),) = REMEDIATION_FILED.findall(run.stdout)
+            assert (name, features) == ("access2", "system"), run
+            assert "Remediation config plans: 1 filed (waiting for approval)" in run.stdout, run
+            assert set(plans_of(lab, ios1.id)) == before[ios1.id]  # none for IOS
+
+            filed = plan(lab, plan_id)
+            assert filed["plan_type"] == "remediation" and filed["status"]["name"] == cp.NOT_APPROVED
+            assert cp.normalised_lines(filed["config_set"]) == [f"no {EXTRA_NTP}"]
+            (note,) = notes_on(lab, plan_id)
+            assert EXTRA_NTP in note["note"] and f"-{EXTRA_NTP}" in note["note"], note["note"]  # the dry run's diff
+            assert running(lab, "access2") == drifted, "filing a plan changed the device"
+
+            # not approved: refused, the device untouched
+            refused = run_playbook(lab, "", dry_run=False, extra={"plan": plan_id}, playbook=DEPLOY_PLAYBOOK)
+            assert refused.returncode != 0 and "plan_not_approved" in refused.stdout, refused
+            assert status_of(lab, plan_id) == cp.NOT_APPROVED and running(lab, "access2") == drifted
+
+            # approved: deployed, checked still current by Golden Config first, verified, compliance up to date
+            set_status(lab, plan_id, cp.APPROVED)
+            deployed = run_playbook(lab, "", dry_run=False, extra={"plan": plan_id}, playbook=DEPLOY_PLAYBOOK)
+            assert deployed.returncode == 0, deployed
+            assert "Golden Config compliance now compliant in system" in deployed.stdout, deployed
+            assert status_of(lab, plan_id) == cp.COMPLETED
+            after = running(lab, "access2")
+            gone = {k: v for k, v in line_counts(drifted).items() if line_counts(after).get(k, 0) < v}
+            added = {k: v for k, v in line_counts(after).items() if line_counts(drifted).get(k, 0) < v}
+            assert gone == {EXTRA_NTP: 1} and added == {}, (gone, added)  # the probe, in no feature, stays
+    finally:
+        for device in (access2, ios1):
+            delete_plans_since(lab, device.id, before[device.id])
+        delete_notes(api, trigger)

@@ -55,6 +55,7 @@ class PlanNautobot(FakeBatchNautobot):
         self.object_notes: list[dict] = []
         self.plan_job_status = plan_job_status
         self.render_plan = render_plan  # replaces Golden Config's rendering of the commands (a fault)
+        self.plan_feature_rows: dict[str, list] = {}
 
     def run_job(self, name, data, timeout=120, job_queue=None):
         if name != cp.PLAN_JOB:
@@ -78,12 +79,12 @@ class PlanNautobot(FakeBatchNautobot):
                     "id": plan_id,
                     "device": {"id": device_id, "name": device["name"]},
                     "plan_type": data["plan_type"],
-                    "feature": features,
                     "config_set": config_set,
                     "change_control_id": data["change_control_id"],
                     "status": {"id": STATUSES[cp.NOT_APPROVED], "name": cp.NOT_APPROVED},
                     "plan_result": {"id": job_id},
                 }
+                self.plan_feature_rows[plan_id] = features  # not in the REST API's plans: by GraphQL
         return {"id": job_id, "status": {"value": self.plan_job_status}}
 
     def remediation_set(self, device_id, feature_ids):
@@ -155,8 +156,8 @@ def compliance_row(device_id, feature, extra="", missing="", remediation=""):
 
 class RemediationNautobot(PlanNautobot):
     """``PlanNautobot`` with Golden Config's compliance records (``rows``: device id -> [record]), its
-    remediation settings (``remediation_platforms``: platform ids) and compliance rules (``remediating``:
-    ``{(platform id, feature)}`` with config remediation on). Golden Config's jobs re-check a device's compliance
+    remediation settings (``remediation_platforms``: platform names) and compliance rules (``remediating``:
+    ``{(platform name, feature)}`` with config remediation on). Golden Config's jobs re-check a device's compliance
     from ``after_jobs`` (device id -> [record]) when given, as its backup of the device now would."""
 
     def __init__(self, *args, rows=None, remediation_platforms=(), remediating=(), after_jobs=None, **kwargs):
@@ -183,25 +184,29 @@ class RemediationNautobot(PlanNautobot):
     def get_json(self, path, params=None):
         if path == remediation.SETTINGS_PATH:
             self._record("get_json", path, params)
-            found = [{"platform": {"id": p}, "remediation_type": "hierconfig"} for p in self.remediation_platforms]
+            found = [{"platform": {"name": p}, "remediation_type": "hierconfig"} for p in self.remediation_platforms]
             return 200, {"count": len(found), "results": found}
         if path == compliance.RULES_PATH and "depth" in (params or {}):
             self._record("get_json", path, params)
             rules = [
                 {
                     "feature": {"id": FEATURE_IDS[feature], "name": feature},
-                    "platform": {"id": platform, "network_driver": "arista_eos"},
+                    "platform": {"name": platform, "network_driver": "arista_eos"},
                     "match_config": feature,
                     "config_type": "cli",
                     "config_remediation": (platform, feature) in self.remediating,
                 }
-                for platform in {EOS_PLATFORM["id"]}
+                for platform in {EOS_PLATFORM["name"]}
                 for feature in FEATURE_IDS
             ]
             return 200, {"count": len(rules), "results": rules}
         return super().get_json(path, params)
 
     def graphql(self, query, variables=None, what=""):
+        if query == cp.PLAN_FEATURES_QUERY:
+            return {
+                "config_plans": [{"id": p, "feature": self.plan_feature_rows.get(p, [])} for p in variables["plans"]]
+            }
         if query == compliance.COMPLIANCE_QUERY:
             return {"config_compliances": [r for d in variables["devices"] for r in self.rows.get(d, [])]}
         return super().graphql(query, variables, what)

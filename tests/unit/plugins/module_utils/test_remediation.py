@@ -15,7 +15,7 @@ from ansible_collections.sotsync.nautobot.plugins.module_utils.errors import (
 )
 from ansible_collections.sotsync.nautobot.plugins.module_utils.plan_deploy import deploy_plan
 
-from tests.unit.plugins.module_utils.conftest import DriverFactory, batch_device, ready_device
+from tests.unit.plugins.module_utils.conftest import DriverFactory, batch_device
 from tests.unit.plugins.module_utils.plan_fakes import (
     EOS_PLATFORM,
     FEATURE_IDS,
@@ -32,7 +32,7 @@ DRY_DIFF = "-ntp server 192.0.2.99"
 
 
 def eos_device(index=1):
-    return batch_device(index, platform=dict(ready_device()["platform"], id=EOS_PLATFORM["id"]))
+    return batch_device(index)  # its platform: Arista EOS
 
 
 def drifted_rows(device_id, remediation_text=REMOVE):
@@ -46,8 +46,8 @@ def nautobot_for(device, rows=None, settings=True, remediating=True, **kwargs):
     return RemediationNautobot(
         inventory=[device],
         rows={device["id"]: drifted_rows(device["id"]) if rows is None else rows},
-        remediation_platforms=[EOS_PLATFORM["id"]] if settings else [],
-        remediating={(EOS_PLATFORM["id"], f) for f in FEATURE_IDS} if remediating else set(),
+        remediation_platforms=[EOS_PLATFORM["name"]] if settings else [],
+        remediating={(EOS_PLATFORM["name"], f) for f in FEATURE_IDS} if remediating else set(),
         **kwargs,
     )
 
@@ -64,8 +64,8 @@ def test_plannable_takes_the_features_with_extra_lines_golden_config_made_a_reme
         "interfaces": compliance_row("d", "interfaces"),  # compliant
         "vlans": compliance_row("d", "vlans", missing="vlan 30", remediation="vlan 30"),  # nothing extra
     }
-    settings = {EOS_PLATFORM["id"]: "hierconfig"}
-    on = {(EOS_PLATFORM["id"], "system"): True}
+    settings = {EOS_PLATFORM["name"]: "hierconfig"}
+    on = {(EOS_PLATFORM["name"], "system"): True}
     features, skipped = remediation.plannable(rows, EOS_PLATFORM, settings, on)
     assert features == [("system", FEATURE_IDS["system"], REMOVE)] and skipped == {}
 
@@ -90,7 +90,7 @@ def test_a_device_with_extra_lines_gets_a_remediation_plan_after_a_dry_run_noted
     assert result["filed"] is True and out["filed"] == 1
     plan = nautobot.plans[result["plan_id"]]
     assert plan["plan_type"] == cp.REMEDIATION and plan["config_set"] == REMOVE
-    assert [f["name"] for f in plan["feature"]] == ["system"] and result["features"] == ["system"]
+    assert cp.plan_features(nautobot, result["plan_id"]) == ["system"] and result["features"] == ["system"]
     (job,) = [j for j in nautobot.jobs if j["name"] == cp.PLAN_JOB]
     assert job["data"]["feature"] == [FEATURE_IDS["system"]] and job["devices"] == [device["id"]]
     assert nautobot.status(result["plan_id"]) == cp.NOT_APPROVED
