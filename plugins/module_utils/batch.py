@@ -19,7 +19,7 @@
 6. Golden Config's compliance: after live commits, of the committed devices (``compliance.after_commit``);
    with ``compliance_drift`` (a drift check), of every device compared, fresh enough, with the lines each
    has that its intent does not, by compliance feature and outside them (``check_drift``; the running
-   configuration is the one its NAPALM session read, ``drift.remember_running``). The notes then wait
+   configuration is the one its NAPALM session read, ``keep_running``). The notes then wait
    for it, so that each device's note says it too.
 
 A failing device fails only itself; Nautobot being unreachable or refusing the token fails the run.
@@ -578,17 +578,12 @@ class BatchRun(object):
             self.held_notes[str(device_id)] = (kind, comments)
         return None  # the id is known once written: see ``close_notes``
 
-    def factory_for(self, device_id):
-        """The driver factory of a device's session; with ``compliance_drift`` its drivers keep the running
-        configuration they read (``drift.remember_running``) in ``running``."""
+    def running_keeper(self, device_id):
+        """With ``compliance_drift``, what keeps the running configuration the device's session read (the
+        session's ``keep_running``) in ``running``; None otherwise (nothing read)."""
         if not self.drift_on:
-            return self.driver_factory
-
-        def make(*args, **kwargs):
-            driver = self.driver_factory(*args, **kwargs)
-            return drift.remember_running(driver, lambda running: self.running.__setitem__(device_id, running))
-
-        return make
+            return None
+        return lambda running: self.running.__setitem__(device_id, running)
 
     def announce(self):
         """The progress line on what was read and how the intents come, before the first result."""
@@ -652,11 +647,12 @@ class BatchRun(object):
                 self.check_mode,
                 self.record_intent,
                 self.note_writer(),
-                self.factory_for(device_id),
+                self.driver_factory,
                 self.log,
                 previous_hosts=self.previous_hosts,
                 login=self.logins.get(device_id),
                 scrubber=self.scrubber,
+                keep_running=self.running_keeper(device_id),
             )
             if self.params.get("plan") and not self.check_mode and result.get("changed"):
                 self.file_plan(result, self.used_intents[device_id])

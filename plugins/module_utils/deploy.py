@@ -231,8 +231,13 @@ def deploy(
     reconnect=None,
     platform=None,
     readdress_without_confirm=False,
+    keep_running=None,
 ):
     """Merge ``intent`` into the device behind ``driver``; see the module docstring for the steps.
+
+    ``keep_running(text)``, when given, is handed the device's running configuration once the session has
+    compared (and discarded, or committed: then the one verification read), or ``keep_running(exception)``
+    when reading it fails (the session goes on): a drift check compares it with the intent.
 
     ``platform`` (from ``platforms.for_driver``; by default the driver's own) says how a live push is
     made safe. Without commit-confirm (NX-OS) the commit follows the driver's checkpoint, a failed
@@ -260,7 +265,9 @@ def deploy(
     session.result.dry_run = bool(dry_run)
     try:
         if not session.compare() or session.result.dry_run:
-            return session.discard()
+            result = session.discard()
+            session.hand_running(keep_running)
+            return result
         use_confirm = session.plan_commit(commit_confirm_seconds)
         if use_confirm:
             use_confirm = session.commit_with_confirm()  # False: the driver has no commit-confirm after all
@@ -277,7 +284,9 @@ def deploy(
             session.save_after_move()
         if session.pending:
             session.confirm()
-        return session.finish_commit()
+        result = session.finish_commit()
+        session.hand_running(keep_running)
+        return result
     except ProvisionError:
         raise
     except Exception as exc:  # noqa: BLE001 - every device fault becomes a typed error
@@ -496,6 +505,20 @@ class DeploySession(object):
         self.log("%s: %s" % (self.host, self.result.msg))
         return self.result
 
+    def hand_running(self, keep):
+        """``keep`` (when given) handed the running configuration: after a commit the one read last (by
+        verification), else read now; or the exception reading it."""
+        if keep is None:
+            return
+        running = self.result.after_running
+        if running is None:
+            self.stage = "get_config"
+            try:
+                running = (self.driver.get_config(retrieve="running") or {}).get("running", "")
+            except Exception as exc:  # noqa: BLE001 - handed over: the drift check says it was not read
+                running = exc
+        keep(running)
+
     def typed_error(self, exc):
         """A device fault as a typed error, with the stage it happened at and the diff shown so far."""
         error = classify_device_error(exc, host=self.host, stage=self.stage, intent=self.intent, platform=self.platform)
@@ -626,7 +649,7 @@ def _verify(driver, intent, host, pending, seconds, result, platform):
         if missing:
             lacks = "lacks {0} intended line(s), e.g. {1!r}".format(len(missing), missing[0])
         else:
-            lacks = "still has {0} line(s) the config set removes (its \"no\" lines), e.g. {1!r}".format(
+            lacks = 'still has {0} line(s) the config set removes (its "no" lines), e.g. {1!r}'.format(
                 len(present), present[0]
             )
         raise CommitVerificationFailed(

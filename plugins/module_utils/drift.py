@@ -43,36 +43,6 @@ NOT_REMOVED = (
 NOT_COVERED = "not covered by any Golden Config compliance feature"
 
 
-# --- the running configuration the session reads ----------------------------------------------------
-def remember_running(driver, keep):
-    """Have ``driver`` (a NAPALM driver, not opened) pass ``keep`` each running configuration its session
-    reads, and read it once the candidate is compared (a dry run reads it nowhere else): ``keep(text)``, or
-    ``keep(exception)`` when that read fails (the session goes on). After a commit, the last one kept is
-    the configuration its verification read. The instance's methods are wrapped; its class, which names
-    its platform, is unchanged. Returns ``driver``."""
-    get_config = driver.get_config
-    compare_config = driver.compare_config
-
-    def get_config_kept(*args, **kwargs):
-        config = get_config(*args, **kwargs)
-        retrieve = kwargs.get("retrieve", args[0] if args else "all")
-        if retrieve in ("running", "all") and isinstance(config, dict):
-            keep(config.get("running") or "")
-        return config
-
-    def compare_then_read(*args, **kwargs):
-        diff = compare_config(*args, **kwargs)
-        try:
-            get_config_kept(retrieve="running")
-        except Exception as exc:  # noqa: BLE001 - said in the report; the merge goes on
-            keep(exc)
-        return diff
-
-    driver.get_config = get_config_kept
-    driver.compare_config = compare_then_read
-    return driver
-
-
 # --- Golden Config's compliance records -----------------------------------------------------------------
 def config_lines(value):
     """A compliance record's ``missing``, ``extra`` or ``remediation`` as lines: text for a CLI rule (its

@@ -203,6 +203,7 @@ def provision_one(
     previous_hosts=None,
     login=None,
     scrubber=None,
+    keep_running=None,
 ):
     """Bring one device, already read from Nautobot, to its intent; return its result or raise.
 
@@ -215,10 +216,12 @@ def provision_one(
     ``login`` is the device's ``credentials.Login`` (its source is in the result, never its values); without
     it, the ``username`` and ``password`` parameters. ``scrubber`` (a ``credentials.Scrubber``) masks the
     run's login values in messages and notes; by default the device's own and the token.
+    ``keep_running``: ``deploy.deploy``'s (the running configuration the session read, for a drift check).
     """
     run = DeviceProvision(
         device, params, check_mode, intent_for, note_writer, driver_factory, log, previous_hosts, login, scrubber
     )
+    run.keep_running = keep_running
     try:
         outcome = run.deploy_intent()
     except ProvisionError as error:
@@ -260,6 +263,7 @@ class DeviceProvision(object):
         self.dry_run = bool(params.get("dry_run", True)) or bool(check_mode)
         self.mode = "check mode" if check_mode else ("dry run" if self.dry_run else "commit")
         self.trigger = params.get("trigger") or "manual"
+        self.keep_running = None  # deploy.deploy's keep_running
         self.intent_source = params.get("intent_source") or "regenerate"
         self.warnings = []
         self.device_id = str(device.get("id"))
@@ -336,6 +340,7 @@ class DeviceProvision(object):
             moved_to=moved_to,
             reconnect=lambda: self.driver_at(moved_to),
             readdress_without_confirm=bool(params.get("readdress_without_confirm")),
+            keep_running=self.keep_running,
         )
 
     def report_failure(self, error):

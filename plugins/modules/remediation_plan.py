@@ -24,7 +24,7 @@ description:
   - An engineer approves the plan in Nautobot; M(sotsync.nautobot.config_plan_deploy) then deploys it,
     checking first that Golden Config's remediation is still the plan's (its jobs check the device again),
     under commit-confirm, verified (the removed lines gone).
-  - Golden Config's stored compliance is read: run its compliance first (the C(sotsync.nautobot.reconcile)
+  - Golden Config's stored compliance is read, so run its compliance first (the C(sotsync.nautobot.reconcile)
     playbook with C(remediation_plans=true) does, then calls this module for the devices with extra lines).
   - No plan is filed, and the result says why, for a device without extra lines, whose platform has no
     remediation settings in Golden Config, whose features' compliance rules have config remediation off, or
@@ -182,9 +182,8 @@ def main():
     failed = [r["device"] for r in result["results"] if r.get("failed")]
     result["changed"] = result["filed"] > 0
     if failed:
-        module.fail_json(
-            error="remediation_failed", **dict(result, msg="{0}; failed: {1}".format(result["msg"], ", ".join(failed)))
-        )
+        result.update(error="remediation_failed", msg="{0}; failed: {1}".format(result["msg"], ", ".join(failed)))
+        module.fail_json(**result)
     module.exit_json(**result)
 
 

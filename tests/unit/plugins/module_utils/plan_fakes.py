@@ -196,7 +196,7 @@ class RemediationNautobot(PlanNautobot):
                     "config_type": "cli",
                     "config_remediation": (platform, feature) in self.remediating,
                 }
-                for platform in {EOS_PLATFORM["name"]}
+                for platform in (EOS_PLATFORM["name"],)
                 for feature in FEATURE_IDS
             ]
             return 200, {"count": len(rules), "results": rules}

@@ -72,6 +72,36 @@ def test_commit_confirm_verified_then_confirmed(fakes):
     assert result.msg == messages.COMMITTED
 
 
+# --- the running configuration handed to a drift check (keep_running) ------------------------------------
+def test_a_dry_run_hands_over_the_running_configuration_read_after_the_discard(fakes):
+    kept = []
+    driver = fakes.FakeDriver()
+    deploy(driver, fakes.INTENT, dry_run=True, keep_running=kept.append)
+    assert kept == [fakes.RUNNING]
+    assert driver.calls == ["open", "load_merge_candidate", "compare_config", "discard_config", "get_config", "close"]
+
+
+def test_a_commit_hands_over_the_running_configuration_verification_read(fakes):
+    kept = []
+    driver = fakes.FakeDriver()
+    deploy(driver, fakes.INTENT, dry_run=False, keep_running=kept.append)
+    assert kept == [fakes.INTENT] and driver.calls.count("get_config") == 2  # before the commit, verification
+
+
+def test_a_failed_read_is_handed_over_as_its_error_and_the_dry_run_stands(fakes):
+    kept = []
+    failure = OSError("connection reset")
+    driver = fakes.FakeDriver(fail={"get_config": failure})
+    result = deploy(driver, fakes.INTENT, dry_run=True, keep_running=kept.append)
+    assert kept == [failure] and result.msg == messages.DRY_RUN and driver.calls[-1] == "close"
+
+
+def test_without_keep_running_nothing_more_is_read(fakes):
+    driver = fakes.FakeDriver()
+    deploy(driver, fakes.INTENT, dry_run=True)
+    assert "get_config" not in driver.calls
+
+
 def test_missing_lines_after_commit_roll_back(fakes):
     driver = fakes.FakeDriver(running_after_commit="hostname old-name\n")
     with pytest.raises(CommitVerificationFailed) as info:

@@ -7,7 +7,7 @@ import pytest
 
 from ansible_collections.sotsync.nautobot.plugins.module_utils import drift, platforms
 from ansible_collections.sotsync.nautobot.plugins.module_utils.errors import NautobotError
-from tests.unit.plugins.module_utils.conftest import INTENT, FakeDriver
+from tests.unit.plugins.module_utils.conftest import INTENT
 
 EOS = platforms.for_driver("eos")
 JUNOS = platforms.for_driver("junos")
@@ -23,38 +23,6 @@ RULES = [
     {"feature": {"name": "interfaces"}, "config_type": "cli", "match_config": "interface Management"},
     {"feature": {"name": "json-thing"}, "config_type": "json", "match_config": "ip"},
 ]
-
-
-# --- the running configuration the session reads ----------------------------------------------------
-def test_a_session_keeps_the_running_configuration_it_reads_once_the_candidate_is_compared():
-    kept = []
-    driver = drift.remember_running(FakeDriver(running=RUNNING), kept.append)
-    driver.open()
-    driver.load_merge_candidate(config=INTENT)
-    assert driver.compare_config()  # the diff, as before
-    driver.discard_config()
-    assert kept == [RUNNING]
-    assert driver.calls == ["open", "load_merge_candidate", "compare_config", "get_config", "discard_config"]
-    assert driver.__class__ is FakeDriver  # its class, which names its platform, unchanged
-
-
-def test_after_a_commit_the_last_running_configuration_kept_is_the_one_verification_read():
-    kept = []
-    driver = drift.remember_running(FakeDriver(running=RUNNING, running_after_commit=INTENT), kept.append)
-    driver.load_merge_candidate(config=INTENT)
-    driver.compare_config()
-    driver.commit_config()
-    driver.get_config(retrieve="running")
-    driver.get_config(retrieve="candidate")  # not a running configuration: not kept
-    assert kept == [RUNNING, INTENT]
-
-
-def test_a_failed_read_is_kept_as_its_error_and_the_session_goes_on():
-    kept = []
-    failure = OSError("connection reset")
-    driver = drift.remember_running(FakeDriver(fail={"get_config": failure}), kept.append)
-    assert driver.compare_config()
-    assert kept == [failure]
 
 
 # --- Golden Config's compliance records -----------------------------------------------------------------
