@@ -378,9 +378,9 @@ CONFIG_REPLACES = {
 
 
 # Golden Config remediation settings (hier_config makes the commands that bring a feature to its intent: the
-# "no ..." of each extra line): EOS only. The other platforms have none, so a remediation plan is not filed
-# for them and the run says why (a lab case of its own).
-REMEDIATION_PLATFORMS = (PLATFORM_EOS,)
+# "no ..." of each extra line) for the CLI platforms. Junos has none (its configuration is in braces, its
+# changes in set form), so a remediation plan is not filed for it and the run says why (a lab case of its own).
+REMEDIATION_PLATFORMS = (PLATFORM_EOS, PLATFORM_NXOS, PLATFORM_IOS)
 
 
 def compliance_rules(api: pynautobot.api, log: Log = print) -> None:

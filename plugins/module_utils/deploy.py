@@ -330,7 +330,7 @@ class DeploySession(object):
         self.driver.open()
         self.stage = "load_merge_candidate"
         self.candidate = True
-        self.driver.load_merge_candidate(config=self.intent)
+        self.driver.load_merge_candidate(config=self.platform.merge_candidate(self.intent))
         self.stage = "compare_config"
         self.result.diff = (self.driver.compare_config() or "").strip("\n")
         self.result.changed = bool(self.result.diff.strip())

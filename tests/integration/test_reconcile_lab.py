@@ -9,6 +9,7 @@ unique trigger text). Skips when the lab is not up (``scripts/lab up``).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import subprocess
@@ -211,64 +212,85 @@ def test_lines_the_intent_does_not_have_are_reported_by_feature_or_as_not_covere
 REMEDIATION_FILED = re.compile(r"(\w[\w-]*): remediation config plan ([0-9a-f-]{36}) filed for (\S+) \(Not Approved")
 
 
-def line_counts(config):
+def config_lines(config):
+    """A configuration's lines and how often each shows, its ``!`` comments (NX-OS and IOS time stamps) left out."""
     counts = {}
     for line in config.splitlines():
-        if line.strip():
+        if line.strip() and not line.lstrip().startswith("!"):
             counts[line] = counts.get(line, 0) + 1
     return counts
 
 
+def changed_lines(before, after):
+    """``(gone, added)``: the lines ``after`` has fewer (more) of than ``before``."""
+    one, other = config_lines(before), config_lines(after)
+    gone = {k: v - other.get(k, 0) for k, v in one.items() if other.get(k, 0) < v}
+    added = {k: v - one.get(k, 0) for k, v in other.items() if one.get(k, 0) < v}
+    return gone, added
+
+
+# The CLI platforms Golden Config has remediation settings for on the lab (lab/seed.py), and Junos, which has none.
+REMEDIATED = ("access2", "nxos1", "ios1")
+JUNOS_NTP = "    ntp {\n        server 192.0.2.99;\n    }\n"
+
+
 def test_extra_lines_are_removed_only_through_an_approved_remediation_plan(lab, trigger):
-    """access2 (EOS: Golden Config has remediation settings for it) gets a remediation plan removing its extra
-    ntp server line; ios1 (IOS: none) gets none, and the run says why. The plan removes nothing until it is
-    approved; deployed, the line is gone and nothing else changed."""
+    """An extra ntp server line on access2 (EOS), nxos1 and ios1: each gets Golden Config's remediation plan, with
+    the dry run's diff in its note; junos1 (no remediation settings) gets none, and the run says why. A plan
+    removes nothing until it is approved; deployed, the line is gone and nothing else changed."""
     api = lab["api"]
-    access2, ios1 = seeded_device(api, "access2"), seeded_device(api, "ios1")
-    before = {d.id: set(plans_of(lab, d.id)) for d in (access2, ios1)}
+    devices = {name: seeded_device(api, name) for name in REMEDIATED + ("junos1",)}
+    before = {name: set(plans_of(lab, d.id)) for name, d in devices.items()}
     try:
-        with restored(lab, "access2") as eos, restored(lab, "ios1") as ios:
-            sim_set_running(
-                lab, "access2", eos["running"].replace("ntp server", f"{PROBE}\n{EXTRA_NTP}\nntp server", 1)
-            )
-            sim_set_running(lab, "ios1", ios["running"].replace("ntp server", f"{EXTRA_NTP}\nntp server", 1))
-            drifted = running(lab, "access2")
+        with contextlib.ExitStack() as stack:
+            ctx = {name: stack.enter_context(restored(lab, name)) for name in devices}
+            drifted = {}
+            for name in REMEDIATED:
+                extra = f"{PROBE}\n{EXTRA_NTP}\n" if name == "access2" else f"{EXTRA_NTP}\n"
+                sim_set_running(lab, name, ctx[name]["running"].replace("ntp server", extra + "ntp server", 1))
+                drifted[name] = running(lab, name)
+            junos = ctx["junos1"]["running"].replace("    services {\n", JUNOS_NTP + "    services {\n", 1)
+            sim_set_running(lab, "junos1", junos)
 
-            run = reconcile(lab, trigger, "-e", "device=access2,ios1", "-e", "remediation_plans=true")
+            run = reconcile(lab, trigger, "-e", "device=" + ",".join(devices), "-e", "remediation_plans=true")
             assert run.returncode == 0, run
-            assert run.shows(f"ios1:   extra [system] {EXTRA_NTP}"), run
+            assert run.shows("junos1:   extra [system]         server 192.0.2.99;"), run
             assert (
-                "ios1: no remediation config plan filed: system: Golden Config has no remediation settings for its "
-                "platform Cisco IOS" in run.stdout
+                "junos1: no remediation config plan filed: system: Golden Config has no remediation settings for "
+                "its platform Juniper Junos" in run.stdout
             ), run
-            ((name, plan_id, features),) = REMEDIATION_FILED.findall(run.stdout)
-            assert (name, features) == ("access2", "system"), run
-            assert "Remediation config plans: 1 filed (waiting for approval)" in run.stdout, run
-            assert set(plans_of(lab, ios1.id)) == before[ios1.id]  # none for IOS
+            filed = {name: (plan_id, features) for name, plan_id, features in REMEDIATION_FILED.findall(run.stdout)}
+            assert set(filed) == set(REMEDIATED) and {f for _p, f in filed.values()} == {"system"}, run
+            assert "Remediation config plans: 3 filed (waiting for approval), 1 device(s) without one" in run.stdout
+            assert set(plans_of(lab, devices["junos1"].id)) == before["junos1"]  # none for Junos
 
-            filed = plan(lab, plan_id)
-            assert filed["plan_type"] == "remediation" and filed["status"]["name"] == cp.NOT_APPROVED
-            assert cp.normalised_lines(filed["config_set"]) == [f"no {EXTRA_NTP}"]
-            (note,) = notes_on(lab, plan_id)
-            assert EXTRA_NTP in note["note"] and f"-{EXTRA_NTP}" in note["note"], note["note"]  # the dry run's diff
-            assert running(lab, "access2") == drifted, "filing a plan changed the device"
+            for name, (plan_id, _features) in filed.items():
+                made = plan(lab, plan_id)
+                assert made["plan_type"] == "remediation" and made["status"]["name"] == cp.NOT_APPROVED
+                assert cp.normalised_lines(made["config_set"]) == [f"no {EXTRA_NTP}"], made["config_set"]
+                (note,) = notes_on(lab, plan_id)
+                assert EXTRA_NTP in note["note"] and "```diff" in note["note"], note["note"]  # the dry run's diff
+                assert "error 5" not in note["note"], note["note"]
+                # (the IOS session's "file prompt quiet" moves its last-change stamp, a comment)
+                assert changed_lines(drifted[name], running(lab, name)) == ({}, {}), f"filing a plan changed {name}"
 
             # not approved: refused, the device untouched
+            plan_id = filed["access2"][0]
             refused = run_playbook(lab, "", dry_run=False, extra={"plan": plan_id}, playbook=DEPLOY_PLAYBOOK)
             assert refused.returncode != 0 and "plan_not_approved" in refused.stdout, refused
-            assert status_of(lab, plan_id) == cp.NOT_APPROVED and running(lab, "access2") == drifted
+            assert status_of(lab, plan_id) == cp.NOT_APPROVED
+            assert changed_lines(drifted["access2"], running(lab, "access2")) == ({}, {})
 
-            # approved: deployed, checked still current by Golden Config first, verified, compliance up to date
-            set_status(lab, plan_id, cp.APPROVED)
-            deployed = run_playbook(lab, "", dry_run=False, extra={"plan": plan_id}, playbook=DEPLOY_PLAYBOOK)
-            assert deployed.returncode == 0, deployed
-            assert "Golden Config compliance now compliant in system" in deployed.stdout, deployed
-            assert status_of(lab, plan_id) == cp.COMPLETED
-            after = running(lab, "access2")
-            gone = {k: v for k, v in line_counts(drifted).items() if line_counts(after).get(k, 0) < v}
-            added = {k: v for k, v in line_counts(after).items() if line_counts(drifted).get(k, 0) < v}
-            assert gone == {EXTRA_NTP: 1} and added == {}, (gone, added)  # the probe, in no feature, stays
+            # approved: checked still current by Golden Config's jobs, deployed, verified, compliance up to date
+            for name, (plan_id, _features) in filed.items():
+                set_status(lab, plan_id, cp.APPROVED)
+                deployed = run_playbook(lab, "", dry_run=False, extra={"plan": plan_id}, playbook=DEPLOY_PLAYBOOK)
+                assert deployed.returncode == 0, deployed
+                assert "Golden Config compliance now compliant in system" in deployed.stdout, deployed
+                assert status_of(lab, plan_id) == cp.COMPLETED
+                gone, added = changed_lines(drifted[name], running(lab, name))
+                assert gone == {EXTRA_NTP: 1} and added == {}, (name, gone, added)  # access2's probe stays
     finally:
-        for device in (access2, ios1):
-            delete_plans_since(lab, device.id, before[device.id])
+        for name, device in devices.items():
+            delete_plans_since(lab, device.id, before[name])
         delete_notes(api, trigger)

@@ -71,6 +71,11 @@ class Platform(object):
     def __repr__(self):
         return "<Platform %s>" % self.napalm_driver
 
+    # --- the candidate ---------------------------------------------------------------------------
+    def merge_candidate(self, config):
+        """The configuration as the NAPALM driver is given it to merge (generic: as it is)."""
+        return config
+
     # --- commit-confirm -----------------------------------------------------------------------
     def revert_seconds(self, seconds):
         """The commit-confirm timer actually used for a requested ``seconds``, and a note when it

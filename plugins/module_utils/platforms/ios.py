@@ -83,6 +83,16 @@ class Ios(Platform):
         "commit made through NAPALM, not necessarily before this push"
     )
 
+    # --- the candidate ---------------------------------------------------------------------------
+    def merge_candidate(self, config):
+        """The configuration ending with ``end``: IOS's ``show archive config incremental-diffs`` of a merge file
+        without it fails with error 5, and NAPALM's compare_config then returns its "obscure 'error 5'" advice as
+        the diff (a Golden Config remediation plan's commands have no ``end``)."""
+        lines = [line.strip() for line in (config or "").splitlines() if line.strip()]
+        if lines and lines[-1] != "end":
+            return (config or "").rstrip("\n") + "\nend\n"
+        return config
+
     # --- commit-confirm -----------------------------------------------------------------------
     def revert_seconds(self, seconds):
         """Whole minutes, rounded up (see ``Platform.revert_seconds``), and at most IOS's 120 minutes."""

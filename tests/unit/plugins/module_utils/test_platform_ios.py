@@ -259,3 +259,11 @@ def test_after_a_move_without_confirm_ios_saves_at_the_new_address():
     assert "saved to startup-config at its new address" in IOS.after_move(driver)
     assert saved == ["write mem"]
     assert IOS.detach_pending_commit(driver) is None  # IOS's revert timer is the device's, not the session's
+
+
+def test_a_merge_candidate_without_end_gets_one_and_one_with_it_is_as_it_is():
+    ios = platforms.for_driver("ios")
+    assert ios.merge_candidate("no ntp server 192.0.2.99") == "no ntp server 192.0.2.99\nend\n"
+    assert ios.merge_candidate("hostname a\n!\nend\n") == "hostname a\n!\nend\n"
+    assert ios.merge_candidate("") == ""
+    assert platforms.for_driver("eos").merge_candidate("no ntp server x") == "no ntp server x"
