@@ -71,11 +71,13 @@ class RulebookDaemon:
         log_name: str = "rulebook",
         rulebook: str = RULEBOOK,
         keep_cursor: bool = False,
+        host_vars: dict | None = None,
         **overrides,
     ):
         """``overrides`` replace settings of the shipped vars file. The change-log source's cursor is
-        ``.lab/rulebook/changelog-<log_name>.json``, removed at start (a fresh daemon starts from now)
-        unless ``keep_cursor`` (a restarted daemon catches up from where the last one stopped)."""
+        ``.lab/rulebook/changelog-<log_name>.json`` and the daemon's ledger ``.lab/rulebook/ledger-<log_name>.jsonl``,
+        removed at start (a fresh daemon starts from now) unless ``keep_cursor`` (a restarted daemon catches up
+        from where the last one stopped and hands over again what it owed)."""
         self.lab = lab
         host, port = lab["env"]["SOTSYNC_LAB_SOURCE_LISTEN"].rsplit(":", 1)
         self.listen = (host, int(port))
@@ -84,8 +86,12 @@ class RulebookDaemon:
         overrides.setdefault("golden_config_job_queue", lab.get("render_queue", ""))
         self.keep_cursor = keep_cursor
         overrides.setdefault("changelog_cursor_file", str(self.cursor))
+        # the daemon's ledger of the devices owed a run: kept with the cursor (a restart hands over what it owes)
+        self.ledger = LAB / "rulebook" / f"ledger-{log_name}.jsonl"
+        overrides.setdefault("ledger_file", str(self.ledger))
         self.vars = settings(webhook_host=host, webhook_port=int(port), **overrides)
         self.rulebook = rulebook
+        self.host_vars = dict(host_vars or {})  # the inventory's localhost: e.g. a role default for its runs
         self.log_path = LAB / "logs" / f"{log_name}.log"
         self.lines: list[str] = []
         self.times: list[float] = []  # time.time() each line was read, for latency measurements
@@ -107,6 +113,7 @@ class RulebookDaemon:
         run_dir.mkdir(exist_ok=True)
         if not self.keep_cursor:
             self.cursor.unlink(missing_ok=True)
+            self.ledger.unlink(missing_ok=True)
         vars_file = run_dir / "vars.yml"
         vars_file.write_text(yaml.safe_dump(self.vars, sort_keys=False))
         inventory = run_dir / "inventory.yml"
@@ -116,7 +123,9 @@ class RulebookDaemon:
                 {
                     "all": {
                         "hosts": {
-                            "localhost": {"ansible_connection": "local", "ansible_python_interpreter": str(python)}
+                            "localhost": dict(
+                                self.host_vars, ansible_connection="local", ansible_python_interpreter=str(python)
+                            )
                         }
                     }
                 }

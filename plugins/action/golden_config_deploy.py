@@ -24,9 +24,31 @@ from ansible_collections.sotsync.nautobot.plugins.module_utils.arguments import 
 from ansible_collections.sotsync.nautobot.plugins.module_utils.batch import format_outcome, module_result, run_batch
 from ansible_collections.sotsync.nautobot.plugins.module_utils.deploy import libraries
 from ansible_collections.sotsync.nautobot.plugins.module_utils.errors import ProvisionError
-from ansible_collections.sotsync.nautobot.plugins.module_utils.lifeline import Lifeline
+from ansible_collections.sotsync.nautobot.plugins.module_utils import ledger
+from ansible_collections.sotsync.nautobot.plugins.module_utils.lifeline import Lifeline, daemon_token
 
 display = Display()
+
+
+def targets(params):
+    """The devices a run was given by name or UUID (the daemon's runs name them by UUID)."""
+    named = list(params.get("devices") or []) + ([params["device"]] if params.get("device") else [])
+    return [str(t).strip() for t in named if str(t).strip()]
+
+
+def settle(owed_to, run, claimed, batch, run_error):
+    """Each claimed device's outcome in the daemon's ledger: from its result, or the run's error; a device the
+    run gave no result (it ended before, unexpectedly) is left without one (the daemon hands it over again)."""
+    outcomes = (batch or {}).get("results") or []
+    by_target = dict((str(o.get("device_id")), o) for o in outcomes if o.get("device_id"))
+    by_target.update((str(o.get("device")), o) for o in outcomes if o.get("device") and not o.get("device_id"))
+    ended = [dict(by_target[t], device_id=t) for t in claimed if t in by_target]
+    try:
+        owed_to.append(ledger.done_entries(run, ended, run_error=run_error, device_ids=claimed if run_error else ()))
+    except (IOError, OSError) as error:
+        display.warning(
+            "Could not write the run's outcomes in the daemon's ledger {0}: {1}".format(owed_to.path, error)
+        )
 
 
 class ActionModule(ActionBase):
@@ -58,6 +80,16 @@ class ActionModule(ActionBase):
         lifeline = Lifeline.from_environment()
         previous = lifeline.handle_signals()
         lifeline.watch()
+        # a run of the daemon: its devices claimed in its ledger now, their outcomes written when it ends
+        owed_to, run, claimed = ledger.from_environment(), daemon_token(), targets(params)
+        if owed_to is not None and claimed:
+            try:
+                owed_to.append([ledger.claim_entry(run, claimed)])
+            except (IOError, OSError) as error:
+                display.warning(
+                    "Could not claim the devices in the daemon's ledger {0}: {1}".format(owed_to.path, error)
+                )
+        batch, run_error = None, None
         try:
             batch = run_batch(
                 params,
@@ -68,6 +100,7 @@ class ActionModule(ActionBase):
                 lifeline=lifeline,
             )
         except ProvisionError as error:
+            run_error = error
             failure = error.to_result()
             failure["failed"] = True
             result.update(failure)
@@ -77,6 +110,8 @@ class ActionModule(ActionBase):
                 "golden_config_deploy failed unexpectedly: {0}: {1}".format(type(error).__name__, error)
             ) from error
         finally:
+            if owed_to is not None and claimed:
+                settle(owed_to, run, claimed, batch, run_error)
             lifeline.close()
             Lifeline.restore(previous)
             # its daemon gone, nobody reads this run: end its ansible-playbook (this worker included)

@@ -13,6 +13,7 @@ import math
 import os
 from dataclasses import dataclass, field
 
+from ansible_collections.sotsync.nautobot.plugins.module_utils import ledger
 from ansible_collections.sotsync.nautobot.plugins.module_utils.messages import DEFAULT_READY_STATUSES
 from ansible_collections.sotsync.nautobot.plugins.plugin_utils.request import (
     CONFIG_CONTEXT,
@@ -57,6 +58,12 @@ class Settings:
     max_events_per_second: float = DEFAULT_MAX_EVENTS_PER_SECOND
     models: tuple = DEFAULT_MODELS
     max_related_devices: int = DEFAULT_MAX_RELATED_DEVICES
+    # the ledger of the devices owed a run (module_utils/ledger.py): its file ("auto": one per port), or None
+    ledger_file: str | None = None
+    ledger_settle_seconds: float = ledger.DEFAULT_SETTLE_SECONDS
+    retry_max_attempts: int = ledger.DEFAULT_MAX_ATTEMPTS
+    retry_first_seconds: float = ledger.DEFAULT_RETRY_FIRST_SECONDS
+    retry_max_seconds: float = ledger.DEFAULT_RETRY_MAX_SECONDS
 
 
 ARGUMENTS = (
@@ -78,6 +85,11 @@ ARGUMENTS = (
     "max_events_per_second",
     "models",
     "max_related_devices",
+    "ledger_file",
+    "ledger_settle_seconds",
+    "retry_max_attempts",
+    "retry_first_seconds",
+    "retry_max_seconds",
 )
 
 
@@ -207,6 +219,15 @@ def validate_args(args, environ=None):
             "nautobot_token (or NAUTOBOT_URL / NAUTOBOT_TOKEN), or set models: [device]"
         )
     max_related = as_int("max_related_devices", args.get("max_related_devices", DEFAULT_MAX_RELATED_DEVICES), 1, 100000)
+    ledger_file = as_text("ledger_file", args.get("ledger_file"))
+    settle = as_float("ledger_settle_seconds", args.get("ledger_settle_seconds", ledger.DEFAULT_SETTLE_SECONDS), 1.0)
+    attempts = as_int("retry_max_attempts", args.get("retry_max_attempts", ledger.DEFAULT_MAX_ATTEMPTS), 1, 100)
+    retry_first = as_float(
+        "retry_first_seconds", args.get("retry_first_seconds", ledger.DEFAULT_RETRY_FIRST_SECONDS), 0.0
+    )
+    retry_max = as_float("retry_max_seconds", args.get("retry_max_seconds", ledger.DEFAULT_RETRY_MAX_SECONDS), 0.0)
+    if retry_max < retry_first:
+        raise ValueError(f"retry_max_seconds ({retry_max:g}) is below retry_first_seconds ({retry_first:g})")
     return Settings(
         port=port,
         host=host,
@@ -226,6 +247,11 @@ def validate_args(args, environ=None):
         max_events_per_second=pace,
         models=models,
         max_related_devices=max_related,
+        ledger_file=ledger_file,
+        ledger_settle_seconds=settle,
+        retry_max_attempts=attempts,
+        retry_first_seconds=retry_first,
+        retry_max_seconds=retry_max,
     )
 
 

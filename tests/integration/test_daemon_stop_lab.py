@@ -5,8 +5,9 @@ the device's NAPALM session open). Each stop must leave no process of the daemon
 and no commit pending on the simulated device, and the device either fully provisioned (its session had
 begun: it finished) or untouched (it had not: ``run_stopped``), never in between.
 
-What this file does not assert yet (issue 26, left open): that the restarted daemon provisions the cut
-change; the change-log cursor still marks a change handed over as done.
+Then the daemon is started again on the same ledger and cursor: the cut change is provisioned (the ledger
+hands over again a device whose run was cut, or that no run had taken), and a device that went silent for
+30 s reaches its intent once it answers again (a failure a retry can fix is retried with backoff).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from lab import hookrun
-from tests.integration.provision_helpers import restored, sim_device
+from tests.integration.provision_helpers import restored, sim_device, sim_faults
 
 pytestmark = pytest.mark.lab
 
@@ -28,6 +29,8 @@ PROC = Path("/proc")
 # A device in its session finishes (its NAPALM timeout and commit-confirm window bound it), then the run's
 # ansible-playbook ends: the stop's bound, plus the 20 s the issue allows.
 GRACE = 60 + 20
+# The restarted daemon: its start, the hand-over again, a run (Golden Config's render, the session).
+RESTART_BOUND = 120
 
 
 def left_alive(daemon):
@@ -96,5 +99,59 @@ def test_a_stop_leaves_nothing_running_and_no_device_half_done(lab, how, moment)
             if moment == "session-open":
                 # its session had begun: it was finished, committed and confirmed
                 assert hostname(lab, DEVICE) == new, daemon.text()[-3000:]
+            cut = hostname(lab, DEVICE) != new
         finally:
             daemon.stop()
+        # started again on the same ledger and cursor: the change is on the device within a bounded time
+        again = hookrun.RulebookDaemon(lab, log_name=f"test-stop-{how}-{moment}", keep_cursor=True, dry_run=False)
+        again.start()
+        try:
+            started = time.monotonic()
+            deadline = started + RESTART_BOUND
+            while hostname(lab, DEVICE) != new:
+                assert time.monotonic() < deadline, (
+                    f"{how} at {moment}: the device is not on its intent {RESTART_BOUND} s after the restart:\n"
+                    + again.text()[-3000:]
+                )
+                time.sleep(0.5)
+            if cut:
+                assert "is owed a run" in again.text(), again.text()[-3000:]
+            again.settle()
+            state = sim_device(lab, DEVICE)
+            assert state["open_sessions"] == [] and state["pending_commit"] is None, state
+        finally:
+            again.stop()
+
+
+def test_a_device_silent_for_30_s_reaches_its_intent_once_it_answers_again(lab):
+    """A device that does not answer: its run fails (device_unreachable), the daemon retries with backoff, each try
+    logged with why; once the device answers again, the next try provisions it."""
+    new = f"{DEVICE}-outage"
+    with restored(lab, DEVICE) as ctx:
+        with hookrun.RulebookDaemon(
+            lab,
+            log_name="test-outage-device",
+            dry_run=False,
+            retry_first_seconds=5,
+            retry_max_seconds=10,
+            host_vars={"provision_napalm_timeout": 5},
+        ) as daemon:
+            sim_faults(lab, DEVICE, unresponsive=True)
+            silent_from = time.monotonic()
+            ctx["device"].update({"name": new})
+            daemon.wait_for(
+                lambda text: "FAILED (device_unreachable)" in text, 90, "the run failing on the silent device"
+            )
+            daemon.wait_for(lambda text: f"Device {new}: its run failed; try 2 in" in text, 30, "the retry's line")
+            time.sleep(max(0.0, 30 - (time.monotonic() - silent_from)))
+            assert hostname(lab, DEVICE) == DEVICE  # nothing reached it while silent
+            sim_faults(lab, DEVICE, unresponsive=False)
+            answering = time.monotonic()
+            while hostname(lab, DEVICE) != new:
+                assert time.monotonic() - answering < 60, daemon.text()[-3000:]
+                time.sleep(0.5)
+            text = daemon.text()
+            assert f"Device {new} is owed a run: try " in text and "the last failed (device_unreachable" in text, text[
+                -3000:
+            ]
+            daemon.settle()

@@ -210,8 +210,9 @@ def ansible_used_variables(template_text):
 
 
 def reconcile_variables(installed):
-    """The extra vars reconcile reads: the variables its templates use, less what the play sets itself, what
-    the role registers (provision_result) and what Ansible or AWX give (ansible_check_mode, awx_job_id)."""
+    """The extra vars reconcile reads: the variables its templates use, less what the play sets itself, the role's
+    own variables (their defaults), what the role registers (provision_result) and what Ansible or AWX give
+    (ansible_check_mode, awx_job_id, hostvars, groups)."""
     (play,) = installed.yaml("playbooks/reconcile.yml")
     used = set()
     for text in template_strings(play):
@@ -227,7 +228,10 @@ def reconcile_variables(installed):
         own |= set(task.get("vars") or {})
         own |= set(task.get("ansible.builtin.set_fact") or {})
         own |= {task["register"]} if "register" in task else set()
-    return used - own - {"provision_result", "ansible_check_mode", "awx_job_id"}
+    role = set(installed.yaml("roles/provision/defaults/main.yml") or {})  # the role's own variables
+    role |= set(installed.yaml("roles/provision/meta/argument_specs.yml")["argument_specs"]["main"]["options"])
+    magic = {"provision_result", "ansible_check_mode", "awx_job_id", "hostvars", "groups", "omit"}
+    return used - own - role - magic
 
 
 def test_reconcile_reads_these_extra_vars(installed):
@@ -238,6 +242,7 @@ def test_reconcile_reads_these_extra_vars(installed):
         "fail_on_drift": False,
         "extra_lines": True,
         "fail_on_not_covered": False,
+        "remediation_plans": False,
     }
     read = reconcile_variables(installed)
     assert read == {
@@ -247,6 +252,7 @@ def test_reconcile_reads_these_extra_vars(installed):
         "fail_on_drift",
         "extra_lines",
         "fail_on_not_covered",
+        "remediation_plans",
         "compliance_max_age",
         "ready_statuses",
         "trigger",

@@ -272,7 +272,10 @@ def test_a_filter_selects_and_a_failed_device_fails_the_run(installed, world):
     ("extra", "words"),
     [
         ("dry_run=false", "reconcile is a dry run unless -e remediate=true; it takes no dry_run"),
-        ("remediate=ture", "remediate, fail_on_drift, extra_lines and fail_on_not_covered take true or false (got "),
+        (
+            "remediate=ture",
+            "remediate, fail_on_drift, extra_lines, fail_on_not_covered and remediation_plans take true or false (got ",
+        ),
     ],
 )
 def test_a_wrong_switch_is_refused_before_anything_runs(installed, world, extra, words):

@@ -142,6 +142,7 @@ runpy.run_path(_IMPORT_COLLECTION)["import_collection"](__file__)
 from ansible_collections.sotsync.nautobot.plugins.plugin_utils import changelog as logic  # noqa: E402
 from ansible_collections.sotsync.nautobot.plugins.plugin_utils import nautobot_lookup as lookup_lib  # noqa: E402
 from ansible_collections.sotsync.nautobot.plugins.module_utils.lifeline import export_daemon  # noqa: E402
+from ansible_collections.sotsync.nautobot.plugins.plugin_utils import owed  # noqa: E402
 
 
 async def main(queue, args):
@@ -160,7 +161,8 @@ async def main(queue, args):
         timeout=settings.nautobot_timeout,
         validate_certs=settings.nautobot_validate_certs,
     )
-    source = logic.ChangelogSource(settings, queue.put, client, lookup)
+    # its hand-overs go in the daemon's ledger too (the webhook source keeps it: plugin_utils/owed.py)
+    source = logic.ChangelogSource(settings, owed.KEEPER.recording(queue.put), client, lookup)
     try:
         await source.start()
         LOGGER.info(

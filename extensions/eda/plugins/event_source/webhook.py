@@ -144,6 +144,36 @@ options:
         C(sotsync.nautobot.provision_device) playbook and a limit instead.
     type: int
     default: 1000
+  ledger_file:
+    description:
+      - The daemon's ledger of the devices owed a run (docs/daemon.md). Each device event handed to the
+        rulebook is written in it first; each provisioning run the daemon starts writes in it the devices
+        it took and, when it ends, each device's outcome. A device is owed until a run that took it after
+        its change ends. After a restart, a device whose run was cut (stopped, killed) or that was handed
+        over to the stopped daemon before a run took it is handed over again; a failure a retry can fix
+        (Nautobot, Golden Config or the device unreachable, a time-out, a run stopped) is retried with
+        backoff. The change-log source's events go in it too.
+      - V(auto) keeps it at C($XDG_STATE_HOME/sotsync.nautobot/ledger-<port>.jsonl) (C(~/.local/state) by
+        default), one per daemon. Unset, none is kept (the rulebook sets V(auto)).
+    type: str
+  ledger_settle_seconds:
+    description:
+      - A device handed over that no run took within this many seconds is left to the rulebook (its
+        conditions did not run it). Longer than the longest wait for a run (the provisioning lock).
+    type: float
+    default: 900
+  retry_max_attempts:
+    description: How many tries a device whose runs keep failing for a reason a retry can fix gets, in all.
+    type: int
+    default: 6
+  retry_first_seconds:
+    description: The wait before the second try; each further wait doubles, up to O(retry_max_seconds).
+    type: float
+    default: 30
+  retry_max_seconds:
+    description: The longest wait between tries.
+    type: float
+    default: 600
 """
 
 EXAMPLES = r"""
@@ -186,6 +216,7 @@ _IMPORT_COLLECTION = os.path.join(os.path.dirname(os.path.abspath(__file__)), os
 runpy.run_path(_IMPORT_COLLECTION)["import_collection"](__file__)
 # pylint: disable=wrong-import-position
 from ansible_collections.sotsync.nautobot.plugins.plugin_utils import request as req  # noqa: E402
+from ansible_collections.sotsync.nautobot.plugins.plugin_utils import owed  # noqa: E402
 from ansible_collections.sotsync.nautobot.plugins.plugin_utils.delivery import Delivery  # noqa: E402
 from ansible_collections.sotsync.nautobot.plugins.plugin_utils.dispatch import NOW, PLAN_NOW, Dispatcher  # noqa: E402
 from ansible_collections.sotsync.nautobot.plugins.plugin_utils.nautobot_lookup import (  # noqa: E402
@@ -235,7 +266,7 @@ def _json(status, **body):
 class _Receiver:
     """Transport: read and check the request, answer, hand the events to delivery."""
 
-    def __init__(self, settings, queue, lookup):
+    def __init__(self, settings, put, lookup):
         self.settings = settings
         self.lookup = lookup
         self.dispatcher = Dispatcher(
@@ -245,7 +276,7 @@ class _Receiver:
             ip_attachments=req.INTERFACE in settings.models,
         )
         self.delivery = Delivery(
-            queue.put,
+            put,
             settings.ready_statuses,
             settings.lone_event_seconds,
             settings.coalesce_seconds,
@@ -354,9 +385,19 @@ class _Receiver:
 
 async def main(queue, args):
     """Listen for Nautobot webhooks and put one normalised event per device change on ``queue``."""
-    export_daemon()  # the runs this daemon starts end when it is gone (module_utils/lifeline.py)
+    daemon = export_daemon()  # the runs this daemon starts end when it is gone (module_utils/lifeline.py)
     settings = validate_args(dict(args or {}))
     ssl_context = _ssl_context(settings)
+    keeper = owed.KEEPER
+    if settings.ledger_file:  # the devices owed a run, handed over again after a stop or a failure
+        keeper.bind(
+            owed.default_path(settings.port) if settings.ledger_file == "auto" else settings.ledger_file,
+            daemon,
+            settle_seconds=settings.ledger_settle_seconds,
+            max_attempts=settings.retry_max_attempts,
+            retry_first=settings.retry_first_seconds,
+            retry_max=settings.retry_max_seconds,
+        )
     if settings.secret is None:
         LOGGER.warning(
             "INSECURE: sotsync.nautobot.webhook accepts UNSIGNED requests (insecure_no_signature: true, no "
@@ -371,7 +412,8 @@ async def main(queue, args):
             timeout=settings.nautobot_timeout,
             validate_certs=settings.nautobot_validate_certs,
         )
-    receiver = _Receiver(settings, queue, lookup)
+    receiver = _Receiver(settings, keeper.recording(queue.put) if keeper.bound else queue.put, lookup)
+    again = asyncio.create_task(keeper.run(queue.put)) if keeper.bound else None
     app = web.Application(client_max_size=settings.max_body_bytes)
     app.router.add_route("*", "/{tail:.*}", receiver.handle)
     runner = web.AppRunner(
@@ -396,6 +438,9 @@ async def main(queue, args):
         LOGGER.info("sotsync.nautobot.webhook stopping")
         raise
     finally:
+        if again is not None:
+            again.cancel()
+            await asyncio.gather(again, return_exceptions=True)
         await receiver.close()
         await runner.cleanup()
         if lookup is not None:
