@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from lab import hookrun
+from lab import hookrun, labctl
 from tests.integration.provision_helpers import restored, sim_device, sim_faults
 
 pytestmark = pytest.mark.lab
@@ -154,4 +154,31 @@ def test_a_device_silent_for_30_s_reaches_its_intent_once_it_answers_again(lab):
             assert f"Device {new} is owed a run: try " in text and "the last failed (device_unreachable" in text, text[
                 -3000:
             ]
+            daemon.settle()
+
+
+def test_nautobot_down_for_30_s_mid_run_the_device_reaches_its_intent_once_it_is_back(lab):
+    """Nautobot's web server stopped as a live run begins, for 30 s: the run fails nautobot_unreachable, the
+    daemon stays up and retries with backoff; once Nautobot answers again, the next try provisions the device."""
+    new = f"{DEVICE}-nautobot-outage"
+    with restored(lab, DEVICE) as ctx:
+        with hookrun.RulebookDaemon(
+            lab, log_name="test-outage-nautobot", dry_run=False, retry_first_seconds=5, retry_max_seconds=10
+        ) as daemon:
+            ctx["device"].update({"name": new})
+            daemon.wait_for(lambda text: "Provisioning triggered" in text, 90, "the run's trigger")
+            labctl.stop("nautobot")
+            down = time.monotonic()
+            try:
+                daemon.wait_for(lambda text: "nautobot_unreachable" in text, 120, "the run failing on Nautobot")
+                time.sleep(max(0.0, 30 - (time.monotonic() - down)))
+                assert hostname(lab, DEVICE) == DEVICE  # nothing reached the device while Nautobot was down
+            finally:
+                labctl.nautobot_services_up(labctl.load_secrets(), labctl.load_state())
+            back = time.monotonic()
+            while hostname(lab, DEVICE) != new:
+                assert time.monotonic() - back < 120, daemon.text()[-3000:]
+                time.sleep(0.5)
+            text = daemon.text()
+            assert f"Device {new} is owed a run: try " in text and "nautobot_unreachable" in text, text[-3000:]
             daemon.settle()
