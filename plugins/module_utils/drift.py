@@ -125,7 +125,9 @@ def extra_paths(platform, intent, running):
     running configuration's order; read by ``platform`` (a ``platforms.Platform``), as verification reads
     them. A set-form intent (Junos) is compared with the set form of a running configuration in braces."""
     wanted = platform.config_paths(intent or "")
-    have = platform.config_paths(running or "")
+    # a line the NAPALM driver adds for the length of its session (IOS: "file prompt quiet") is not the device's
+    session = set(platform.normalise(line) for line in platform.session_lines)
+    have = set(p for p in platform.config_paths(running or "") if not (len(p) == 1 and p[0] in session))
     if _is_set_form(wanted) and not _is_set_form(have, ("set ",)):
         # a statement that holds others (``system``) is there when a set line is under it
         present = set()

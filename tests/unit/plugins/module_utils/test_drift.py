@@ -251,3 +251,9 @@ def test_a_feature_not_compliant_without_extra_lines_is_said_so():
     assert report["extra"] == {} and report["features"]["ntp"]["missing"] == ["ntp server 10.0.0.1"]
     assert "no extra lines in its 1 feature(s) (not compliant in ntp, without extra lines)" in report["msg"]
     assert not drift.findings(report)
+
+
+def test_a_line_the_driver_adds_for_its_session_is_not_the_devices():
+    ios = platforms.for_driver("ios")
+    running = "hostname ios1\nfile prompt quiet\nip host probe 192.0.2.7\n"
+    assert drift.extra_paths(ios, "hostname ios1\n", running) == [("ip host probe 192.0.2.7",)]
