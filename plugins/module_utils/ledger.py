@@ -39,6 +39,7 @@ except ImportError:  # pragma: no cover - not POSIX
 
 ENV = "SOTSYNC_LEDGER"
 OWED, CLAIM, DONE = "owed", "claim", "done"
+DEVICE_MODEL = "dcim.device"
 # Failures a retry can fix: Nautobot or Golden Config unreachable or failing, the device unreachable or
 # locked, a commit whose verification could not reach the device (its timer reverted it), a run stopped.
 TRANSIENT = frozenset(
@@ -308,7 +309,8 @@ def owed_entry(event, daemon, now=None, attempt=1, why=None):
 def provisioning_event(event):
     """Whether an event is one the ledger tracks: a device created or updated (a run may follow)."""
     nautobot = (event or {}).get("nautobot") if isinstance(event, dict) else None
-    return bool(nautobot) and nautobot.get("model") == "device" and nautobot.get("action") in ("created", "updated")
+    # every device event's model is the device's (docs/event.md); a config plan's is "configplan"
+    return bool(nautobot) and nautobot.get("model") == DEVICE_MODEL and nautobot.get("action") in ("created", "updated")
 
 
 def still_owed(entries, daemon, alive, now, **limits):

@@ -15,7 +15,7 @@ OLD_DAEMON = "99:4000"
 RUN = "200:6000"
 
 
-def event(device_id="d1", name="access1", action="updated", model="device"):
+def event(device_id="d1", name="access1", action="updated", model="dcim.device"):
     return {"nautobot": {"model": model, "action": action, "object_id": device_id, "object_name": name, "burst": False}}
 
 

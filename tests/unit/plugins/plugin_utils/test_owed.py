@@ -8,11 +8,14 @@ import logging
 
 from ansible_collections.sotsync.nautobot.plugins.module_utils import ledger
 from ansible_collections.sotsync.nautobot.plugins.plugin_utils import owed
+from ansible_collections.sotsync.nautobot.plugins.plugin_utils import request as req
+from ansible_collections.sotsync.nautobot.plugins.plugin_utils.dispatch import Dispatcher
+from tests.support import nautobot_webhooks as nw
 
 DAEMON = "100:5000"
 
 
-def event(device_id="d1", name="access1", action="updated", model="device"):
+def event(device_id="d1", name="access1", action="updated", model="dcim.device"):
     return {"nautobot": {"model": model, "action": action, "object_id": device_id, "object_name": name, "burst": False}}
 
 
@@ -142,3 +145,18 @@ def test_the_check_loop_puts_what_is_owed_and_survives_a_failing_check(tmp_path,
 
 def test_the_default_path_is_one_per_daemon_port():
     assert owed.default_path(5000, {"XDG_STATE_HOME": "/var/state"}) == "/var/state/sotsync.nautobot/ledger-5000.jsonl"
+
+
+def test_the_events_the_sources_make_are_recorded_and_a_config_plan_is_not(tmp_path):
+    """Real events, made by the webhook side from Nautobot's bodies (not this file's literals)."""
+    dispatcher = Dispatcher()
+
+    def events_of(body):
+        hook = req.validate_payload(body)
+        return dispatcher.events(hook, dispatcher.route(hook), "/", {})[0]
+
+    keep = keeper(tmp_path)
+    keep.record(events_of(nw.rename()) + events_of(nw.create()))
+    assert [(e["op"], e["action"]) for e in keep.ledger.read()] == [("owed", "updated"), ("owed", "created")]
+    keep.record(events_of(nw.body("deleted", "device", nw.device())))
+    assert len(keep.ledger.read()) == 2  # a deleted device is owed nothing
