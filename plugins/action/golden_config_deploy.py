@@ -36,19 +36,43 @@ def targets(params):
     return [str(t).strip() for t in named if str(t).strip()]
 
 
-def settle(owed_to, run, claimed, batch, run_error):
-    """Each claimed device's outcome in the daemon's ledger: from its result, or the run's error; a device the
-    run gave no result (it ended before, unexpectedly) is left without one (the daemon hands it over again)."""
-    outcomes = (batch or {}).get("results") or []
-    by_target = dict((str(o.get("device_id")), o) for o in outcomes if o.get("device_id"))
-    by_target.update((str(o.get("device")), o) for o in outcomes if o.get("device") and not o.get("device_id"))
-    ended = [dict(by_target[t], device_id=t) for t in claimed if t in by_target]
-    try:
-        owed_to.append(ledger.done_entries(run, ended, run_error=run_error, device_ids=claimed if run_error else ()))
-    except (IOError, OSError) as error:
-        display.warning(
-            "Could not write the run's outcomes in the daemon's ledger {0}: {1}".format(owed_to.path, error)
-        )
+class Settlement(object):
+    """A daemon's run in its ledger: each device's outcome written as it ends (``device``, in the device's thread,
+    before the lifeline counts it done), then, at the run's end (``rest``), the outcome of each claimed device not
+    written yet: a device not found, or every device when the whole run failed. A device the run gave no outcome
+    (it ended unexpectedly) is left without one: the daemon hands it over again."""
+
+    def __init__(self, owed_to, run, claimed):
+        self.owed_to, self.run, self.claimed = owed_to, run, claimed
+        self.written = set()
+        self.lock = threading.Lock()
+
+    def _write(self, entries):
+        if not entries:
+            return
+        try:
+            self.owed_to.append(entries)
+        except (IOError, OSError) as error:
+            display.warning("Could not write outcomes in the daemon's ledger {0}: {1}".format(self.owed_to.path, error))
+            return
+        with self.lock:
+            self.written.update(e["device"] for e in entries)
+
+    def device(self, outcome):
+        if outcome.get("device_id"):
+            self._write(ledger.done_entries(self.run, [outcome]))
+
+    def rest(self, batch, run_error):
+        left = [t for t in self.claimed if t not in self.written]
+        if not left:
+            return
+        if run_error is not None:
+            self._write(ledger.done_entries(self.run, [], run_error=run_error, device_ids=left))
+            return
+        outcomes = (batch or {}).get("results") or []
+        by_target = dict((str(o.get("device")), o) for o in outcomes if o.get("device"))
+        by_target.update((str(o.get("device_id")), o) for o in outcomes if o.get("device_id"))
+        self._write(ledger.done_entries(self.run, [dict(by_target[t], device_id=t) for t in left if t in by_target]))
 
 
 class ActionModule(ActionBase):
@@ -81,10 +105,11 @@ class ActionModule(ActionBase):
         previous = lifeline.handle_signals()
         lifeline.watch()
         # a run of the daemon: its devices claimed in its ledger now, their outcomes written when it ends
-        owed_to, run, claimed = ledger.from_environment(), daemon_token(), targets(params)
-        if owed_to is not None and claimed:
+        owed_to, claimed = ledger.from_environment(), targets(params)
+        settlement = Settlement(owed_to, daemon_token(), claimed) if owed_to is not None and claimed else None
+        if settlement is not None:
             try:
-                owed_to.append([ledger.claim_entry(run, claimed)])
+                owed_to.append([ledger.claim_entry(settlement.run, claimed)])
             except (IOError, OSError) as error:
                 display.warning(
                     "Could not claim the devices in the daemon's ledger {0}: {1}".format(owed_to.path, error)
@@ -98,6 +123,7 @@ class ActionModule(ActionBase):
                 log=display.vvv,
                 progress=display.display,
                 lifeline=lifeline,
+                settled=settlement.device if settlement is not None else None,
             )
         except ProvisionError as error:
             run_error = error
@@ -110,8 +136,8 @@ class ActionModule(ActionBase):
                 "golden_config_deploy failed unexpectedly: {0}: {1}".format(type(error).__name__, error)
             ) from error
         finally:
-            if owed_to is not None and claimed:
-                settle(owed_to, run, claimed, batch, run_error)
+            if settlement is not None:
+                settlement.rest(batch, run_error)
             lifeline.close()
             Lifeline.restore(previous)
             # its daemon gone, nobody reads this run: end its ansible-playbook (this worker included)

@@ -315,16 +315,19 @@ def run_batch(
     on_result=None,
     progress=None,
     lifeline=None,
+    settled=None,
 ):
     """Provision every device ``params`` names or selects; return ``{"results": [...], "summary": {...}}``.
 
     ``on_result(outcome)`` is called in the caller's thread as each device finishes; ``progress(line)``
     with a line on what the batch does next (before the first result can take a while). Once ``lifeline``
     (a ``Lifeline``) is stopping, no further device begins its session: those fail with ``run_stopped``.
+    ``settled(outcome)`` is called in the device's thread with each device's outcome before the lifeline counts
+    it done (a daemon's run writes it in the daemon's ledger: ``ledger.py``).
     Raises ``ProvisionError`` only for what concerns the whole run (parameters, Nautobot unreachable or
     refusing the token, no device with a NAPALM login); each device's failure is in its outcome.
     """
-    return BatchRun(params, check_mode, client, driver_factory, log, on_result, progress, lifeline).run()
+    return BatchRun(params, check_mode, client, driver_factory, log, on_result, progress, lifeline, settled).run()
 
 
 class BatchRun(object):
@@ -346,9 +349,11 @@ class BatchRun(object):
         on_result=None,
         progress=None,
         lifeline=None,
+        settled=None,
     ):
         self.params = params
         self.lifeline = lifeline or Lifeline()
+        self.settled = settled or (lambda _outcome: None)
         self.check_mode = check_mode
         self.driver_factory = driver_factory
         self.log = log or (lambda _msg: None)
@@ -615,7 +620,20 @@ class BatchRun(object):
                 self.finish(future.result())
 
     def provision_device(self, device):
-        """One device's outcome (in a device thread): skipped, or ``provision_one``'s, filed as a plan."""
+        """One device's outcome (in a device thread), handed to ``settled`` (the daemon's ledger) before the device
+        counts as done for the lifeline: a run whose daemon is gone ends once its devices are done."""
+        begun = []
+        try:
+            outcome = self.device_outcome(device, begun)
+            self.settled(outcome)
+            return outcome
+        finally:
+            if begun:
+                self.lifeline.end()
+
+    def device_outcome(self, device, begun):
+        """Skipped, or ``provision_one``'s outcome, filed as a plan; ``begun`` gets an item once the lifeline
+        counts the device in its session."""
         device_id = str(device.get("id"))
         verdict = self.verdicts[device_id]
         if device_id not in self.named_ids and not verdict.ready:
@@ -640,6 +658,7 @@ class BatchRun(object):
                     device_id=device_id,
                 )
             )
+        begun.append(True)
         try:
             result = provision_one(
                 device,
@@ -662,8 +681,6 @@ class BatchRun(object):
             return outcome_of(error=error)
         except ProvisionError as error:
             return outcome_of(error=error)
-        finally:
-            self.lifeline.end()
 
     def previous_hosts(self, device, host):
         """The management addresses ``device`` had before ``host`` (a re-addressed device is found there)."""

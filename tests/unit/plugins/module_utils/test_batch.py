@@ -1347,6 +1347,31 @@ def test_a_device_in_its_session_when_the_stop_comes_finishes_the_others_never_b
     assert line.idle()
 
 
+def test_each_outcome_is_settled_before_the_lifeline_counts_its_device_done(batch_fakes):
+    """A daemon's run writes each device's outcome in the daemon's ledger (``settled``) while the device still
+    counts as in its session: the lifeline ends a run whose daemon is gone once its devices are done, and must
+    not end it before the outcome is written."""
+    from ansible_collections.sotsync.nautobot.plugins.module_utils.lifeline import Lifeline
+
+    f = batch_fakes
+    line = Lifeline()
+    settled = []
+
+    def settle(outcome):
+        settled.append((outcome["device"], outcome.get("error"), line.idle()))
+
+    devices = [f.batch_device(i) for i in (1, 2)] + [f.batch_device(3, status={"name": "Offline"})]
+    batch_run = run_batch(
+        params(devices=["dev1", "dev2", "dev3"], dry_run=False, intent_source="regenerate"),
+        client=f.FakeBatchNautobot(inventory=devices),
+        driver_factory=f.DriverFactory(diff="+hostname new\n"),
+        lifeline=line,
+        settled=settle,
+    )
+    assert sorted(settled) == [("dev1", None, False), ("dev2", None, False), ("dev3", "device_not_ready", False)]
+    assert len(batch_run["results"]) == 3 and line.idle()
+
+
 # --- a drift check beyond the merge (compliance_drift) -------------------------------------------------
 COMMUNITY = "s3cret-community"
 PROBE = "ip host drift-probe 192.0.2.77"
