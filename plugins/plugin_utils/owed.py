@@ -114,7 +114,9 @@ class Keeper:
             return []
         now = self.clock() if now is None else now
         again, finished = [], 0
-        for device_id, state in ledger.owed_devices(self.ledger.read()).items():
+        entries = self.ledger.read()
+        owed_now = ledger.owed_devices(entries)
+        for device_id, state in owed_now.items():
             verdict = ledger.verdict(state, now, self.daemon, self.alive, **self.limits)
             name = state.entry.get("name") or device_id
             if verdict.action == "again":
@@ -145,7 +147,10 @@ class Keeper:
             self.ledger.append(
                 [ledger.owed_entry(event, self.daemon, now, attempt, why) for event, why, attempt in again]
             )
-        if finished and (now - self.compacted > 60 or finished > ledger.COMPACT_LINES):
+        # rewritten once things settle, or once it holds many more lines than devices owed (a device changed
+        # again and again, each change a line): it stays bounded by the devices owed, not by the changes
+        crowded = len(entries) > max(ledger.COMPACT_LINES, 4 * len(owed_now))
+        if (finished or crowded) and (now - self.compacted > 60 or finished > ledger.COMPACT_LINES):
             self.compact(now)
         return again
 

@@ -160,3 +160,16 @@ def test_the_events_the_sources_make_are_recorded_and_a_config_plan_is_not(tmp_p
     assert [(e["op"], e["action"]) for e in keep.ledger.read()] == [("owed", "updated"), ("owed", "created")]
     keep.record(events_of(nw.body("deleted", "device", nw.device())))
     assert len(keep.ledger.read()) == 2  # a deleted device is owed nothing
+
+
+def test_a_device_changed_again_and_again_keeps_the_ledger_bounded(tmp_path):
+    """A change every few seconds that the rulebook never runs (a field it ignores): each is a line, none settles
+    while the next comes; the ledger is rewritten once it holds many more lines than devices owed."""
+    clock = Clock(1000.0)
+    keep = keeper(tmp_path, clock)
+    for step in range(ledger.COMPACT_LINES + 10):
+        clock.now = 1000.0 + step
+        keep.record([event()])
+    clock.now += 1
+    keep.check()
+    assert [e["op"] for e in keep.ledger.read()] == ["owed"]  # the latest hand-over of the one device
