@@ -108,8 +108,8 @@ class Keeper:
         return put_recorded
 
     def check(self, now=None):
-        """The events to hand over again now, ``[(event, why, attempt)]`` (their ``owed`` lines written); logs
-        each give-up and each device left to the rulebook once."""
+        """The events to hand over again now, ``[(event, why, attempt)]`` (their ``owed`` lines written); logs each
+        hand-over again, and each waiting retry and each give-up once."""
         if not self.bound:
             return []
         now = self.clock() if now is None else now
