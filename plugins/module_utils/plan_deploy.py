@@ -214,11 +214,7 @@ class PlanDeployment(object):
                 "made. Dry run: its status is unchanged and no fresh plan was made.".format(self.plan_id, self.label),
                 **self.base,
             )
-        client, plan_id, warnings = self.client, self.plan_id, self.warnings
-        _best_effort(warnings, "set the plan Failed", plans.set_status, client, plan_id, plans.FAILED)
-        _best_effort(
-            warnings, "write the note on the plan", plans.note_on_plan, client, plan_id, "warning", plans.STALE_NOTE
-        )
+        self.set_stale(plans.STALE_NOTE)
         fresh_id, outcome = self.replan(self.device_id)
         if fresh_id:
             then = "a fresh config plan {0} waits for approval".format(fresh_id)
@@ -226,14 +222,21 @@ class PlanDeployment(object):
             then = "no fresh plan could be made ({0}: {1})".format(outcome.get("error"), outcome.get("msg"))
         else:
             then = "no fresh plan: the device already has its intended configuration"
-        self.base["plan_status"] = plans.FAILED
         raise PlanStale(
             "Config plan {0} for {1} is stale: the device's intended configuration changed since this plan was made. "
-            "The plan was set {2}; {3}.".format(plan_id, self.label, plans.FAILED, then),
+            "The plan was set {2}; {3}.".format(self.plan_id, self.label, plans.FAILED, then),
             fresh_plan_id=fresh_id,
-            warnings=warnings,
+            warnings=self.warnings,
             **self.base,
         )
+
+    def set_stale(self, note):
+        """Live, a stale plan: set Failed, with ``note`` on it (each best effort, a warning when it fails)."""
+        _best_effort(self.warnings, "set the plan Failed", plans.set_status, self.client, self.plan_id, plans.FAILED)
+        _best_effort(
+            self.warnings, "write the note on the plan", plans.note_on_plan, self.client, self.plan_id, "warning", note
+        )
+        self.base["plan_status"] = plans.FAILED
 
     @property
     def remediation(self):
@@ -272,18 +275,7 @@ class PlanDeployment(object):
             else "Golden Config's remediation of {0} is other commands now".format(", ".join(features))
         )
         if not self.dry_run:
-            client, plan_id, warnings = self.client, self.plan_id, self.warnings
-            _best_effort(warnings, "set the plan Failed", plans.set_status, client, plan_id, plans.FAILED)
-            _best_effort(
-                warnings,
-                "write the note on the plan",
-                plans.note_on_plan,
-                client,
-                plan_id,
-                "warning",
-                "{0} ({1})".format(plans.REMEDIATION_STALE_NOTE, why),
-            )
-            self.base["plan_status"] = plans.FAILED
+            self.set_stale("{0} ({1})".format(plans.REMEDIATION_STALE_NOTE, why))
         raise PlanStale(
             "Remediation config plan {0} for {1} is stale: {2}. {3}".format(
                 self.plan_id,

@@ -219,9 +219,18 @@ def provision_one(
     ``keep_running``: ``deploy.deploy``'s (the running configuration the session read, for a drift check).
     """
     run = DeviceProvision(
-        device, params, check_mode, intent_for, note_writer, driver_factory, log, previous_hosts, login, scrubber
+        device,
+        params,
+        check_mode,
+        intent_for,
+        note_writer,
+        driver_factory,
+        log,
+        previous_hosts,
+        login,
+        scrubber,
+        keep_running,
     )
-    run.keep_running = keep_running
     try:
         outcome = run.deploy_intent()
     except ProvisionError as error:
@@ -247,6 +256,7 @@ class DeviceProvision(object):
         previous_hosts=None,
         login=None,
         scrubber=None,
+        keep_running=None,
     ):
         self.device = device
         self.params = params
@@ -263,7 +273,7 @@ class DeviceProvision(object):
         self.dry_run = bool(params.get("dry_run", True)) or bool(check_mode)
         self.mode = "check mode" if check_mode else ("dry run" if self.dry_run else "commit")
         self.trigger = params.get("trigger") or "manual"
-        self.keep_running = None  # deploy.deploy's keep_running
+        self.keep_running = keep_running  # deploy.deploy's keep_running
         self.intent_source = params.get("intent_source") or "regenerate"
         self.warnings = []
         self.device_id = str(device.get("id"))

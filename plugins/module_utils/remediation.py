@@ -155,7 +155,6 @@ def file_plans(params, check_mode, client, driver_factory=make_driver, log=None,
     for device in named:
         device_id, name = str(device["id"]), str(device.get("name") or device["id"])
         platform = device.get("platform") or {}
-        masked_as = device_platform(device)
         result = {"device": name, "device_id": device_id, "filed": False, "skipped_features": {}}
         results.append(result)
         device_rows = rows.get(device_id)
@@ -174,7 +173,7 @@ def file_plans(params, check_mode, client, driver_factory=make_driver, log=None,
                 _file_one(
                     params, check_mode, client, driver_factory, log, resolver, device, features, device_rows, result
                 )
-        result["msg"] = _line(result, masked_as)
+        result["msg"] = _line(result)
         progress("{0}: {1}".format(name, result["msg"]))
     filed = [r for r in results if r.get("filed")]
     return {
@@ -187,10 +186,10 @@ def file_plans(params, check_mode, client, driver_factory=make_driver, log=None,
 
 
 def _file_one(params, check_mode, client, driver_factory, log, resolver, device, features, rows, result):
-    name = result["device"]
+    name, masked_as = result["device"], device_platform(device)
     config_set = "\n".join(text for _n, _i, text in features)
     result["features"] = [n for n, _i, _t in features]
-    result["config_set"] = drift.masked_lines(config_set, device_platform(device))
+    result["config_set"] = drift.masked_lines(config_set, masked_as)
     try:
         login, scrubber = device_login(params, resolver, device)
         dry = dry_run_config(
@@ -222,14 +221,14 @@ def _file_one(params, check_mode, client, driver_factory, log, resolver, device,
         result.update(failed=True, error=error.code, why=error.message)
         return
     result.update(filed=True, plan_id=plan["id"], plan_status=plan["status"])
-    note = plan_note(name, features, rows, result["config_diff"], params.get("trigger"), device_platform(device))
+    note = plan_note(name, features, rows, result["config_diff"], params.get("trigger"), masked_as)
     try:
         plans.note_on_plan(client, plan["id"], "info", scrubber.text(note, usernames=False))
     except ProvisionError as error:
         result["warnings"] = ["Could not write the note on config plan {0}: {1}".format(plan["id"], error.message)]
 
 
-def _line(result, platform=None):
+def _line(result):
     if result.get("filed"):
         return "remediation config plan {0} filed for {1} ({2}, waiting for approval): {3} command(s)".format(
             result["plan_id"],
